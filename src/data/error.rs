@@ -1,0 +1,67 @@
+//! Errors of the data layer. A hash mismatch is its own type so callers and
+//! tests can match on it.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A file's SHA-256 differs from the registered one. Nothing was cached.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("HashError: {file}: expected sha256 {expected}, got {actual}")]
+pub struct HashError {
+    pub file: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DataError {
+    #[error("unknown dataset `{name}`{hint}")]
+    UnknownDataset { name: String, hint: String },
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: malformed {format} file: {message}")]
+    Format {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+    #[error("download of {url} failed: {message}")]
+    Download { url: String, message: String },
+    #[error("dataset file `{file}` is not available: {tried}")]
+    NotAvailable { file: String, tried: String },
+    #[error("dataset `{dataset}` has a non-finite value ({value}) at row {row}, column {col}")]
+    NonFinite {
+        dataset: String,
+        row: usize,
+        col: usize,
+        value: f64,
+    },
+    #[error("dataset `{dataset}`: {message}")]
+    Shape { dataset: String, message: String },
+    #[error("dataset `{dataset}`: label at row {row} is {value}; labels must be 0 (normal) or 1 (anomaly)")]
+    BadLabel {
+        dataset: String,
+        row: usize,
+        value: f64,
+    },
+    #[error("invalid split: {0}")]
+    Split(String),
+    #[error("unknown split protocol `{name}`; known: {known}")]
+    UnknownProtocol { name: String, known: String },
+}
+
+impl DataError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

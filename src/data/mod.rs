@@ -1,0 +1,19 @@
+//! Datasets: the registration table, verified loading (cache → mirror →
+//! download, SHA-256 checked before parsing), file formats, the built-in
+//! generated dataset, and the split/scale protocols.
+
+pub mod catalog;
+mod dataset;
+mod error;
+pub mod fetch;
+pub mod formats;
+pub mod protocol;
+mod registry;
+pub mod scale;
+pub mod split;
+pub mod toy;
+
+pub use dataset::Dataset;
+pub use error::{DataError, HashError};
+pub use protocol::{Prepared, Protocol, SplitInfo};
+pub use registry::DatasetRegistry;

@@ -1,0 +1,294 @@
+//! The type-erased detector values that the rest of anml handles: an
+//! unfitted [`Detector`] (validated params) and a [`FittedDetector`]
+//! (model + threshold), with the versioned JSON save format.
+
+use super::input::{check_columns, check_finite};
+use super::registry::{DetectorSpec, spec};
+use super::threshold::quantile_threshold;
+use super::{DetectorError, DetectorParams, Model};
+use crate::hashing::sha256_hex;
+use ndarray::{Array1, ArrayView2};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Version of the saved-model JSON layout. Bump on any incompatible change.
+pub const MODEL_FORMAT_VERSION: u64 = 1;
+
+/// Object-safe face of a [`Model`].
+pub(crate) trait DynModel: Send + Sync {
+    fn score(&self, x: ArrayView2<'_, f64>) -> Array1<f64>;
+    fn to_value(&self) -> Result<Value, serde_json::Error>;
+}
+
+impl<M: Model> DynModel for M {
+    fn score(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        self.score_samples(x)
+    }
+    fn to_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
+
+/// Deserialize, validate and re-serialize params: the resolved map holds every
+/// parameter with defaults filled in, so results record the full setting.
+pub(crate) fn resolve_params<P: DetectorParams>(
+    detector: &str,
+    given: &Map<String, Value>,
+) -> Result<Value, DetectorError> {
+    let p: P = serde_json::from_value(Value::Object(given.clone())).map_err(|e| {
+        DetectorError::BadParams {
+            detector: detector.to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    p.validate()?;
+    serde_json::to_value(&p).map_err(|e| DetectorError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn default_params<P: DetectorParams>() -> Value {
+    serde_json::to_value(P::default()).unwrap_or(Value::Null)
+}
+
+pub(crate) type FitOutput = (Arc<dyn DynModel>, Array1<f64>);
+
+pub(crate) fn fit_erased<P: DetectorParams>(
+    params: &Value,
+    x: ArrayView2<'_, f64>,
+) -> Result<FitOutput, DetectorError> {
+    let p: P = serde_json::from_value(params.clone())
+        .map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+    p.validate()?;
+    let fit = p.fit(x)?;
+    Ok((Arc::new(fit.model), fit.train_scores))
+}
+
+pub(crate) fn load_erased<P: DetectorParams>(
+    model: Value,
+) -> Result<Arc<dyn DynModel>, DetectorError> {
+    let m: P::Model =
+        serde_json::from_value(model).map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+    Ok(Arc::new(m))
+}
+
+/// An unfitted detector: a registered algorithm with validated parameters.
+#[derive(Clone)]
+pub struct Detector {
+    spec: &'static DetectorSpec,
+    params: Value,
+    contamination: f64,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Detector({} {})", self.spec.name, self.params)
+    }
+}
+
+impl Detector {
+    /// Build by name. `contamination` (default 0.1, in (0, 0.5]) is common to
+    /// every detector; the other keys must be the detector's own parameters.
+    pub fn new(name: &str, params: &Map<String, Value>) -> Result<Self, DetectorError> {
+        let spec = spec(name)?;
+        let mut own = params.clone();
+        let contamination = match own.remove("contamination") {
+            None => super::DEFAULT_CONTAMINATION,
+            Some(v) => v.as_f64().ok_or_else(|| {
+                super::ParamError::new("contamination", &v, "a number in (0, 0.5]")
+            })?,
+        };
+        if !(contamination > 0.0 && contamination <= 0.5) {
+            return Err(
+                super::ParamError::new("contamination", contamination, "in (0, 0.5]").into(),
+            );
+        }
+        let params = (spec.resolve)(spec.name, &own)?;
+        Ok(Self {
+            spec,
+            params,
+            contamination,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// The detector's own parameters with defaults filled in.
+    pub fn params(&self) -> &Value {
+        &self.params
+    }
+
+    pub fn contamination(&self) -> f64 {
+        self.contamination
+    }
+
+    /// Every parameter including `contamination`, as recorded in results.
+    pub fn all_params(&self) -> Value {
+        let mut m = match &self.params {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        m.insert("contamination".into(), Value::from(self.contamination));
+        Value::Object(m)
+    }
+
+    /// Fit on `x` (n × d). Rejects empty or non-finite input before any work.
+    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedDetector, DetectorError> {
+        check_finite(x)?;
+        let (model, train_scores) = (self.spec.fit)(&self.params, x)?;
+        let threshold = quantile_threshold(train_scores.view(), 1.0 - self.contamination);
+        Ok(FittedDetector {
+            detector: self.clone(),
+            threshold,
+            n_features: x.ncols(),
+            model,
+        })
+    }
+}
+
+/// A fitted detector: scores new data and applies the decision threshold.
+#[derive(Clone)]
+pub struct FittedDetector {
+    detector: Detector,
+    threshold: f64,
+    n_features: usize,
+    model: Arc<dyn DynModel>,
+}
+
+impl std::fmt::Debug for FittedDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FittedDetector({} d={} threshold={})",
+            self.detector.name(),
+            self.n_features,
+            self.threshold
+        )
+    }
+}
+
+impl FittedDetector {
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.detector.name()
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// The `(1 - contamination)` quantile of the training scores.
+    pub fn decision_threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// Anomaly scores, higher = more anomalous.
+    pub fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>, DetectorError> {
+        check_columns(x, self.n_features)?;
+        check_finite(x)?;
+        Ok(self.model.score(x))
+    }
+
+    /// 1 where the score exceeds the threshold (the fitted one unless given).
+    pub fn predict(
+        &self,
+        x: ArrayView2<'_, f64>,
+        threshold: Option<f64>,
+    ) -> Result<Array1<i32>, DetectorError> {
+        let t = threshold.unwrap_or(self.threshold);
+        Ok(self.score_samples(x)?.mapv(|s| i32::from(s > t)))
+    }
+
+    /// The versioned save format as a JSON value.
+    pub fn to_value(&self) -> Result<Value, DetectorError> {
+        let model = self
+            .model
+            .to_value()
+            .map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+        let mut m = Map::new();
+        m.insert("format".into(), Value::from("anml-model"));
+        m.insert("format_version".into(), Value::from(MODEL_FORMAT_VERSION));
+        m.insert("detector".into(), Value::from(self.name()));
+        m.insert("params".into(), self.detector.params.clone());
+        m.insert(
+            "contamination".into(),
+            Value::from(self.detector.contamination),
+        );
+        m.insert("threshold".into(), Value::from(self.threshold));
+        m.insert("n_features".into(), Value::from(self.n_features));
+        m.insert("model".into(), model);
+        Ok(Value::Object(m))
+    }
+
+    /// Serialized bytes (compact JSON; field order is fixed, so the bytes and
+    /// their digest are stable for the same model).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, DetectorError> {
+        serde_json::to_vec(&self.to_value()?).map_err(|e| DetectorError::Corrupt(e.to_string()))
+    }
+
+    /// `sha256:` + hex of [`Self::to_bytes`].
+    pub fn digest(&self) -> Result<String, DetectorError> {
+        Ok(format!("sha256:{}", sha256_hex(&self.to_bytes()?)))
+    }
+
+    /// Load from bytes written by [`Self::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DetectorError> {
+        let v: Value =
+            serde_json::from_slice(bytes).map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+        Self::from_value(v)
+    }
+
+    pub fn from_value(v: Value) -> Result<Self, DetectorError> {
+        let corrupt = |what: &str| DetectorError::Corrupt(format!("missing or invalid `{what}`"));
+        let Value::Object(mut m) = v else {
+            return Err(corrupt("top-level object"));
+        };
+        if m.get("format").and_then(Value::as_str) != Some("anml-model") {
+            return Err(corrupt("format"));
+        }
+        let version = m
+            .get("format_version")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| corrupt("format_version"))?;
+        if version != MODEL_FORMAT_VERSION {
+            return Err(DetectorError::FormatVersion {
+                found: version,
+                supported: MODEL_FORMAT_VERSION,
+            });
+        }
+        let name = m
+            .get("detector")
+            .and_then(Value::as_str)
+            .ok_or_else(|| corrupt("detector"))?
+            .to_string();
+        let mut params = match m.remove("params") {
+            Some(Value::Object(p)) => p,
+            _ => return Err(corrupt("params")),
+        };
+        let contamination = m
+            .get("contamination")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| corrupt("contamination"))?;
+        params.insert("contamination".into(), Value::from(contamination));
+        let detector = Detector::new(&name, &params)?;
+        let threshold = m
+            .get("threshold")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| corrupt("threshold"))?;
+        let n_features = m
+            .get("n_features")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| corrupt("n_features"))? as usize;
+        let model_value = m.remove("model").ok_or_else(|| corrupt("model"))?;
+        let model = (detector.spec.load)(model_value)?;
+        Ok(Self {
+            detector,
+            threshold,
+            n_features,
+            model,
+        })
+    }
+}

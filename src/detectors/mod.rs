@@ -1,0 +1,49 @@
+//! Detectors: the contract every algorithm implements, the type-erased fitted
+//! model the rest of anml handles, and the one registration table.
+//!
+//! Adding a detector means adding a module folder (`params.rs` with a
+//! validated params struct, the algorithm, a fitted model type) and one
+//! [`DetectorSpec`] line in [`registry::DETECTORS`].
+
+mod error;
+mod fitted;
+pub mod input;
+pub mod isolation_forest;
+mod registry;
+mod threshold;
+
+pub use error::{DetectorError, ParamError};
+pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};
+pub use registry::{DETECTORS, DetectorSpec, ParamDoc, spec};
+pub use threshold::{DEFAULT_CONTAMINATION, quantile_threshold};
+
+use ndarray::{Array1, ArrayView2};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Hyperparameters of one detector. Validation runs before any fit.
+///
+/// Deserialisation fills defaults and rejects unknown names; `validate`
+/// checks ranges and names the parameter and the allowed range on failure.
+pub trait DetectorParams: Serialize + DeserializeOwned + Default + Clone + Send + Sync {
+    type Model: Model;
+
+    /// Check every rule; the first broken one is returned.
+    fn validate(&self) -> Result<(), ParamError>;
+
+    /// Fit on validated, finite training data (`x` is n × d, n ≥ 1).
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError>;
+}
+
+/// What a fit produces: the model and the training scores, from which the
+/// decision threshold is derived (PyOD's `decision_scores_`).
+pub struct Fit<M> {
+    pub model: M,
+    pub train_scores: Array1<f64>,
+}
+
+/// A fitted model. Inputs reaching `score_samples` have already been checked
+/// for shape and finiteness by [`FittedDetector`].
+pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Anomaly scores; higher means more anomalous.
+    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64>;
+}

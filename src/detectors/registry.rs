@@ -1,0 +1,77 @@
+//! The one detector registration table. `anml models`, the REPL's help and
+//! completion, the CLI's `--model` choices and the results schema's detector
+//! list all read it.
+
+use super::fitted::{FitOutput, DynModel, default_params, fit_erased, load_erased, resolve_params};
+use super::{DetectorError, isolation_forest::IsolationForestParams};
+use ndarray::ArrayView2;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Documentation of one hyperparameter: its name and what it means, with
+/// the allowed range. Defaults come from the params struct itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamDoc {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+/// One registered detector.
+pub struct DetectorSpec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// The published reference for the algorithm.
+    pub reference: &'static str,
+    /// Whether the fit uses randomness (then it takes a `seed` parameter).
+    pub stochastic: bool,
+    pub params: &'static [ParamDoc],
+    pub(crate) resolve: fn(&str, &Map<String, Value>) -> Result<Value, DetectorError>,
+    pub(crate) defaults: fn() -> Value,
+    pub(crate) fit: fn(&Value, ArrayView2<'_, f64>) -> Result<FitOutput, DetectorError>,
+    pub(crate) load: fn(Value) -> Result<Arc<dyn DynModel>, DetectorError>,
+}
+
+impl DetectorSpec {
+    /// Every parameter with its default value (without `contamination`).
+    pub fn default_params(&self) -> Value {
+        (self.defaults)()
+    }
+}
+
+macro_rules! detector_spec {
+    ($params:ty, name: $name:expr, summary: $summary:expr, reference: $reference:expr,
+     stochastic: $stochastic:expr, params: $docs:expr $(,)?) => {
+        DetectorSpec {
+            name: $name,
+            summary: $summary,
+            reference: $reference,
+            stochastic: $stochastic,
+            params: $docs,
+            resolve: resolve_params::<$params>,
+            defaults: default_params::<$params>,
+            fit: fit_erased::<$params>,
+            load: load_erased::<$params>,
+        }
+    };
+}
+
+/// Every detector anml knows, in listing order.
+pub static DETECTORS: &[DetectorSpec] = &[detector_spec!(
+    IsolationForestParams,
+    name: "isolation_forest",
+    summary: "Isolation Forest: mean path length over random isolation trees",
+    reference: "Liu, Ting & Zhou 2008, ICDM",
+    stochastic: true,
+    params: super::isolation_forest::PARAM_DOCS,
+)];
+
+/// Look a detector up by name.
+pub fn spec(name: &str) -> Result<&'static DetectorSpec, DetectorError> {
+    DETECTORS
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| DetectorError::UnknownDetector {
+            name: name.to_string(),
+            known: DETECTORS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        })
+}

@@ -1,0 +1,24 @@
+//! anml: reproducible anomaly-detection research.
+//!
+//! The library holds everything; the `anml` binary (src/main.rs) only parses
+//! arguments and prints errors. Dependency direction, lowest first:
+//!
+//! `data` → `detectors` → `metrics` → `results` → `bench` → `script` → `cli`
+//!
+//! A module may use the ones before it, never the ones after it.
+
+pub mod bench;
+pub mod cli;
+pub mod data;
+pub mod detectors;
+pub mod error;
+pub mod hashing;
+pub mod metrics;
+pub mod results;
+pub mod script;
+pub mod workspace;
+
+pub use error::Error;
+
+/// The crate version, recorded in every result and artefact.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
