@@ -1,1 +1,114 @@
-//! (being written)
+//! One benchmark run, shared by `anml benchmark`, the script API's
+//! `evaluate` and the stdlib: split and scale a dataset by a protocol, fit a
+//! detector on the train part, score the test part, compute every metric,
+//! and assemble the schema-valid [`RunResult`].
+
+use crate::data::{DataError, Dataset, Protocol};
+use crate::detectors::{Detector, DetectorError, FittedDetector, spec};
+use crate::metrics::{self, MetricError};
+use crate::results::{Hardware, ResultError, RunResult, SCHEMA_ID, TimePer1000, run_id};
+use ndarray::Array1;
+use std::time::Instant;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+    #[error("dataset `{dataset}`, test part of split seed {seed}: {source}")]
+    Metric {
+        dataset: String,
+        seed: u64,
+        #[source]
+        source: MetricError,
+    },
+    #[error(transparent)]
+    Result(#[from] ResultError),
+}
+
+/// Everything a run produced: the result record plus the fitted model and
+/// test scores, for callers that want to look further (plots, registry).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub result: RunResult,
+    pub fitted: FittedDetector,
+    pub test_scores: Array1<f64>,
+    pub test_labels: Array1<u8>,
+}
+
+/// Run `detector` on `dataset` under `protocol` with seed `seed`. The seed
+/// drives the split and, unless the detector's params name their own
+/// `seed`, the detector's randomness too, so one seed controls the run.
+pub fn run(
+    dataset: &Dataset,
+    detector: &Detector,
+    protocol: Protocol,
+    seed: u64,
+) -> Result<RunOutcome, BenchError> {
+    let detector = &detector.with_run_seed(seed)?;
+    let prepared = protocol.prepare(dataset, seed)?;
+
+    let t0 = Instant::now();
+    let fitted = detector.fit(prepared.x_train.view())?;
+    let fit_time = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    let scores = fitted.score_samples(prepared.x_test.view())?;
+    let score_time = t1.elapsed().as_secs_f64();
+
+    let card = metrics::scorecard(prepared.y_test.view(), scores.view()).map_err(|source| {
+        BenchError::Metric {
+            dataset: dataset.name.clone(),
+            seed,
+            source,
+        }
+    })?;
+
+    let params = detector.all_params();
+    let spec = spec(detector.name())?;
+    let per_1000 = |secs: f64, n: usize| secs * 1000.0 / n.max(1) as f64;
+    let result = RunResult {
+        schema: SCHEMA_ID.to_string(),
+        run_id: run_id(
+            &dataset.sha256,
+            detector.name(),
+            &params,
+            protocol.name(),
+            seed,
+        ),
+        anml_version: crate::VERSION.to_string(),
+        dataset: dataset.name.clone(),
+        dataset_sha256: dataset.sha256.clone(),
+        n_samples: dataset.n_samples(),
+        model: detector.name().to_string(),
+        model_version: spec.version.to_string(),
+        params,
+        seed,
+        split: prepared.info.clone(),
+        roc_auc: card.roc_auc,
+        pr_auc: card.pr_auc,
+        f1: card.f1,
+        threshold: card.threshold,
+        precision_at_n: card.precision_at_n,
+        fit_time,
+        score_time,
+        time_per_1000: TimePer1000 {
+            fit: per_1000(fit_time, prepared.info.n_train),
+            score: per_1000(score_time, prepared.info.n_test),
+        },
+        artefact_digest: fitted.digest()?,
+        hardware: Hardware::detect(),
+    };
+    result
+        .to_value()
+        .and_then(|v| crate::results::validate(&v))?;
+    Ok(RunOutcome {
+        result,
+        fitted,
+        test_scores: scores,
+        test_labels: prepared.y_test,
+    })
+}

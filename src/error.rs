@@ -1,5 +1,5 @@
 //! The top-level library error: one variant per layer, each wrapping that
-//! layer's own enum.
+//! layer's own enum. Only the binary turns it into text and an exit code.
 
 use thiserror::Error;
 
@@ -10,4 +10,14 @@ pub enum Error {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Detector(#[from] crate::detectors::DetectorError),
+    #[error(transparent)]
+    Metric(#[from] crate::metrics::MetricError),
+    #[error(transparent)]
+    Result(#[from] crate::results::ResultError),
+    #[error(transparent)]
+    Bench(#[from] crate::bench::BenchError),
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+    #[error(transparent)]
+    Script(#[from] crate::script::ScriptError),
 }

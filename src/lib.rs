@@ -7,6 +7,7 @@
 //!
 //! A module may use the ones before it, never the ones after it.
 
+pub mod atomic_file;
 pub mod bench;
 pub mod cli;
 pub mod data;

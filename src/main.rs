@@ -1,1 +1,38 @@
-fn main() {}
+//! The `anml` binary: parse flags, run, print an error once with its cause
+//! chain, exit with a deliberate code (0 ok, 1 error, 2 usage, 130 Ctrl-C).
+
+use anml::cli::{Cli, Outcome};
+use anml::script::Interrupt;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let interrupt = Interrupt::new();
+    let flag = interrupt.clone();
+    // First Ctrl-C stops the running script (the REPL survives); a second
+    // one while the first is still pending ends the process.
+    let _ = ctrlc::set_handler(move || {
+        if flag.is_triggered() {
+            std::process::exit(130);
+        }
+        flag.trigger();
+    });
+    match anml::cli::run(cli, interrupt) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            let text = format!("{e:#}");
+            if text.starts_with("error:") {
+                eprint!("{text}");
+                if !text.ends_with('\n') {
+                    eprintln!();
+                }
+            } else {
+                eprintln!("error: {text}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

@@ -45,7 +45,9 @@ pub enum DataError {
     },
     #[error("dataset `{dataset}`: {message}")]
     Shape { dataset: String, message: String },
-    #[error("dataset `{dataset}`: label at row {row} is {value}; labels must be 0 (normal) or 1 (anomaly)")]
+    #[error(
+        "dataset `{dataset}`: label at row {row} is {value}; labels must be 0 (normal) or 1 (anomaly)"
+    )]
     BadLabel {
         dataset: String,
         row: usize,

@@ -1,2 +1,356 @@
-//! (being written)
-pub struct DatasetRegistry;
+//! The dataset registry: names → verified, parsed datasets.
+//!
+//! Why it exists: callers ask for a dataset by name and must get exactly the
+//! registered bytes, from wherever they are available, without caring where.
+//! The lookup order for a file is: the cache (`cache_dir/<path>`), a
+//! read-only mirror (`mirror/<path>`, used in place, never copied), then a
+//! download into the cache (unless downloads are disabled). Whatever the
+//! source, the bytes are SHA-256-checked before they are parsed (see
+//! [`super::fetch`]), and the parsed shape is checked against the catalog.
+//!
+//! Configuration from the environment ([`DatasetRegistry::from_env`]):
+//! `ANML_DATA_DIR` (cache directory; default `<user cache dir>/anml/datasets`,
+//! or `./.anml-cache` if the platform has none), `ANML_DATA_MIRROR` (a
+//! directory laid out like the cache, e.g. a shared read-only copy) and
+//! `ANML_OFFLINE=1` (never download).
+
+use super::catalog::{self, Collection, DatasetSpec, FileSpec};
+use super::{DataError, Dataset, fetch, formats, toy};
+use std::path::{Path, PathBuf};
+
+/// Loads registered datasets; see the module docs for the lookup order.
+#[derive(Debug, Clone)]
+pub struct DatasetRegistry {
+    cache_dir: PathBuf,
+    mirror: Option<PathBuf>,
+    allow_download: bool,
+    download_base: Option<String>,
+}
+
+impl DatasetRegistry {
+    /// A registry caching in `cache_dir`, with downloads allowed and no mirror.
+    pub fn new(cache_dir: PathBuf) -> Self {
+        Self {
+            cache_dir,
+            mirror: None,
+            allow_download: true,
+            download_base: None,
+        }
+    }
+
+    /// Configure from `ANML_DATA_DIR`, `ANML_DATA_MIRROR` and `ANML_OFFLINE`
+    /// (see the module docs). `ANML_OFFLINE` counts as set unless it is
+    /// empty, `0`, `false`, `no` or `off`. A mirror that is not an existing
+    /// directory is an error rather than being silently skipped.
+    pub fn from_env() -> Result<Self, DataError> {
+        let cache_dir = match std::env::var_os("ANML_DATA_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => default_cache_dir(),
+        };
+        let mirror = std::env::var_os("ANML_DATA_MIRROR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if let Some(m) = &mirror
+            && !m.is_dir()
+        {
+            return Err(DataError::io(
+                m,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "ANML_DATA_MIRROR does not name an existing directory",
+                ),
+            ));
+        }
+        let offline = std::env::var("ANML_OFFLINE")
+            .map(|v| {
+                !matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "" | "0" | "false" | "no" | "off"
+                )
+            })
+            .unwrap_or(false);
+        Ok(Self::new(cache_dir)
+            .with_mirror(mirror)
+            .with_download(!offline))
+    }
+
+    pub fn with_mirror(mut self, mirror: Option<PathBuf>) -> Self {
+        self.mirror = mirror;
+        self
+    }
+
+    pub fn with_download(mut self, allow: bool) -> Self {
+        self.allow_download = allow;
+        self
+    }
+
+    /// Fetch `{base}/{file.path}` instead of each file's registered URL
+    /// (tests, private HTTP mirrors). The hash is checked all the same.
+    pub fn with_download_base(mut self, base: Option<String>) -> Self {
+        self.download_base = base.map(|b| b.trim_end_matches('/').to_string());
+        self
+    }
+
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+
+    pub fn mirror(&self) -> Option<&Path> {
+        self.mirror.as_deref()
+    }
+
+    pub fn downloads_allowed(&self) -> bool {
+        self.allow_download
+    }
+
+    /// Every registered dataset.
+    pub fn specs(&self) -> &'static [DatasetSpec] {
+        catalog::DATASETS
+    }
+
+    /// Where `file` lives (or would live) in the cache.
+    pub fn cache_path(&self, file: &FileSpec) -> PathBuf {
+        join_rel(&self.cache_dir, file.path)
+    }
+
+    /// Whether the dataset's file is in the cache with the registered size
+    /// (the hash is checked when it is loaded). Built-in datasets are
+    /// always available.
+    pub fn is_cached(&self, spec: &DatasetSpec) -> bool {
+        match &spec.file {
+            None => true,
+            Some(file) => std::fs::metadata(self.cache_path(file))
+                .map(|m| m.is_file() && m.len() == file.bytes)
+                .unwrap_or(false),
+        }
+    }
+
+    /// Load a registered dataset by name (see [`catalog::NAMING_RULE`]).
+    /// An unknown name gives [`DataError::UnknownDataset`] with the closest
+    /// registered names as a hint.
+    pub fn load(&self, name: &str) -> Result<Dataset, DataError> {
+        let spec = catalog::find(name).ok_or_else(|| DataError::UnknownDataset {
+            name: name.to_string(),
+            hint: suggestion_hint(name),
+        })?;
+        self.load_spec(spec)
+    }
+
+    /// Load the dataset `spec` describes.
+    pub fn load_spec(&self, spec: &DatasetSpec) -> Result<Dataset, DataError> {
+        let Some(file) = &spec.file else {
+            return Ok(toy::toy_blobs(&toy::ToyBlobsParams::default()));
+        };
+        let bytes = self.fetch_file(file)?;
+        let origin = Path::new(file.path);
+        let parts = formats::parse(file.format, &bytes, origin, spec.name)?;
+        let dataset = parts.into_dataset(spec.name, file.sha256, spec.collection.name())?;
+        check_shape(spec, &dataset)?;
+        Ok(dataset)
+    }
+
+    /// The verified bytes of `file`: from the cache, else the mirror, else a
+    /// download into the cache. A corrupt cached copy is deleted and reported
+    /// ([`DataError::Hash`]); loading again re-fetches it. A corrupt mirror
+    /// copy is reported and nothing is cached. Without a copy and with
+    /// downloads disabled: [`DataError::NotAvailable`] listing what was tried.
+    pub fn fetch_file(&self, file: &FileSpec) -> Result<Vec<u8>, DataError> {
+        let mut tried = Vec::new();
+        let cache_path = self.cache_path(file);
+        if let Some(bytes) = fetch::read_cached(&cache_path, file)? {
+            return Ok(bytes);
+        }
+        tried.push(format!("cache {} (absent)", cache_path.display()));
+
+        match &self.mirror {
+            Some(mirror) => {
+                let mirror_path = join_rel(mirror, file.path);
+                if let Some(bytes) = fetch::read_mirror(&mirror_path, file)? {
+                    return Ok(bytes);
+                }
+                tried.push(format!("mirror {} (absent)", mirror_path.display()));
+            }
+            None => tried.push("no mirror configured (ANML_DATA_MIRROR)".to_string()),
+        }
+
+        if !self.allow_download {
+            tried.push("downloads disabled (ANML_OFFLINE)".to_string());
+            return Err(DataError::NotAvailable {
+                file: file.path.to_string(),
+                tried: tried.join("; "),
+            });
+        }
+        let url = match &self.download_base {
+            Some(base) => format!("{base}/{}", file.path),
+            None => file.url.to_string(),
+        };
+        fetch::download(&fetch::agent(), &url, &cache_path, file)
+    }
+}
+
+/// `<user cache dir>/anml/datasets`, or `./.anml-cache`.
+fn default_cache_dir() -> PathBuf {
+    dirs::cache_dir()
+        .map(|d| d.join("anml").join("datasets"))
+        .unwrap_or_else(|| PathBuf::from(".anml-cache"))
+}
+
+/// Join a catalog path (always `/`-separated) onto `base`.
+fn join_rel(base: &Path, rel: &str) -> PathBuf {
+    rel.split('/')
+        .fold(base.to_path_buf(), |p, part| p.join(part))
+}
+
+/// The hash pins the bytes, so a shape different from the catalog's means a
+/// reader bug; refuse rather than benchmark on a mis-read dataset.
+fn check_shape(spec: &DatasetSpec, ds: &Dataset) -> Result<(), DataError> {
+    let got = (ds.n_samples(), ds.n_features(), ds.n_anomalies());
+    let want = (spec.n_samples, spec.n_features, spec.n_anomalies);
+    if got == want {
+        Ok(())
+    } else {
+        Err(DataError::Shape {
+            dataset: spec.name.to_string(),
+            message: format!(
+                "read {} × {} with {} anomalies, but the catalog registers {} × {} with {}",
+                got.0, got.1, got.2, want.0, want.1, want.2
+            ),
+        })
+    }
+}
+
+/// `"; did you mean `a`, `b`?"` for the closest registered names, or a
+/// pointer to the list.
+fn suggestion_hint(name: &str) -> String {
+    let close = closest_names(name, 3);
+    if close.is_empty() {
+        "; `anml datasets` lists the registered names".to_string()
+    } else {
+        let quoted: Vec<String> = close.iter().map(|n| format!("`{n}`")).collect();
+        format!("; did you mean {}?", quoted.join(", "))
+    }
+}
+
+/// Up to `max` registered names closest to `query` by edit distance
+/// (adjacent transpositions count once), comparing case-insensitively with
+/// both the full name and the name without its `adbench/` prefix.
+pub fn closest_names(query: &str, max: usize) -> Vec<&'static str> {
+    let q = query.trim().to_lowercase();
+    let q = q.strip_prefix("adbench/").unwrap_or(&q);
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let limit = (q.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &'static str)> = catalog::DATASETS
+        .iter()
+        .filter_map(|s| {
+            let short = s.name.strip_prefix("adbench/").unwrap_or(s.name);
+            let dist = edit_distance(q, short);
+            // `cardio` also matches a prefix like `cardiotocography` loosely.
+            (dist <= limit).then_some((dist, s.name))
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(collection_rank(a.1).cmp(&collection_rank(b.1)))
+            .then(a.1.cmp(b.1))
+    });
+    scored.into_iter().take(max).map(|(_, n)| n).collect()
+}
+
+/// ODDS and built-in names before ADBench ones when equally close.
+fn collection_rank(name: &str) -> u8 {
+    match catalog::find(name).map(|s| s.collection) {
+        Some(Collection::Adbench) => 1,
+        _ => 0,
+    }
+}
+
+/// Optimal-string-alignment distance (Levenshtein plus adjacent swaps).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("cardoi", "cardio"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(closest_names("cardoi", 3).first(), Some(&"cardio"));
+        assert!(closest_names("cardoi", 3).contains(&"adbench/cardio"));
+        assert_eq!(closest_names("magic.gama", 1), vec!["adbench/magic.gamma"]);
+        assert_eq!(closest_names("toy-blob", 1), vec!["toy-blobs"]);
+        assert!(closest_names("zzzzzzzzzzzzzz", 3).is_empty());
+        assert!(suggestion_hint("zzzzzzzzzzzzzz").contains("anml datasets"));
+        assert!(suggestion_hint("cardoi").contains("did you mean `cardio`"));
+    }
+
+    #[test]
+    fn unknown_name_error() {
+        let reg = DatasetRegistry::new(PathBuf::from("/nonexistent")).with_download(false);
+        match reg.load("cardoi") {
+            Err(DataError::UnknownDataset { name, hint }) => {
+                assert_eq!(name, "cardoi");
+                assert!(hint.contains("`cardio`"), "{hint}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_needs_no_disk() {
+        let reg = DatasetRegistry::new(PathBuf::from("/nonexistent/cache")).with_download(false);
+        let ds = reg.load("toy-blobs").unwrap();
+        assert_eq!(ds.n_samples(), 1000);
+        assert!(reg.is_cached(catalog::find("toy-blobs").unwrap()));
+        assert!(!Path::new("/nonexistent/cache").exists());
+    }
+
+    #[test]
+    fn builder_and_paths() {
+        let reg = DatasetRegistry::new(PathBuf::from("c"))
+            .with_mirror(Some(PathBuf::from("m")))
+            .with_download(false)
+            .with_download_base(Some("http://h/".to_string()));
+        assert_eq!(reg.mirror(), Some(Path::new("m")));
+        assert!(!reg.downloads_allowed());
+        assert_eq!(reg.download_base.as_deref(), Some("http://h"));
+        let file = catalog::find("cardio").and_then(|s| s.file).unwrap();
+        assert_eq!(
+            reg.cache_path(&file),
+            Path::new("c").join("odds").join("cardio.mat")
+        );
+        assert_eq!(reg.specs().len(), catalog::DATASETS.len());
+    }
+}

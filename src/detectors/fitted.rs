@@ -76,6 +76,8 @@ pub struct Detector {
     spec: &'static DetectorSpec,
     params: Value,
     contamination: f64,
+    /// Whether the caller named `seed` (then a run's seed does not replace it).
+    seed_given: bool,
 }
 
 impl std::fmt::Debug for Detector {
@@ -101,12 +103,28 @@ impl Detector {
                 super::ParamError::new("contamination", contamination, "in (0, 0.5]").into(),
             );
         }
+        let seed_given = own.contains_key("seed");
         let params = (spec.resolve)(spec.name, &own)?;
         Ok(Self {
             spec,
             params,
             contamination,
+            seed_given,
         })
+    }
+
+    /// The detector a run with seed `seed` uses: for a stochastic detector
+    /// whose caller did not name a `seed`, the same detector seeded with it.
+    pub fn with_run_seed(&self, seed: u64) -> Result<Self, DetectorError> {
+        if !self.spec.stochastic || self.seed_given {
+            return Ok(self.clone());
+        }
+        let mut params = match self.all_params() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        params.insert("seed".into(), Value::from(seed));
+        Self::new(self.spec.name, &params)
     }
 
     pub fn name(&self) -> &'static str {

@@ -2,7 +2,7 @@
 //! completion, the CLI's `--model` choices and the results schema's detector
 //! list all read it.
 
-use super::fitted::{FitOutput, DynModel, default_params, fit_erased, load_erased, resolve_params};
+use super::fitted::{DynModel, FitOutput, default_params, fit_erased, load_erased, resolve_params};
 use super::{DetectorError, isolation_forest::IsolationForestParams};
 use ndarray::ArrayView2;
 use serde_json::{Map, Value};
@@ -19,6 +19,8 @@ pub struct ParamDoc {
 /// One registered detector.
 pub struct DetectorSpec {
     pub name: &'static str,
+    /// Version of anml's implementation; bumped whenever its scores change.
+    pub version: &'static str,
     pub summary: &'static str,
     /// The published reference for the algorithm.
     pub reference: &'static str,
@@ -39,10 +41,11 @@ impl DetectorSpec {
 }
 
 macro_rules! detector_spec {
-    ($params:ty, name: $name:expr, summary: $summary:expr, reference: $reference:expr,
+    ($params:ty, name: $name:expr, version: $version:expr, summary: $summary:expr, reference: $reference:expr,
      stochastic: $stochastic:expr, params: $docs:expr $(,)?) => {
         DetectorSpec {
             name: $name,
+            version: $version,
             summary: $summary,
             reference: $reference,
             stochastic: $stochastic,
@@ -59,6 +62,7 @@ macro_rules! detector_spec {
 pub static DETECTORS: &[DetectorSpec] = &[detector_spec!(
     IsolationForestParams,
     name: "isolation_forest",
+    version: "1.0.0",
     summary: "Isolation Forest: mean path length over random isolation trees",
     reference: "Liu, Ting & Zhou 2008, ICDM",
     stochastic: true,
@@ -72,6 +76,10 @@ pub fn spec(name: &str) -> Result<&'static DetectorSpec, DetectorError> {
         .find(|s| s.name == name)
         .ok_or_else(|| DetectorError::UnknownDetector {
             name: name.to_string(),
-            known: DETECTORS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+            known: DETECTORS
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }

@@ -1,17 +1,161 @@
-//! (being written)
+//! Isolation Forest (Liu, Ting & Zhou 2008), with scikit-learn's behaviour.
+//!
+//! Each tree is grown on ψ rows drawn without replacement (`max_samples`,
+//! default `min(256, n)`): a node picks a column uniformly among those not
+//! constant on its rows and a split value uniformly between that column's
+//! minimum and maximum; it becomes a leaf when it holds one row, reaches
+//! depth `ceil(log2 ψ)`, or all columns are constant on it. A row's path
+//! length in a tree is the depth of its leaf plus `c(leaf size)`, the expected
+//! depth of an unbuilt subtree, and its score is `2^(-E[h(x)] / c(ψ))`
+//! (scikit-learn's `-score_samples`; higher = more anomalous).
+//!
+//! Differences from scikit-learn, none of which changes the algorithm:
+//! * its own RNG (ChaCha8), so forests match in distribution, not bit for bit;
+//! * data stay `f64` (scikit-learn fits and scores in `f32`);
+//! * a column counts as constant in a node only when its minimum equals its
+//!   maximum (scikit-learn: when they differ by at most 1e-7 in `f32`, a
+//!   scale-dependent cut-off);
+//! * a `max_samples` fraction is floored to at least one row (scikit-learn
+//!   fails on a fraction that yields zero rows).
+//!
+//! With `bootstrap` a repeated row counts once in the tree (leaf sizes count
+//! distinct rows), as in current scikit-learn (checked against 1.9.1), which
+//! passes the draw counts to the tree as sample weights.
+//!
+//! Determinism: one `u64` seed per tree is drawn up front from a ChaCha8
+//! stream seeded with `seed`; trees are grown in parallel and collected in
+//! order, and each row's path lengths are summed in tree order. Fit and scores
+//! are therefore bit-identical for any number of threads.
+
+mod model;
+mod params;
+mod tree;
+
+pub use model::IsolationForestModel;
+pub use params::{IsolationForestParams, MaxSamples};
+pub use tree::TreeArrays;
+
 use super::registry::ParamDoc;
-pub static PARAM_DOCS: &[ParamDoc] = &[];
-#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct IsolationForestParams {}
-#[derive(serde::Serialize, serde::Deserialize)]
-pub struct IsolationForestModel {}
-impl super::Model for IsolationForestModel {
-    fn score_samples(&self, x: ndarray::ArrayView2<'_, f64>) -> ndarray::Array1<f64> { ndarray::Array1::zeros(x.nrows()) }
-}
-impl super::DetectorParams for IsolationForestParams {
-    type Model = IsolationForestModel;
-    fn validate(&self) -> Result<(), super::ParamError> { Ok(()) }
-    fn fit(&self, x: ndarray::ArrayView2<'_, f64>) -> Result<super::Fit<Self::Model>, super::DetectorError> {
-        Ok(super::Fit { model: IsolationForestModel {}, train_scores: ndarray::Array1::zeros(x.nrows()) })
+use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
+use ndarray::ArrayView2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use tree::{TreeConfig, grow_tree, max_depth_for};
+
+/// The parameters of `isolation_forest`, for `anml models` and the REPL help.
+pub static PARAM_DOCS: &[ParamDoc] = &[
+    ParamDoc {
+        name: "n_estimators",
+        doc: "Number of isolation trees; default 100; an integer >= 1.",
+    },
+    ParamDoc {
+        name: "max_samples",
+        doc: "Rows drawn per tree (psi): \"auto\" = min(256, n), an integer count \
+              (capped at n), or a float fraction of n in (0, 1] (at least one row); \
+              default \"auto\". Trees are limited to depth ceil(log2(psi)).",
+    },
+    ParamDoc {
+        name: "max_features",
+        doc: "Fraction of the columns each tree may split on, drawn per tree without \
+              replacement (max(1, floor(max_features * d)) columns); default 1.0; \
+              a fraction in (0, 1].",
+    },
+    ParamDoc {
+        name: "bootstrap",
+        doc: "Draw each tree's rows with replacement (a repeated row counts once); \
+              default false; true or false.",
+    },
+    ParamDoc {
+        name: "seed",
+        doc: "Seed of the forest; every tree's seed is derived from it, so results \
+              do not depend on the thread count; default 0; an integer >= 0.",
+    },
+];
+
+/// Euler–Mascheroni constant (numpy's `np.euler_gamma`).
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
+/// `c(n)`, the average path length of an unsuccessful search in a binary
+/// search tree of `n` nodes: `2 H(n - 1) - 2 (n - 1) / n` with
+/// `H(i) = ln(i) + γ`; `c(0) = c(1) = 0`, `c(2) = 1`. The same expression as
+/// scikit-learn's `_average_path_length`.
+pub fn average_path_length(n: usize) -> f64 {
+    match n {
+        0 | 1 => 0.0,
+        2 => 1.0,
+        _ => {
+            let n = n as f64;
+            2.0 * ((n - 1.0).ln() + EULER_GAMMA) - 2.0 * (n - 1.0) / n
+        }
     }
 }
+
+/// The largest ψ the tree layout holds (node indices are `u32`).
+const MAX_PSI: usize = (u32::MAX / 2) as usize;
+
+impl DetectorParams for IsolationForestParams {
+    type Model = IsolationForestModel;
+
+    fn validate(&self) -> Result<(), ParamError> {
+        self.check_rules()
+    }
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
+        self.validate()?;
+        let (n, d) = x.dim();
+        if n == 0 {
+            return Err(DetectorError::Empty);
+        }
+        let too_large = |message: String| DetectorError::BadParams {
+            detector: "isolation_forest".into(),
+            message,
+        };
+        let psi = self.max_samples.resolve(n);
+        if psi > MAX_PSI {
+            return Err(too_large(format!(
+                "max_samples = {} resolves to {psi} rows per tree; at most {MAX_PSI} are supported",
+                self.max_samples
+            )));
+        }
+        if d >= u32::MAX as usize {
+            return Err(too_large(format!(
+                "{d} columns; at most {} are supported",
+                u32::MAX - 1
+            )));
+        }
+        let config = TreeConfig {
+            psi,
+            max_depth: max_depth_for(psi),
+            n_tree_features: ((self.max_features * d as f64).floor() as usize).clamp(1, d.max(1)),
+            bootstrap: self.bootstrap,
+        };
+
+        let x_std = x.as_standard_layout();
+        let copied;
+        let data: &[f64] = match x_std.as_slice() {
+            Some(s) => s,
+            None => {
+                copied = x_std.iter().copied().collect::<Vec<f64>>();
+                &copied
+            }
+        };
+
+        let mut seeder = ChaCha8Rng::seed_from_u64(self.seed);
+        let seeds: Vec<u64> = (0..self.n_estimators).map(|_| seeder.random()).collect();
+        let trees: Vec<TreeArrays> = seeds
+            .par_iter()
+            .map(|&s| grow_tree(data, n, d, &config, s))
+            .collect();
+
+        let model = IsolationForestModel::new(d, psi, trees).map_err(too_large)?;
+        let train_scores = model.score_samples(x_std.view());
+        Ok(Fit {
+            model,
+            train_scores,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

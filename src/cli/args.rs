@@ -1,0 +1,143 @@
+//! Flag definitions. Raw values only; `commands` turns them into real
+//! objects (registry, workspace, detector) and validates them there.
+
+use crate::script::Limits;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anml",
+    version,
+    about = "Reproducible anomaly-detection research: detectors, datasets, metrics and sandboxed Rhai scripts"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// Workspace root: results/ and registry/ live here; scripts may not
+    /// touch files outside it (or the data cache).
+    #[arg(long, global = true, env = "ANML_WORKSPACE", default_value = ".")]
+    pub workspace: PathBuf,
+    /// Dataset cache directory [default: $ANML_DATA_DIR or the user cache dir].
+    #[arg(long, global = true, env = "ANML_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Local mirror of dataset files, searched after the cache and before
+    /// downloading (same layout: odds/NAME.mat, adbench/FILE.npz).
+    #[arg(long, global = true, env = "ANML_DATA_MIRROR")]
+    pub data_mirror: Option<PathBuf>,
+    /// Never download; use only the cache and the mirror.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub limits: LimitOpts,
+}
+
+/// Sandbox limits for scripts.
+#[derive(Debug, Args)]
+pub struct LimitOpts {
+    /// Rhai operations per evaluation.
+    #[arg(long, global = true, default_value_t = Limits::default().max_operations)]
+    pub max_operations: u64,
+    /// Function call nesting depth.
+    #[arg(long, global = true, default_value_t = Limits::default().max_call_depth)]
+    pub max_call_depth: usize,
+    /// Characters in one string.
+    #[arg(long, global = true, default_value_t = Limits::default().max_string_size)]
+    pub max_string_size: usize,
+    /// Elements in one array.
+    #[arg(long, global = true, default_value_t = Limits::default().max_array_size)]
+    pub max_array_size: usize,
+    /// Entries in one object map.
+    #[arg(long, global = true, default_value_t = Limits::default().max_map_size)]
+    pub max_map_size: usize,
+    /// Elements of a matrix or vector built from script values.
+    #[arg(long, global = true, default_value_t = Limits::default().max_matrix_elements)]
+    pub max_matrix_elements: usize,
+    /// Modules imported by one evaluation.
+    #[arg(long, global = true, default_value_t = Limits::default().max_modules)]
+    pub max_modules: usize,
+}
+
+impl LimitOpts {
+    pub fn to_limits(&self) -> Limits {
+        Limits {
+            max_operations: self.max_operations,
+            max_call_depth: self.max_call_depth,
+            max_string_size: self.max_string_size,
+            max_array_size: self.max_array_size,
+            max_map_size: self.max_map_size,
+            max_matrix_elements: self.max_matrix_elements,
+            max_modules: self.max_modules,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one benchmark: split, fit, score, metrics; print a table and
+    /// write a schema-valid result JSON.
+    Benchmark(BenchmarkArgs),
+    /// Run a Rhai experiment script in the sandbox.
+    Script(ScriptArgs),
+    /// List registered datasets.
+    Datasets(ListArgs),
+    /// List registered detectors with their parameters and defaults.
+    Models(ListArgs),
+    /// Interactive Rhai session with the anml API.
+    Repl(ReplArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchmarkArgs {
+    /// Registered dataset name (see `anml datasets`).
+    #[arg(long)]
+    pub dataset: String,
+    /// Registered detector name (see `anml models`).
+    #[arg(long)]
+    pub model: String,
+    /// Detector parameter as NAME=VALUE (repeatable); VALUE is JSON or a
+    /// bare string, e.g. --param n_estimators=200.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Seed for the split and the detector's randomness.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Split protocol.
+    #[arg(long, default_value = "holdout60")]
+    pub protocol: String,
+    /// Experiment name; the result goes to results/{experiment}/{model}.json
+    /// unless --output is given [default: the dataset name].
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// Result file path.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptArgs {
+    /// The .rhai script to run.
+    pub file: PathBuf,
+    /// Experiment name [default: the script's file stem].
+    #[arg(long)]
+    pub experiment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// A script to run first; its variables stay in scope.
+    pub file: Option<PathBuf>,
+}

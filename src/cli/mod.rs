@@ -1,0 +1,17 @@
+//! The command line: declarative flags (clap) in `args`, one function per
+//! subcommand here. The binary only parses, calls [`run`] and prints errors.
+
+mod args;
+mod commands;
+pub mod repl;
+
+pub use args::{Cli, Command, GlobalOpts};
+pub use commands::run;
+
+/// Exit status of a finished command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// A script was stopped by Ctrl-C.
+    Interrupted,
+}

@@ -1,0 +1,282 @@
+//! MATLAB level-5 MAT-files (the ODDS collection).
+//!
+//! Why it exists: ODDS distributes its datasets as `.mat` files holding `X`
+//! (n × d) and `y` (n × 1). MATLAB stores matrices column-major and in any
+//! numeric class (ODDS uses double, uint8 and int16); this reader accepts
+//! every real numeric class, dense or sparse, and returns a row-major `f64`
+//! matrix plus the labels as `f64`.
+
+use super::format_error;
+use crate::data::DataError;
+use crate::data::catalog::Format;
+use mat5::{DenseMatrix, MatFile, Matrix, SparseMatrix};
+use ndarray::Array2;
+use std::path::Path;
+
+/// Read `X` and `y` from MAT-file bytes. `y` may be n × 1 or 1 × n.
+pub fn read(bytes: &[u8], origin: &Path) -> Result<(Array2<f64>, Vec<f64>), DataError> {
+    let file = decode(bytes, origin)?;
+    let x_var = variable(&file, "X", origin)?;
+    let y_var = variable(&file, "y", origin)?;
+
+    let (n, d) = (x_var.rows(), x_var.cols());
+    if n == 0 || d == 0 {
+        return Err(err(
+            origin,
+            format!("variable `X` has shape {n}×{d}; expected n×d with n, d ≥ 1"),
+        ));
+    }
+    let x_values = column_major_values(x_var, "X", origin)?;
+    let x = Array2::from_shape_fn((n, d), |(i, j)| x_values[i + j * n]);
+
+    let (yr, yc) = (y_var.rows(), y_var.cols());
+    if !((yr == n && yc == 1) || (yr == 1 && yc == n)) {
+        return Err(err(
+            origin,
+            format!(
+                "variable `y` has shape {yr}×{yc}; expected {n}×1 or 1×{n} to match `X` ({n}×{d})"
+            ),
+        ));
+    }
+    // n × 1 and 1 × n hold their n values in the same (column-major) order.
+    let y = column_major_values(y_var, "y", origin)?;
+    Ok((x, y))
+}
+
+/// Parse the container. `mat5` reports truncation and bad tags as errors; a
+/// few corrupt length fields make it panic instead, so that is caught and
+/// reported as a format error too.
+fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
+    match std::panic::catch_unwind(|| MatFile::read_bytes(bytes)) {
+        Ok(Ok(file)) => Ok(file),
+        Ok(Err(e)) => Err(err(origin, e.to_string())),
+        Err(_) => Err(err(
+            origin,
+            "corrupt MAT-file (a length field is inconsistent)",
+        )),
+    }
+}
+
+fn variable<'a>(file: &'a MatFile, name: &str, origin: &Path) -> Result<&'a Matrix, DataError> {
+    file.get(name).ok_or_else(|| {
+        let found: Vec<String> = file
+            .arrays
+            .iter()
+            .map(|a| format!("{} ({}×{})", a.name, a.matrix.rows(), a.matrix.cols()))
+            .collect();
+        let found = if found.is_empty() {
+            "none".to_string()
+        } else {
+            found.join(", ")
+        };
+        err(
+            origin,
+            format!("no variable `{name}`; variables found: {found}"),
+        )
+    })
+}
+
+/// All `rows × cols` values in column-major order, widened to `f64`.
+fn column_major_values(m: &Matrix, name: &str, origin: &Path) -> Result<Vec<f64>, DataError> {
+    let (rows, cols) = (m.rows(), m.cols());
+    let len = rows.checked_mul(cols).ok_or_else(|| {
+        err(
+            origin,
+            format!("variable `{name}` has an impossible shape {rows}×{cols}"),
+        )
+    })?;
+    match m {
+        Matrix::Dense(dense) => dense_values(dense, len, name, origin),
+        Matrix::Sparse(sparse) => sparse_values(sparse, len, name, origin),
+    }
+}
+
+fn dense_values(
+    m: &DenseMatrix,
+    len: usize,
+    name: &str,
+    origin: &Path,
+) -> Result<Vec<f64>, DataError> {
+    if m.values.len() != len {
+        return Err(err(
+            origin,
+            format!(
+                "variable `{name}` declares shape {}×{} but holds {} values",
+                m.rows,
+                m.cols,
+                m.values.len()
+            ),
+        ));
+    }
+    Ok(m.values.to_f64())
+}
+
+fn sparse_values(
+    m: &SparseMatrix,
+    len: usize,
+    name: &str,
+    origin: &Path,
+) -> Result<Vec<f64>, DataError> {
+    let bad = |what: &str| {
+        err(
+            origin,
+            format!("sparse variable `{name}` ({}×{}): {what}", m.rows, m.cols),
+        )
+    };
+    if m.col_ptr.len() != m.cols + 1 || m.row_indices.len() != m.values.len() {
+        return Err(bad("column pointers or row indices have the wrong length"));
+    }
+    let values = m.values.to_f64();
+    let mut out = vec![0.0; len];
+    for j in 0..m.cols {
+        let (start, end) = (m.col_ptr[j], m.col_ptr[j + 1]);
+        if start > end || end > values.len() {
+            return Err(bad(
+                "column pointers are not increasing within the stored entries",
+            ));
+        }
+        for k in start..end {
+            let i = m.row_indices[k];
+            if i >= m.rows {
+                return Err(bad("a row index is out of range"));
+            }
+            out[i + j * m.rows] = values[k];
+        }
+    }
+    Ok(out)
+}
+
+fn err(origin: &Path, message: impl Into<String>) -> DataError {
+    format_error(origin, Format::Mat, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mat5::{NamedArray, Values};
+
+    fn mat_bytes(arrays: Vec<NamedArray>) -> Vec<u8> {
+        MatFile {
+            header_text: "MATLAB 5.0 MAT-file, anml test".to_string(),
+            arrays,
+        }
+        .write_bytes()
+        .unwrap()
+    }
+
+    fn dense(name: &str, rows: usize, cols: usize, values: Values) -> NamedArray {
+        NamedArray {
+            name: name.to_string(),
+            matrix: Matrix::Dense(DenseMatrix { rows, cols, values }),
+        }
+    }
+
+    fn origin() -> &'static Path {
+        Path::new("test.mat")
+    }
+
+    #[test]
+    fn reads_column_major_into_row_major() {
+        // X = [[1, 2], [3, 4], [5, 6]] stored column-major as int16.
+        let bytes = mat_bytes(vec![
+            dense("X", 3, 2, Values::I16(vec![1, 3, 5, 2, 4, 6])),
+            dense("y", 3, 1, Values::F64(vec![0.0, 1.0, 0.0])),
+        ]);
+        let (x, y) = read(&bytes, origin()).unwrap();
+        assert!(x.is_standard_layout());
+        assert_eq!(x, ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        assert_eq!(y, vec![0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn every_numeric_class_and_row_vector_labels() {
+        let classes = vec![
+            Values::F32(vec![1.5, 2.5]),
+            Values::U8(vec![1, 2]),
+            Values::I8(vec![-1, 2]),
+            Values::U16(vec![1, 2]),
+            Values::I32(vec![-1, 2]),
+            Values::U32(vec![1, 2]),
+            Values::I64(vec![-1, 2]),
+            Values::U64(vec![1, 2]),
+        ];
+        for values in classes {
+            let expect = values.to_f64();
+            let bytes = mat_bytes(vec![
+                dense("X", 2, 1, values),
+                dense("y", 1, 2, Values::U8(vec![1, 0])),
+            ]);
+            let (x, y) = read(&bytes, origin()).unwrap();
+            assert_eq!(x.column(0).to_vec(), expect);
+            assert_eq!(y, vec![1.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn sparse_x_is_densified() {
+        // 2 × 2 with (0,1) = 7 and (1,0) = 3.
+        let x = NamedArray {
+            name: "X".to_string(),
+            matrix: Matrix::Sparse(SparseMatrix {
+                rows: 2,
+                cols: 2,
+                row_indices: vec![1, 0],
+                col_ptr: vec![0, 1, 2],
+                values: Values::F64(vec![3.0, 7.0]),
+            }),
+        };
+        let bytes = mat_bytes(vec![x, dense("y", 2, 1, Values::F64(vec![0.0, 1.0]))]);
+        let (x, _) = read(&bytes, origin()).unwrap();
+        assert_eq!(x, ndarray::array![[0.0, 7.0], [3.0, 0.0]]);
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let bytes = mat_bytes(vec![dense("X_uni", 2, 1, Values::F64(vec![1.0, 2.0]))]);
+        let msg = read(&bytes, origin()).unwrap_err().to_string();
+        assert!(
+            msg.contains("no variable `X`") && msg.contains("X_uni (2×1)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wrong_label_shape_is_named() {
+        let bytes = mat_bytes(vec![
+            dense("X", 3, 1, Values::F64(vec![1.0, 2.0, 3.0])),
+            dense("y", 2, 1, Values::F64(vec![0.0, 1.0])),
+        ]);
+        let msg = read(&bytes, origin()).unwrap_err().to_string();
+        assert!(
+            msg.contains("`y` has shape 2×1") && msg.contains("3×1 or 1×3"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_x_is_rejected() {
+        let bytes = mat_bytes(vec![
+            dense("X", 0, 0, Values::F64(vec![])),
+            dense("y", 0, 0, Values::F64(vec![])),
+        ]);
+        let msg = read(&bytes, origin()).unwrap_err().to_string();
+        assert!(msg.contains("`X` has shape 0×0"), "{msg}");
+    }
+
+    #[test]
+    fn truncated_and_garbage_bytes_are_format_errors() {
+        let bytes = mat_bytes(vec![
+            dense("X", 3, 1, Values::F64(vec![1.0, 2.0, 3.0])),
+            dense("y", 3, 1, Values::F64(vec![0.0, 1.0, 0.0])),
+        ]);
+        for cut in [0, 10, 127, 128 + 12, bytes.len() - 5] {
+            let e = read(&bytes[..cut], origin()).unwrap_err();
+            assert!(
+                matches!(e, DataError::Format { format: "MAT", .. }),
+                "cut {cut}: {e}"
+            );
+        }
+        let e = read(b"definitely not a mat file", origin()).unwrap_err();
+        assert!(e.to_string().contains("test.mat"), "{e}");
+    }
+}

@@ -1,0 +1,177 @@
+//! The fitted forest: saved form, load-time checks and scoring.
+
+use super::average_path_length;
+use super::tree::{Node, TreeArrays, compile_tree, path_length};
+use crate::detectors::Model;
+use ndarray::{Array1, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Rows scored together: each block walks every tree in turn (tree-major
+/// within the block keeps one tree's nodes hot in cache).
+const BLOCK_ROWS: usize = 64;
+
+/// A fitted Isolation Forest.
+///
+/// Saved as `{"n_features", "max_samples", "trees": [{"feature",
+/// "threshold", "right", "n_samples"}, ...]}` (see [`TreeArrays`]); loading
+/// checks every tree, so a corrupt file is refused rather than scored.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(try_from = "ForestRepr")]
+pub struct IsolationForestModel {
+    n_features: usize,
+    /// Effective subsample size ψ; scores are normalised by `c(ψ)`.
+    max_samples: usize,
+    trees: Vec<TreeArrays>,
+    #[serde(skip)]
+    compiled: Compiled,
+}
+
+/// All trees' nodes in one block; tree `t` is `nodes[starts[t]..starts[t + 1]]`.
+#[derive(Debug, Default)]
+struct Compiled {
+    nodes: Vec<Node>,
+    starts: Vec<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForestRepr {
+    n_features: usize,
+    max_samples: usize,
+    trees: Vec<TreeArrays>,
+}
+
+impl TryFrom<ForestRepr> for IsolationForestModel {
+    type Error = String;
+    fn try_from(r: ForestRepr) -> Result<Self, String> {
+        Self::new(r.n_features, r.max_samples, r.trees)
+    }
+}
+
+impl IsolationForestModel {
+    /// Check the trees and lay them out for scoring.
+    pub(super) fn new(
+        n_features: usize,
+        max_samples: usize,
+        trees: Vec<TreeArrays>,
+    ) -> Result<Self, String> {
+        if trees.is_empty() {
+            return Err("the forest has no trees".into());
+        }
+        if max_samples == 0 {
+            return Err("max_samples must be at least 1".into());
+        }
+        let mut compiled = Compiled {
+            nodes: Vec::with_capacity(trees.iter().map(|t| t.feature.len()).sum()),
+            starts: Vec::with_capacity(trees.len() + 1),
+        };
+        for (i, t) in trees.iter().enumerate() {
+            let nodes = compile_tree(t, n_features).map_err(|e| format!("tree {i}: {e}"))?;
+            compiled.starts.push(compiled.nodes.len());
+            compiled.nodes.extend(nodes);
+        }
+        compiled.starts.push(compiled.nodes.len());
+        Ok(Self {
+            n_features,
+            max_samples,
+            trees,
+            compiled,
+        })
+    }
+
+    /// Number of columns the forest was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// The subsample size ψ each tree was grown on.
+    pub fn max_samples(&self) -> usize {
+        self.max_samples
+    }
+
+    /// The trees, as saved.
+    pub fn trees(&self) -> &[TreeArrays] {
+        &self.trees
+    }
+}
+
+impl Model for IsolationForestModel {
+    /// `2^(-E[h(x)] / c(ψ))`, scikit-learn's `-score_samples`. Each row's
+    /// path lengths are summed in tree order, so the result does not depend
+    /// on how rows are spread over threads. With ψ = 1 (c(ψ) = 0) every
+    /// score is 0.5, as in scikit-learn. Input with a column count other
+    /// than the fitted one (which [`crate::detectors::FittedDetector`]
+    /// rejects before calling) scores NaN.
+    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        let n = x.nrows();
+        let d = self.n_features;
+        if x.ncols() != d {
+            return Array1::from_elem(n, f64::NAN);
+        }
+        let x = x.as_standard_layout();
+        let copied;
+        let data: &[f64] = match x.as_slice() {
+            Some(s) => s,
+            None => {
+                copied = x.iter().copied().collect::<Vec<f64>>();
+                &copied
+            }
+        };
+        let denominator = self.compiled.starts.len().saturating_sub(1) as f64
+            * average_path_length(self.max_samples);
+        let mut out = vec![0.0f64; n];
+        out.par_chunks_mut(BLOCK_ROWS)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let first = b * BLOCK_ROWS;
+                let c = &self.compiled;
+                for w in c.starts.windows(2) {
+                    let tree = &c.nodes[w[0]..w[1]];
+                    for (i, acc) in block.iter_mut().enumerate() {
+                        let r = first + i;
+                        *acc += path_length(tree, &data[r * d..(r + 1) * d]);
+                    }
+                }
+                for acc in block.iter_mut() {
+                    *acc = score_from_total(*acc, denominator);
+                }
+            });
+        Array1::from_vec(out)
+    }
+}
+
+/// `2^(-total / (T c(ψ)))`, or 0.5 when the denominator is 0 (scikit-learn).
+#[inline]
+fn score_from_total(total: f64, denominator: f64) -> f64 {
+    if denominator > 0.0 {
+        (-(total / denominator)).exp2()
+    } else {
+        0.5
+    }
+}
+
+#[cfg(test)]
+impl IsolationForestModel {
+    /// Sum of the path lengths of `row` over the trees, in tree order.
+    fn total_path_length(&self, row: &[f64]) -> f64 {
+        let c = &self.compiled;
+        c.starts
+            .windows(2)
+            .map(|w| path_length(&c.nodes[w[0]..w[1]], row))
+            .sum()
+    }
+
+    /// Scores row by row (no blocking); the reference the blocked scorer is
+    /// tested against.
+    pub(super) fn score_rowwise(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        let denominator = self.trees.len() as f64 * average_path_length(self.max_samples);
+        x.rows()
+            .into_iter()
+            .map(|row| {
+                let row = row.to_vec();
+                score_from_total(self.total_path_length(&row), denominator)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,83 @@
+//! Conversions between Rhai values and library values, and error mapping.
+
+use crate::script::render::to_rhai_error;
+use rhai::{Array, Dynamic, EvalAltResult, Map};
+use serde_json::Value;
+
+/// A library error as a Rhai runtime error with its cause chain.
+pub(crate) fn ctx_err<E: std::error::Error + 'static>(e: E) -> Box<EvalAltResult> {
+    to_rhai_error(&e)
+}
+
+/// A Rhai runtime error from a message.
+pub(crate) fn msg_err(msg: impl Into<String>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        msg.into().into(),
+        rhai::Position::NONE,
+    ))
+}
+
+fn dynamic_to_json(d: &Dynamic) -> Result<Value, Box<EvalAltResult>> {
+    if d.is_unit() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = d.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Ok(i) = d.as_int() {
+        return Ok(Value::from(i));
+    }
+    if let Ok(f) = d.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| msg_err(format!("parameter value {f} is not a finite number")));
+    }
+    if d.is_string() {
+        return Ok(Value::String(d.to_string()));
+    }
+    if let Some(a) = d.read_lock::<Array>() {
+        return a
+            .iter()
+            .map(dynamic_to_json)
+            .collect::<Result<_, _>>()
+            .map(Value::Array);
+    }
+    if let Some(m) = d.read_lock::<Map>() {
+        return map_to_json(&m).map(Value::Object);
+    }
+    Err(msg_err(format!(
+        "a value of type {} cannot be used as a parameter",
+        d.type_name()
+    )))
+}
+
+/// A Rhai object map of parameters as a JSON object.
+pub(crate) fn map_to_json(m: &Map) -> Result<serde_json::Map<String, Value>, Box<EvalAltResult>> {
+    m.iter()
+        .map(|(k, v)| Ok((k.to_string(), dynamic_to_json(v)?)))
+        .collect()
+}
+
+/// A JSON value as a Rhai value (objects become maps).
+pub(crate) fn json_to_dynamic(v: &Value) -> Dynamic {
+    match v {
+        Value::Null => Dynamic::UNIT,
+        Value::Bool(b) => Dynamic::from(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Dynamic::from(i),
+            None => Dynamic::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Dynamic::from(s.clone()),
+        Value::Array(a) => Dynamic::from_array(a.iter().map(json_to_dynamic).collect()),
+        Value::Object(o) => Dynamic::from_map(
+            o.iter()
+                .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A non-negative integer from a script (seeds, counts).
+pub(crate) fn non_negative(what: &str, v: i64) -> Result<u64, Box<EvalAltResult>> {
+    u64::try_from(v).map_err(|_| msg_err(format!("{what} must be >= 0, got {v}")))
+}

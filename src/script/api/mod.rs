@@ -1,0 +1,41 @@
+//! The script-facing API: thin functions that convert between Rhai values
+//! and library types, call the library, and map errors. One file per domain;
+//! `register` is the one registration point, and the function metadata it
+//! produces (names, signatures, doc comments with examples) drives `:help`,
+//! completion and the docs-as-tests run.
+
+mod convert;
+mod datasets;
+mod detectors;
+mod matrix;
+mod metrics;
+mod results;
+mod tables;
+
+use super::types::{DatasetRef, Labels, Matrix, ResultRef, SplitRef, Table, Vector};
+use crate::detectors::{Detector, FittedDetector};
+use rhai::{Engine, exported_module};
+
+/// Register every script-facing type and function on `engine`.
+pub fn register(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Matrix>("Matrix")
+        .register_type_with_name::<Vector>("Vector")
+        .register_type_with_name::<Labels>("Labels")
+        .register_type_with_name::<DatasetRef>("Dataset")
+        .register_type_with_name::<SplitRef>("Split")
+        .register_type_with_name::<Detector>("Detector")
+        .register_type_with_name::<FittedDetector>("FittedDetector")
+        .register_type_with_name::<ResultRef>("RunResult")
+        .register_type_with_name::<Table>("Table");
+    for module in [
+        exported_module!(datasets::datasets_api),
+        exported_module!(matrix::matrix_api),
+        exported_module!(detectors::detectors_api),
+        exported_module!(metrics::metrics_api),
+        exported_module!(results::results_api),
+        exported_module!(tables::tables_api),
+    ] {
+        engine.register_global_module(module.into());
+    }
+}

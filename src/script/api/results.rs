@@ -1,0 +1,247 @@
+//! Script functions for benchmark runs and result files.
+
+use crate::bench;
+use crate::data::Protocol;
+use crate::detectors::Detector;
+use crate::script::api::convert::ctx_err;
+use crate::script::types::{DatasetRef, ResultRef};
+use rhai::plugin::*;
+use std::sync::Arc;
+
+fn run(
+    ds: &DatasetRef,
+    det: &Detector,
+    protocol: Protocol,
+    seed: u64,
+) -> Result<ResultRef, Box<EvalAltResult>> {
+    bench::run(&ds.0, det, protocol, seed)
+        .map(|o| ResultRef(Arc::new(o.result)))
+        .map_err(ctx_err)
+}
+
+#[export_module]
+pub mod results_api {
+    use super::run;
+    use crate::data::Protocol;
+    use crate::detectors::Detector;
+    use crate::script::HostContext;
+    use crate::script::api::convert::{ctx_err, json_to_dynamic, msg_err, non_negative};
+    use crate::script::types::{DatasetRef, ResultRef};
+    use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
+
+    /// Run one benchmark: split `ds` by the default protocol with `seed`,
+    /// fit on train, score test, compute every metric. The seed also drives
+    /// the detector unless its params set `seed`.
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
+    /// print(r.roc_auc > 0.5);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn evaluate(
+        ds: DatasetRef,
+        det: Detector,
+        seed: i64,
+    ) -> Result<ResultRef, Box<EvalAltResult>> {
+        run(&ds, &det, Protocol::Holdout60, non_negative("seed", seed)?)
+    }
+
+    /// Run one benchmark with options `#{ seed: 0, protocol: "holdout60" }`.
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), #{ seed: 2 });
+    /// print(r.seed);
+    /// ```
+    #[rhai_fn(name = "evaluate", return_raw)]
+    pub fn evaluate_opts(
+        ds: DatasetRef,
+        det: Detector,
+        opts: Map,
+    ) -> Result<ResultRef, Box<EvalAltResult>> {
+        let mut protocol = Protocol::Holdout60;
+        let mut seed = 0;
+        for (k, v) in &opts {
+            match k.as_str() {
+                "protocol" => protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?,
+                "seed" => {
+                    let s = v.as_int().map_err(|t| {
+                        msg_err(format!(
+                            "evaluate option `seed` must be an integer, got {t}"
+                        ))
+                    })?;
+                    seed = non_negative("seed", s)?;
+                }
+                other => {
+                    return Err(msg_err(format!(
+                        "unknown evaluate option `{other}`; known: protocol, seed"
+                    )));
+                }
+            }
+        }
+        run(&ds, &det, protocol, seed)
+    }
+
+    /// Write a result as schema-validated JSON (atomically) to a path under
+    /// the workspace's `results/` or `registry/`.
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
+    /// write_result(r, "results/doc-example/toy.json");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn write_result(
+        ctx: NativeCallContext,
+        r: ResultRef,
+        path: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        let host = HostContext::of(&ctx)?;
+        let file = host.workspace.resolve_write(path).map_err(ctx_err)?;
+        r.0.write(&file).map_err(ctx_err)?;
+        Ok(file.display().to_string())
+    }
+
+    /// Write a result to the default place,
+    /// `results/{experiment}/{dataset}/{model}-seed{seed}.json`, where the
+    /// experiment is the script's file name. Returns the path.
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
+    /// print(write_result(r));
+    /// ```
+    #[rhai_fn(name = "write_result", return_raw)]
+    pub fn write_result_default(
+        ctx: NativeCallContext,
+        r: ResultRef,
+    ) -> Result<String, Box<EvalAltResult>> {
+        let host = HostContext::of(&ctx)?;
+        let rel = format!(
+            "results/{}/{}/{}-seed{}.json",
+            host.experiment,
+            r.0.dataset.replace('/', "_"),
+            r.0.model,
+            r.0.seed
+        );
+        write_result(ctx, r, &rel)
+    }
+
+    /// The result as an object map (the JSON fields).
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
+    /// print(r.to_map().split.n_test);
+    /// ```
+    #[rhai_fn(return_raw, pure)]
+    pub fn to_map(r: &mut ResultRef) -> Result<Dynamic, Box<EvalAltResult>> {
+        r.0.to_value().map(|v| json_to_dynamic(&v)).map_err(ctx_err)
+    }
+
+    /// ROC-AUC on the test part.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).roc_auc);
+    /// ```
+    #[rhai_fn(get = "roc_auc", pure)]
+    pub fn roc_auc(r: &mut ResultRef) -> f64 {
+        r.0.roc_auc
+    }
+
+    /// Average precision on the test part.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).pr_auc);
+    /// ```
+    #[rhai_fn(get = "pr_auc", pure)]
+    pub fn pr_auc(r: &mut ResultRef) -> f64 {
+        r.0.pr_auc
+    }
+
+    /// F1 at the Youden threshold.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).f1);
+    /// ```
+    #[rhai_fn(get = "f1", pure)]
+    pub fn f1(r: &mut ResultRef) -> f64 {
+        r.0.f1
+    }
+
+    /// Precision at n (n = number of anomalies in the test part).
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).precision_at_n);
+    /// ```
+    #[rhai_fn(get = "precision_at_n", pure)]
+    pub fn precision_at_n(r: &mut ResultRef) -> f64 {
+        r.0.precision_at_n
+    }
+
+    /// Seconds spent fitting.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).fit_time >= 0.0);
+    /// ```
+    #[rhai_fn(get = "fit_time", pure)]
+    pub fn fit_time(r: &mut ResultRef) -> f64 {
+        r.0.fit_time
+    }
+
+    /// Seconds spent scoring the test part.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).score_time >= 0.0);
+    /// ```
+    #[rhai_fn(get = "score_time", pure)]
+    pub fn score_time(r: &mut ResultRef) -> f64 {
+        r.0.score_time
+    }
+
+    /// Dataset name.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).dataset);
+    /// ```
+    #[rhai_fn(get = "dataset", pure)]
+    pub fn dataset(r: &mut ResultRef) -> String {
+        r.0.dataset.clone()
+    }
+
+    /// Detector name.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).model);
+    /// ```
+    #[rhai_fn(get = "model", pure)]
+    pub fn model(r: &mut ResultRef) -> String {
+        r.0.model.clone()
+    }
+
+    /// The run's seed.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 4).seed);
+    /// ```
+    #[rhai_fn(get = "seed", pure)]
+    pub fn seed(r: &mut ResultRef) -> i64 {
+        r.0.seed as i64
+    }
+
+    /// The run id: SHA-256 of the canonical inputs.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).run_id);
+    /// ```
+    #[rhai_fn(get = "run_id", pure)]
+    pub fn run_id(r: &mut ResultRef) -> String {
+        r.0.run_id.clone()
+    }
+
+    /// Text form of a result.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).to_string());
+    /// ```
+    #[rhai_fn(name = "to_string", name = "to_debug", pure)]
+    pub fn result_to_string(r: &mut ResultRef) -> String {
+        r.to_string()
+    }
+}

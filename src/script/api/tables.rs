@@ -1,0 +1,190 @@
+//! Script functions for tables: build one row by row, or summarise an array
+//! of run results; printing renders with comfy-table.
+
+use crate::script::api::convert::msg_err;
+use crate::script::types::ResultRef;
+use rhai::Array;
+use rhai::plugin::*;
+
+fn cell(v: &Dynamic) -> String {
+    match v.as_float() {
+        Ok(f) => format!("{f:.4}"),
+        Err(_) => v.to_string(),
+    }
+}
+
+fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.clone().try_cast::<ResultRef>().ok_or_else(|| {
+                msg_err(format!(
+                    "element {i} is a {}, expected a RunResult",
+                    d.type_name()
+                ))
+            })
+        })
+        .collect()
+}
+
+#[export_module]
+pub mod tables_api {
+    use super::{cell, results_of};
+    use crate::script::api::convert::msg_err;
+    use crate::script::types::Table;
+    use rhai::{Array, EvalAltResult};
+    use std::collections::BTreeMap;
+
+    /// An empty table with the given column names.
+    ///
+    /// ```rhai
+    /// let t = table(["dataset", "roc_auc"]);
+    /// t.add_row(["cardio", 0.93]);
+    /// print(t);
+    /// ```
+    pub fn table(header: Array) -> Table {
+        Table {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Append a row; it must have one value per column. Floats print with
+    /// four decimals.
+    ///
+    /// ```rhai
+    /// let t = table(["a", "b"]);
+    /// t.add_row([1, 2.5]);
+    /// print(t.len);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn add_row(t: &mut Table, row: Array) -> Result<(), Box<EvalAltResult>> {
+        if row.len() != t.header.len() {
+            return Err(msg_err(format!(
+                "row has {} values but the table has {} columns",
+                row.len(),
+                t.header.len()
+            )));
+        }
+        t.rows.push(row.iter().map(cell).collect());
+        Ok(())
+    }
+
+    /// Number of rows.
+    ///
+    /// ```rhai
+    /// print(table(["a"]).len);
+    /// ```
+    #[rhai_fn(get = "len", name = "len", pure)]
+    pub fn len(t: &mut Table) -> i64 {
+        t.rows.len() as i64
+    }
+
+    /// One row per run: dataset, model, seed and every metric.
+    ///
+    /// ```rhai
+    /// let ds = load_dataset("toy-blobs");
+    /// let rs = [evaluate(ds, detector("isolation_forest"), 0), evaluate(ds, detector("isolation_forest"), 1)];
+    /// print(results_table(rs));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn results_table(results: Array) -> Result<Table, Box<EvalAltResult>> {
+        let rs = results_of(&results)?;
+        let header = [
+            "dataset", "model", "seed", "roc_auc", "pr_auc", "f1", "p@n", "fit s", "score s",
+        ];
+        Ok(Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: rs
+                .iter()
+                .map(|r| {
+                    let r = &r.0;
+                    vec![
+                        r.dataset.clone(),
+                        r.model.clone(),
+                        r.seed.to_string(),
+                        format!("{:.4}", r.roc_auc),
+                        format!("{:.4}", r.pr_auc),
+                        format!("{:.4}", r.f1),
+                        format!("{:.4}", r.precision_at_n),
+                        format!("{:.4}", r.fit_time),
+                        format!("{:.4}", r.score_time),
+                    ]
+                })
+                .collect(),
+        })
+    }
+
+    /// Mean ± standard deviation over seeds, one row per (dataset, model),
+    /// in first-seen order.
+    ///
+    /// ```rhai
+    /// let ds = load_dataset("toy-blobs");
+    /// let rs = [evaluate(ds, detector("isolation_forest"), 0), evaluate(ds, detector("isolation_forest"), 1)];
+    /// print(summary(rs));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn summary(results: Array) -> Result<Table, Box<EvalAltResult>> {
+        let rs = results_of(&results)?;
+        let mut order: Vec<(String, String)> = Vec::new();
+        let mut groups: BTreeMap<(String, String), Vec<&crate::results::RunResult>> =
+            BTreeMap::new();
+        for r in &rs {
+            let key = (r.0.dataset.clone(), r.0.model.clone());
+            if !groups.contains_key(&key) {
+                order.push(key.clone());
+            }
+            groups.entry(key).or_default().push(&r.0);
+        }
+        let mean_std = |v: &[f64]| {
+            let n = v.len() as f64;
+            let m = v.iter().sum::<f64>() / n;
+            let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
+            format!("{m:.4} ± {s:.4}")
+        };
+        let header = [
+            "dataset",
+            "model",
+            "runs",
+            "roc_auc",
+            "pr_auc",
+            "f1",
+            "p@n",
+            "fit+score s",
+        ];
+        let rows = order
+            .iter()
+            .map(|key| {
+                let g = &groups[key];
+                let col = |f: fn(&crate::results::RunResult) -> f64| {
+                    mean_std(&g.iter().map(|r| f(r)).collect::<Vec<_>>())
+                };
+                vec![
+                    key.0.clone(),
+                    key.1.clone(),
+                    g.len().to_string(),
+                    col(|r| r.roc_auc),
+                    col(|r| r.pr_auc),
+                    col(|r| r.f1),
+                    col(|r| r.precision_at_n),
+                    col(|r| r.fit_time + r.score_time),
+                ]
+            })
+            .collect();
+        Ok(Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows,
+        })
+    }
+
+    /// The rendered table as a string.
+    ///
+    /// ```rhai
+    /// print(table(["a"]).to_string());
+    /// ```
+    #[rhai_fn(name = "to_string", name = "to_debug", pure)]
+    pub fn table_to_string(t: &mut Table) -> String {
+        t.render()
+    }
+}

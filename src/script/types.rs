@@ -1,0 +1,173 @@
+//! Script-facing value types. Each wraps a library value behind an `Arc`, so
+//! copying a value in a script never copies data. Their display forms are
+//! what `print` and the REPL show.
+
+use crate::data::{Dataset, Prepared};
+use crate::results::RunResult;
+use comfy_table::{Table as ComfyTable, presets::UTF8_FULL_CONDENSED};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use std::sync::Arc;
+
+/// A dense n × d matrix of f64 (script type `Matrix`). Matrices taken from
+/// a dataset or split share its storage.
+#[derive(Debug, Clone)]
+pub enum Matrix {
+    Owned(Arc<Array2<f64>>),
+    DatasetX(Arc<Dataset>),
+    TrainX(Arc<Prepared>),
+    TestX(Arc<Prepared>),
+}
+
+impl Matrix {
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        match self {
+            Matrix::Owned(a) => a.view(),
+            Matrix::DatasetX(d) => d.x.view(),
+            Matrix::TrainX(p) => p.x_train.view(),
+            Matrix::TestX(p) => p.x_test.view(),
+        }
+    }
+}
+
+/// A vector of f64, e.g. scores (script type `Vector`).
+#[derive(Debug, Clone)]
+pub struct Vector(pub Arc<Array1<f64>>);
+
+/// 0/1 labels or predictions, 1 = anomaly (script type `Labels`).
+#[derive(Debug, Clone)]
+pub enum Labels {
+    Owned(Arc<Array1<u8>>),
+    DatasetY(Arc<Dataset>),
+    TrainY(Arc<Prepared>),
+    TestY(Arc<Prepared>),
+}
+
+impl Labels {
+    pub fn view(&self) -> ArrayView1<'_, u8> {
+        match self {
+            Labels::Owned(a) => a.view(),
+            Labels::DatasetY(d) => d.y.view(),
+            Labels::TrainY(p) => p.y_train.view(),
+            Labels::TestY(p) => p.y_test.view(),
+        }
+    }
+}
+
+/// A loaded dataset (script type `Dataset`).
+#[derive(Debug, Clone)]
+pub struct DatasetRef(pub Arc<Dataset>);
+
+/// A split and standardised dataset (script type `Split`).
+#[derive(Debug, Clone)]
+pub struct SplitRef(pub Arc<Prepared>);
+
+/// One benchmark run (script type `RunResult`).
+#[derive(Debug, Clone)]
+pub struct ResultRef(pub Arc<RunResult>);
+
+/// A printable table (script type `Table`).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn render(&self) -> String {
+        let mut t = ComfyTable::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(self.header.clone());
+        for r in &self.rows {
+            t.add_row(r.clone());
+        }
+        t.to_string()
+    }
+}
+
+/// Short preview of a 1-D array: the first few values.
+fn preview<T: std::fmt::Display>(v: impl Iterator<Item = T>, len: usize) -> String {
+    let shown: Vec<String> = v.take(6).map(|x| format!("{x:.6}")).collect();
+    let more = if len > 6 { ", …" } else { "" };
+    format!("[{}{more}]", shown.join(", "))
+}
+
+impl std::fmt::Display for Matrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.view();
+        write!(f, "Matrix({} × {})", v.nrows(), v.ncols())
+    }
+}
+
+impl std::fmt::Display for Vector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Vector(len {}) {}",
+            self.0.len(),
+            preview(self.0.iter(), self.0.len())
+        )
+    }
+}
+
+impl std::fmt::Display for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.view();
+        let ones = v.iter().filter(|&&x| x == 1).count();
+        write!(f, "Labels(len {}, {ones} anomalies)", v.len())
+    }
+}
+
+impl std::fmt::Display for DatasetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.0;
+        let mut t = ComfyTable::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(vec![
+            "dataset",
+            "n",
+            "d",
+            "anomalies",
+            "anomaly %",
+            "source",
+            "sha256",
+        ]);
+        t.add_row(vec![
+            d.name.clone(),
+            d.n_samples().to_string(),
+            d.n_features().to_string(),
+            d.n_anomalies().to_string(),
+            format!("{:.2}", 100.0 * d.anomaly_ratio()),
+            d.source.clone(),
+            d.sha256.chars().take(12).collect::<String>(),
+        ]);
+        write!(f, "{t}")
+    }
+}
+
+impl std::fmt::Display for SplitRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &self.0.info;
+        write!(
+            f,
+            "Split({} seed {}: train {}, test {})",
+            i.protocol, i.seed, i.n_train, i.n_test
+        )
+    }
+}
+
+impl std::fmt::Display for ResultRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.0;
+        write!(
+            f,
+            "RunResult({} on {} seed {}: roc_auc {:.4}, pr_auc {:.4}, f1 {:.4}, p@n {:.4})",
+            r.model, r.dataset, r.seed, r.roc_auc, r.pr_auc, r.f1, r.precision_at_n
+        )
+    }
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.render())
+    }
+}
