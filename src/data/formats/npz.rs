@@ -130,7 +130,10 @@ fn member_error(e: ReadNpzError, name: &str, origin: &Path) -> DataError {
 
 fn shape_str(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
-    format!("({})", parts.join(", "))
+    match parts.as_slice() {
+        [one] => format!("({one},)"),
+        _ => format!("({})", parts.join(", ")),
+    }
 }
 
 fn err(origin: &Path, message: impl Into<String>) -> DataError {

@@ -35,8 +35,8 @@ pub mod datasets_api {
     /// `label`, `y` or `anomaly`, numeric features, `timestamp` ignored.
     ///
     /// ```rhai
-    /// let r = try { load_csv("/etc/passwd") } catch (e) { "refused" };
-    /// print(r);
+    /// // Paths outside the workspace are refused:
+    /// try { load_csv("/etc/passwd"); } catch (e) { print(e); }
     /// ```
     #[rhai_fn(return_raw)]
     pub fn load_csv(ctx: NativeCallContext, path: &str) -> Result<DatasetRef, Box<EvalAltResult>> {
