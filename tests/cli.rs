@@ -193,7 +193,7 @@ fn invalid_params_fail_before_loading_data() {
 fn ctrl_c_interrupts_a_running_script() {
     let sb = Sandbox::new();
     let script = sb.write("spin.rhai", "let x = 0;\nloop { x += 1; }\n");
-    let mut child = sb
+    let child = sb
         .anml()
         .args(["--max-operations", "0", "script"])
         .arg(&script)

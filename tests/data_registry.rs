@@ -605,3 +605,17 @@ fn toy_blobs_is_deterministic_with_five_percent_anomalies() {
     assert_eq!(loaded.source, "built-in");
     assert!(!missing_cache.exists());
 }
+
+// ------------------------------------------------------------------ network
+
+/// Downloads one small file from its real pinned URL. Needs network access,
+/// so it only runs with `cargo test -- --ignored`.
+#[test]
+#[ignore = "needs network access to raw.githubusercontent.com"]
+fn real_download_from_the_pinned_url() {
+    let cache = tempfile::tempdir().unwrap();
+    let registry = DatasetRegistry::new(cache.path().to_path_buf());
+    let ds = registry.load("adbench/wbc").unwrap();
+    assert_eq!(ds.sha256, file_of("adbench/wbc").sha256);
+    assert!(registry.is_cached(spec("adbench/wbc")));
+}

@@ -16,6 +16,7 @@
 
 use super::catalog::{self, Collection, DatasetSpec, FileSpec};
 use super::{DataError, Dataset, fetch, formats, toy};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// Loads registered datasets; see the module docs for the lookup order.
@@ -43,11 +44,16 @@ impl DatasetRegistry {
     /// empty, `0`, `false`, `no` or `off`. A mirror that is not an existing
     /// directory is an error rather than being silently skipped.
     pub fn from_env() -> Result<Self, DataError> {
-        let cache_dir = match std::env::var_os("ANML_DATA_DIR").filter(|v| !v.is_empty()) {
+        Self::from_lookup(|key| std::env::var_os(key))
+    }
+
+    /// [`Self::from_env`] with the variables read through `var`.
+    fn from_lookup(var: impl Fn(&str) -> Option<OsString>) -> Result<Self, DataError> {
+        let cache_dir = match var("ANML_DATA_DIR").filter(|v| !v.is_empty()) {
             Some(dir) => PathBuf::from(dir),
             None => default_cache_dir(),
         };
-        let mirror = std::env::var_os("ANML_DATA_MIRROR")
+        let mirror = var("ANML_DATA_MIRROR")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
         if let Some(m) = &mirror
@@ -61,14 +67,10 @@ impl DatasetRegistry {
                 ),
             ));
         }
-        let offline = std::env::var("ANML_OFFLINE")
-            .map(|v| {
-                !matches!(
-                    v.trim().to_ascii_lowercase().as_str(),
-                    "" | "0" | "false" | "no" | "off"
-                )
-            })
-            .unwrap_or(false);
+        let offline = var("ANML_OFFLINE").is_some_and(|v| {
+            let v = v.to_string_lossy().trim().to_ascii_lowercase();
+            !matches!(v.as_str(), "" | "0" | "false" | "no" | "off")
+        });
         Ok(Self::new(cache_dir)
             .with_mirror(mirror)
             .with_download(!offline))
@@ -139,7 +141,13 @@ impl DatasetRegistry {
     /// Load the dataset `spec` describes.
     pub fn load_spec(&self, spec: &DatasetSpec) -> Result<Dataset, DataError> {
         let Some(file) = &spec.file else {
-            return Ok(toy::toy_blobs(&toy::ToyBlobsParams::default()));
+            return match spec.name {
+                "toy-blobs" => Ok(toy::toy_blobs(&toy::ToyBlobsParams::default())),
+                other => Err(DataError::UnknownDataset {
+                    name: other.to_string(),
+                    hint: "; no file and no built-in generator of that name".to_string(),
+                }),
+            };
         };
         let bytes = self.fetch_file(file)?;
         let origin = Path::new(file.path);
@@ -235,8 +243,9 @@ fn suggestion_hint(name: &str) -> String {
 /// (adjacent transpositions count once), comparing case-insensitively with
 /// both the full name and the name without its `adbench/` prefix.
 pub fn closest_names(query: &str, max: usize) -> Vec<&'static str> {
-    let q = query.trim().to_lowercase();
-    let q = q.strip_prefix("adbench/").unwrap_or(&q);
+    let lowered = query.trim().to_lowercase();
+    let wants_adbench = lowered.starts_with("adbench/");
+    let q = lowered.strip_prefix("adbench/").unwrap_or(&lowered);
     if q.is_empty() {
         return Vec::new();
     }
@@ -246,24 +255,22 @@ pub fn closest_names(query: &str, max: usize) -> Vec<&'static str> {
         .filter_map(|s| {
             let short = s.name.strip_prefix("adbench/").unwrap_or(s.name);
             let dist = edit_distance(q, short);
-            // `cardio` also matches a prefix like `cardiotocography` loosely.
             (dist <= limit).then_some((dist, s.name))
         })
         .collect();
     scored.sort_by(|a, b| {
         a.0.cmp(&b.0)
-            .then(collection_rank(a.1).cmp(&collection_rank(b.1)))
+            .then(collection_rank(a.1, wants_adbench).cmp(&collection_rank(b.1, wants_adbench)))
             .then(a.1.cmp(b.1))
     });
     scored.into_iter().take(max).map(|(_, n)| n).collect()
 }
 
-/// ODDS and built-in names before ADBench ones when equally close.
-fn collection_rank(name: &str) -> u8 {
-    match catalog::find(name).map(|s| s.collection) {
-        Some(Collection::Adbench) => 1,
-        _ => 0,
-    }
+/// Among equally close names, the query's collection first: ADBench if it
+/// was written with the `adbench/` prefix, ODDS and built-in otherwise.
+fn collection_rank(name: &str, wants_adbench: bool) -> u8 {
+    let is_adbench = catalog::find(name).is_some_and(|s| s.collection == Collection::Adbench);
+    u8::from(is_adbench != wants_adbench)
 }
 
 /// Optimal-string-alignment distance (Levenshtein plus adjacent swaps).
@@ -309,6 +316,8 @@ mod tests {
     fn suggestions() {
         assert_eq!(closest_names("cardoi", 3).first(), Some(&"cardio"));
         assert!(closest_names("cardoi", 3).contains(&"adbench/cardio"));
+        assert_eq!(closest_names("adbench/cardoi", 1), vec!["adbench/cardio"]);
+        assert_eq!(closest_names("6_cardio", 1), vec!["cardio"]);
         assert_eq!(closest_names("magic.gama", 1), vec!["adbench/magic.gamma"]);
         assert_eq!(closest_names("toy-blob", 1), vec!["toy-blobs"]);
         assert!(closest_names("zzzzzzzzzzzzzz", 3).is_empty());
@@ -335,6 +344,46 @@ mod tests {
         assert_eq!(ds.n_samples(), 1000);
         assert!(reg.is_cached(catalog::find("toy-blobs").unwrap()));
         assert!(!Path::new("/nonexistent/cache").exists());
+    }
+
+    #[test]
+    fn configuration_from_variables() {
+        let mirror = tempfile::tempdir().unwrap();
+        let vars = |pairs: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, OsString> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), OsString::from(v)))
+                .collect();
+            move |key: &str| map.get(key).cloned()
+        };
+        let m = mirror.path().to_str().unwrap();
+        let reg = DatasetRegistry::from_lookup(vars(&[
+            ("ANML_DATA_DIR", "/data/cache"),
+            ("ANML_DATA_MIRROR", m),
+            ("ANML_OFFLINE", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(reg.cache_dir(), Path::new("/data/cache"));
+        assert_eq!(reg.mirror(), Some(mirror.path()));
+        assert!(!reg.downloads_allowed());
+
+        let reg = DatasetRegistry::from_lookup(vars(&[("ANML_OFFLINE", "0")])).unwrap();
+        assert!(reg.downloads_allowed());
+        assert!(reg.mirror().is_none());
+        assert_eq!(reg.cache_dir(), default_cache_dir());
+        assert!(
+            reg.cache_dir().ends_with("anml/datasets")
+                || reg.cache_dir() == Path::new(".anml-cache")
+        );
+
+        let reg = DatasetRegistry::from_lookup(vars(&[("ANML_OFFLINE", "yes")])).unwrap();
+        assert!(!reg.downloads_allowed());
+
+        let missing = DatasetRegistry::from_lookup(vars(&[("ANML_DATA_MIRROR", "/no/such/dir")]));
+        match missing {
+            Err(e @ DataError::Io { .. }) => assert!(e.to_string().contains("ANML_DATA_MIRROR")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

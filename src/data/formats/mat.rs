@@ -123,24 +123,23 @@ fn sparse_values(
             format!("sparse variable `{name}` ({}×{}): {what}", m.rows, m.cols),
         )
     };
-    if m.col_ptr.len() != m.cols + 1 || m.row_indices.len() != m.values.len() {
+    if m.col_ptr.len().checked_sub(1) != Some(m.cols) || m.row_indices.len() != m.values.len() {
         return Err(bad("column pointers or row indices have the wrong length"));
     }
     let values = m.values.to_f64();
     let mut out = vec![0.0; len];
-    for j in 0..m.cols {
-        let (start, end) = (m.col_ptr[j], m.col_ptr[j + 1]);
+    for (j, bounds) in m.col_ptr.windows(2).enumerate() {
+        let (start, end) = (bounds[0], bounds[1]);
         if start > end || end > values.len() {
             return Err(bad(
                 "column pointers are not increasing within the stored entries",
             ));
         }
-        for k in start..end {
-            let i = m.row_indices[k];
+        for (&i, &v) in m.row_indices[start..end].iter().zip(&values[start..end]) {
             if i >= m.rows {
                 return Err(bad("a row index is out of range"));
             }
-            out[i + j * m.rows] = values[k];
+            out[i + j * m.rows] = v;
         }
     }
     Ok(out)
@@ -261,6 +260,19 @@ mod tests {
         ]);
         let msg = read(&bytes, origin()).unwrap_err().to_string();
         assert!(msg.contains("`X` has shape 0×0"), "{msg}");
+    }
+
+    #[test]
+    fn corrupt_length_field_is_an_error_not_a_crash() {
+        // A "small element" tag claiming 8 bytes (at most 4 are allowed).
+        let mut bytes = b"MATLAB 5.0 MAT-file".to_vec();
+        bytes.resize(116, b' ');
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0x00, 0x01, b'I', b'M']);
+        bytes.extend_from_slice(&((8u32 << 16) | 14).to_le_bytes());
+        bytes.extend_from_slice(&[0; 12]);
+        let e = read(&bytes, origin()).unwrap_err();
+        assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
     }
 
     #[test]
