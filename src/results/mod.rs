@@ -1,0 +1,165 @@
+//! Result files: the per-run record, its JSON Schema, the hardware
+//! descriptor, the canonical run id, and the validated atomic write.
+//!
+//! A result is validated against `src/resources/results-schema.json` before
+//! it is written; an invalid result is an error and nothing is written.
+
+mod canonical;
+mod hardware;
+mod schema;
+
+pub use canonical::{canonical_json, run_id};
+pub use hardware::Hardware;
+pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate};
+
+use crate::data::SplitInfo;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ResultError {
+    #[error("result does not match the results schema: {0}")]
+    Schema(String),
+    #[error("cannot serialise result: {0}")]
+    Serialise(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Wall time per 1,000 samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimePer1000 {
+    pub fit: f64,
+    pub score: f64,
+}
+
+/// One benchmark run, in the field order of the JSON file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunResult {
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    pub run_id: String,
+    pub anml_version: String,
+    pub dataset: String,
+    pub dataset_sha256: String,
+    pub n_samples: usize,
+    pub model: String,
+    pub model_version: String,
+    pub params: Value,
+    pub seed: u64,
+    pub split: SplitInfo,
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+    pub f1: f64,
+    pub threshold: f64,
+    pub precision_at_n: f64,
+    pub fit_time: f64,
+    pub score_time: f64,
+    pub time_per_1000: TimePer1000,
+    pub artefact_digest: String,
+    pub hardware: Hardware,
+}
+
+/// The fields that legitimately differ between two runs of the same inputs.
+pub const NONDETERMINISTIC_FIELDS: &[&str] =
+    &["fit_time", "score_time", "time_per_1000", "hardware"];
+
+impl RunResult {
+    pub fn to_value(&self) -> Result<Value, ResultError> {
+        serde_json::to_value(self).map_err(|e| ResultError::Serialise(e.to_string()))
+    }
+
+    /// Pretty JSON with a trailing newline, validated against the schema.
+    pub fn to_json(&self) -> Result<String, ResultError> {
+        let v = self.to_value()?;
+        validate(&v)?;
+        let mut s =
+            serde_json::to_string_pretty(&v).map_err(|e| ResultError::Serialise(e.to_string()))?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Validate, then write atomically (temp file + rename) to `path`,
+    /// creating parent directories.
+    pub fn write(&self, path: &Path) -> Result<(), ResultError> {
+        let json = self.to_json()?;
+        crate::atomic_file::write(path, json.as_bytes()).map_err(|source| ResultError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RunResult {
+        RunResult {
+            schema: SCHEMA_ID.into(),
+            run_id: "0".repeat(64),
+            anml_version: crate::VERSION.into(),
+            dataset: "toy-blobs".into(),
+            dataset_sha256: "a".repeat(64),
+            n_samples: 10,
+            model: "isolation_forest".into(),
+            model_version: "1.0.0".into(),
+            params: serde_json::json!({"n_estimators": 100}),
+            seed: 0,
+            split: SplitInfo {
+                protocol: "holdout60".into(),
+                seed: 0,
+                n_train: 6,
+                n_test: 4,
+            },
+            roc_auc: 0.5,
+            pr_auc: 0.5,
+            f1: 0.0,
+            threshold: 0.25,
+            precision_at_n: 0.0,
+            fit_time: 0.1,
+            score_time: 0.1,
+            time_per_1000: TimePer1000 {
+                fit: 1.0,
+                score: 1.0,
+            },
+            artefact_digest: format!("sha256:{}", "b".repeat(64)),
+            hardware: Hardware::detect(),
+        }
+    }
+
+    #[test]
+    fn a_complete_result_validates_and_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r/x.json");
+        sample().write(&p).unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(v["$schema"], SCHEMA_ID);
+    }
+
+    #[test]
+    fn infinite_youden_threshold_is_written_as_null() {
+        let mut r = sample();
+        r.threshold = f64::INFINITY;
+        let json = r.to_json().unwrap();
+        assert!(json.contains("\"threshold\": null"), "{json}");
+    }
+
+    #[test]
+    fn an_invalid_result_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        let mut r = sample();
+        r.roc_auc = 1.5;
+        let err = r.write(&p).unwrap_err();
+        assert!(err.to_string().contains("roc_auc"), "{err}");
+        assert!(!p.exists());
+    }
+}
