@@ -13,7 +13,9 @@ fn bench(c: &mut Criterion) {
         // A deterministic pseudo-random sequence (LCG) with many ties.
         let mut state = 12345u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             state >> 33
         };
         let y: Array1<u8> = (0..n).map(|_| u8::from(next() % 10 == 0)).collect();

@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 fn benchmark(sb: &Sandbox, out: &str, seed: &str) -> Value {
     let o = sb
         .anml()
-        .args(["benchmark", "--dataset", "cardio", "--model", "isolation_forest"])
+        .args([
+            "benchmark",
+            "--dataset",
+            "cardio",
+            "--model",
+            "isolation_forest",
+        ])
         .args(["--seed", seed, "--output"])
         .arg(sb.root().join(out))
         .output()
@@ -31,10 +37,18 @@ fn benchmark_cardio_writes_a_schema_valid_result_in_range() {
     let auc = v["roc_auc"].as_f64().unwrap();
     assert!((0.88..=0.96).contains(&auc), "roc_auc {auc}");
     assert_eq!(v["dataset"], "cardio");
-    assert_eq!(v["dataset_sha256"], "5e568b6a73711012c481fa6cc984ab9c68e9a4fa44d6aeb3b43efa381c3f695b");
+    assert_eq!(
+        v["dataset_sha256"],
+        "5e568b6a73711012c481fa6cc984ab9c68e9a4fa44d6aeb3b43efa381c3f695b"
+    );
     assert_eq!(v["split"]["n_train"], 1098);
     assert_eq!(v["split"]["n_test"], 733);
-    assert!(v["artefact_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        v["artefact_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
 }
 
 #[test]
@@ -81,16 +95,28 @@ fn corrupted_mirror_copy_is_a_hash_error_and_nothing_is_cached() {
     std::fs::write(bad.join("odds/cardio.mat"), bytes).unwrap();
     let o = sb
         .anml_with_mirror(&bad)
-        .args(["benchmark", "--dataset", "cardio", "--model", "isolation_forest"])
+        .args([
+            "benchmark",
+            "--dataset",
+            "cardio",
+            "--model",
+            "isolation_forest",
+        ])
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
     assert!(!o.status.success());
     assert!(stderr.contains("HashError"), "{stderr}");
-    assert!(stderr.contains("5e568b6a73711012c481fa6cc984ab9c68e9a4fa44d6aeb3b43efa381c3f695b"), "{stderr}");
+    assert!(
+        stderr.contains("5e568b6a73711012c481fa6cc984ab9c68e9a4fa44d6aeb3b43efa381c3f695b"),
+        "{stderr}"
+    );
     let cached = sb.cache().join("odds/cardio.mat");
     assert!(!cached.exists(), "corrupt file must not reach the cache");
-    assert!(!sb.root().join("results").exists(), "no result for a failed run");
+    assert!(
+        !sb.root().join("results").exists(),
+        "no result for a failed run"
+    );
 }
 
 #[test]
@@ -157,14 +183,20 @@ fn eval_is_disabled() {
 #[test]
 fn runtime_errors_show_position_caret_and_cause() {
     let sb = Sandbox::new();
-    let script = sb.write("bad.rhai", "let a = 1;\nlet ds = load_dataset(\"cardoi\");\n");
+    let script = sb.write(
+        "bad.rhai",
+        "let a = 1;\nlet ds = load_dataset(\"cardoi\");\n",
+    );
     let o = sb.anml().arg("script").arg(&script).output().unwrap();
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr.contains("unknown dataset `cardoi`"), "{stderr}");
     assert!(stderr.contains("cardio"), "suggestion missing: {stderr}");
     assert!(stderr.contains("bad.rhai:2:10"), "{stderr}");
-    assert!(stderr.contains("2 | let ds = load_dataset(\"cardoi\");"), "{stderr}");
+    assert!(
+        stderr.contains("2 | let ds = load_dataset(\"cardoi\");"),
+        "{stderr}"
+    );
     assert!(stderr.contains("  |          ^"), "{stderr}");
 }
 
@@ -173,7 +205,13 @@ fn invalid_params_fail_before_loading_data() {
     let sb = Sandbox::new();
     let o = sb
         .anml()
-        .args(["benchmark", "--dataset", "no-such", "--model", "isolation_forest"])
+        .args([
+            "benchmark",
+            "--dataset",
+            "no-such",
+            "--model",
+            "isolation_forest",
+        ])
         .args(["--param", "n_estimators=0"])
         .output()
         .unwrap();
@@ -182,7 +220,13 @@ fn invalid_params_fail_before_loading_data() {
     assert!(stderr.contains("n_estimators"), "{stderr}");
     let o = sb
         .anml()
-        .args(["benchmark", "--dataset", "cardio", "--model", "no_such_model"])
+        .args([
+            "benchmark",
+            "--dataset",
+            "cardio",
+            "--model",
+            "no_such_model",
+        ])
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
@@ -228,9 +272,9 @@ fn bench_script_runs_and_writes_results() {
     assert!(stdout.contains("satimage-2"), "{stdout}");
     for ds in ["cardio", "wbc", "satimage-2"] {
         for seed in 0..5 {
-            let p = sb
-                .root()
-                .join(format!("results/bench/{ds}/isolation_forest-seed{seed}.json"));
+            let p = sb.root().join(format!(
+                "results/bench/{ds}/isolation_forest-seed{seed}.json"
+            ));
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
             anml::results::validate(&v).unwrap();
         }
@@ -243,7 +287,13 @@ fn datasets_and_models_list_the_registry() {
     let o = sb.anml().arg("datasets").output().unwrap();
     let (stdout, _) = text(&o);
     assert!(o.status.success());
-    for name in ["cardio", "satimage-2", "shuttle", "adbench/cardio", "toy-blobs"] {
+    for name in [
+        "cardio",
+        "satimage-2",
+        "shuttle",
+        "adbench/cardio",
+        "toy-blobs",
+    ] {
         assert!(stdout.contains(name), "{name} missing:\n{stdout}");
     }
     let o = sb.anml().args(["datasets", "--json"]).output().unwrap();
@@ -251,7 +301,10 @@ fn datasets_and_models_list_the_registry() {
     assert_eq!(v.as_array().unwrap().len(), 17 + 43 + 1);
     let o = sb.anml().arg("models").output().unwrap();
     let (stdout, _) = text(&o);
-    assert!(stdout.contains("isolation_forest") && stdout.contains("n_estimators"), "{stdout}");
+    assert!(
+        stdout.contains("isolation_forest") && stdout.contains("n_estimators"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -278,5 +331,8 @@ fn repl_keeps_variables_between_inputs() {
     let (stdout, _) = text(&out);
     assert!(out.status.success());
     assert!(stdout.contains("42"), "{stdout}");
-    assert!(stdout.contains("roc_auc(y: Labels, scores: Vector)"), "{stdout}");
+    assert!(
+        stdout.contains("roc_auc(y: Labels, scores: Vector)"),
+        "{stdout}"
+    );
 }

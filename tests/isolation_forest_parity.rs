@@ -108,7 +108,10 @@ fn satimage2_mean_auc_matches_sklearn() -> TestResult {
 #[test]
 fn cardio_seed_0_auc_is_in_the_published_range() -> TestResult {
     let auc = holdout_auc(&load("cardio")?, 0)?;
-    assert!((0.88..=0.96).contains(&auc), "cardio seed 0 ROC-AUC {auc:.4}");
+    assert!(
+        (0.88..=0.96).contains(&auc),
+        "cardio seed 0 ROC-AUC {auc:.4}"
+    );
     Ok(())
 }
 

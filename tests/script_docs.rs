@@ -38,7 +38,10 @@ fn every_function_has_a_doc_and_an_example() {
             missing.push(f["signature"].to_string());
         }
     }
-    assert!(missing.is_empty(), "functions without doc + example: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "functions without doc + example: {missing:#?}"
+    );
 }
 
 #[test]
@@ -74,5 +77,5 @@ fn stdlib_module_examples_run() {
         .collect::<Vec<_>>()
         .join("\n");
     assert!(ex.contains("import"));
-    h.run("stdlib/bench.rhai example", &ex).unwrap();
+    let _ = h.run("stdlib/bench.rhai example", &ex).unwrap();
 }

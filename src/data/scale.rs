@@ -58,7 +58,11 @@ mod tests {
         assert!((s.scale[0] - 2.943920288775949).abs() < 1e-12);
         assert_eq!(s.scale[1], 1.0);
         let t = s.transform(x.view());
-        assert!((t[[0, 0]] + 1.0190493307301363).abs() < 1e-12, "{}", t[[0, 0]]);
+        assert!(
+            (t[[0, 0]] + 1.0190493307301363).abs() < 1e-12,
+            "{}",
+            t[[0, 0]]
+        );
         assert_eq!(t[[2, 1]], 0.0);
     }
 }

@@ -18,7 +18,10 @@ fn c_str(p: *const c_char) -> String {
         return "unknown".into();
     }
     // SAFETY: OpenBLAS returns pointers to static NUL-terminated strings.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().trim().to_string()
+    unsafe { CStr::from_ptr(p) }
+        .to_string_lossy()
+        .trim()
+        .to_string()
 }
 
 /// `OpenBLAS <version and build flags> (kernel <core>)`.
