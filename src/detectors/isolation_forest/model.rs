@@ -1,14 +1,16 @@
 //! The fitted forest: saved form, load-time checks and scoring.
 
 use super::average_path_length;
-use super::tree::{Node, TreeArrays, compile_tree, path_length};
+use super::tree::{CompiledTree, TreeArrays, compile_tree, step};
 use crate::detectors::Model;
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Rows scored together: each block walks every tree in turn (tree-major
-/// within the block keeps one tree's nodes hot in cache).
+/// Rows scored together. A block walks one tree at a time (its nodes stay in
+/// cache), advancing all of its rows one level per pass: the rows' walks are
+/// independent, so the processor overlaps them, and a walk has a fixed length
+/// (the tree's depth), so no branch depends on the data.
 const BLOCK_ROWS: usize = 64;
 
 /// A fitted Isolation Forest.
@@ -24,14 +26,7 @@ pub struct IsolationForestModel {
     max_samples: usize,
     trees: Vec<TreeArrays>,
     #[serde(skip)]
-    compiled: Compiled,
-}
-
-/// All trees' nodes in one block; tree `t` is `nodes[starts[t]..starts[t + 1]]`.
-#[derive(Debug, Default)]
-struct Compiled {
-    nodes: Vec<Node>,
-    starts: Vec<usize>,
+    compiled: Vec<CompiledTree>,
 }
 
 #[derive(Deserialize)]
@@ -62,16 +57,11 @@ impl IsolationForestModel {
         if max_samples == 0 {
             return Err("max_samples must be at least 1".into());
         }
-        let mut compiled = Compiled {
-            nodes: Vec::with_capacity(trees.iter().map(|t| t.feature.len()).sum()),
-            starts: Vec::with_capacity(trees.len() + 1),
-        };
-        for (i, t) in trees.iter().enumerate() {
-            let nodes = compile_tree(t, n_features).map_err(|e| format!("tree {i}: {e}"))?;
-            compiled.starts.push(compiled.nodes.len());
-            compiled.nodes.extend(nodes);
-        }
-        compiled.starts.push(compiled.nodes.len());
+        let compiled = trees
+            .iter()
+            .enumerate()
+            .map(|(i, t)| compile_tree(t, n_features).map_err(|e| format!("tree {i}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             n_features,
             max_samples,
@@ -118,19 +108,25 @@ impl Model for IsolationForestModel {
                 &copied
             }
         };
-        let denominator = self.compiled.starts.len().saturating_sub(1) as f64
-            * average_path_length(self.max_samples);
+        let denominator = self.compiled.len() as f64 * average_path_length(self.max_samples);
         let mut out = vec![0.0f64; n];
         out.par_chunks_mut(BLOCK_ROWS)
             .enumerate()
             .for_each(|(b, block)| {
                 let first = b * BLOCK_ROWS;
-                let c = &self.compiled;
-                for w in c.starts.windows(2) {
-                    let tree = &c.nodes[w[0]..w[1]];
-                    for (i, acc) in block.iter_mut().enumerate() {
-                        let r = first + i;
-                        *acc += path_length(tree, &data[r * d..(r + 1) * d]);
+                let rows = &data[first * d..(first + block.len()) * d];
+                let mut at = [0usize; BLOCK_ROWS];
+                let at = &mut at[..block.len()];
+                for tree in &self.compiled {
+                    at.fill(0);
+                    for _ in 0..tree.depth {
+                        for (r, i) in at.iter_mut().enumerate() {
+                            *i = step(&tree.nodes, *i, rows, r * d);
+                        }
+                    }
+                    // Per row, path lengths are added in tree order.
+                    for (acc, &i) in block.iter_mut().zip(at.iter()) {
+                        *acc += tree.nodes[i].value;
                     }
                 }
                 for acc in block.iter_mut() {
@@ -155,15 +151,15 @@ fn score_from_total(total: f64, denominator: f64) -> f64 {
 impl IsolationForestModel {
     /// Sum of the path lengths of `row` over the trees, in tree order.
     fn total_path_length(&self, row: &[f64]) -> f64 {
-        let c = &self.compiled;
-        c.starts
-            .windows(2)
-            .map(|w| path_length(&c.nodes[w[0]..w[1]], row))
-            .sum()
+        let mut total = 0.0;
+        for tree in &self.compiled {
+            total += super::tree::path_length(tree, row);
+        }
+        total
     }
 
-    /// Scores row by row (no blocking); the reference the blocked scorer is
-    /// tested against.
+    /// Scores row by row, each walk stopping at its leaf; the reference the
+    /// blocked fixed-length walks are tested against.
     pub(super) fn score_rowwise(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         let denominator = self.trees.len() as f64 * average_path_length(self.max_samples);
         x.rows()

@@ -97,9 +97,12 @@ pub(super) fn grow_tree(x: &[f64], n: usize, d: usize, cfg: &TreeConfig, seed: u
     // The subsample restricted to the tree's columns, column-major, so that
     // a node's scan of one column stays in one short contiguous block.
     let m = rows.len();
-    let mut values = Vec::with_capacity(m * k);
-    for &c in &columns {
-        values.extend(rows.iter().map(|&r| x[r * d + c]));
+    let mut values = vec![0.0; m * k];
+    for (i, &r) in rows.iter().enumerate() {
+        let row = &x[r * d..(r + 1) * d];
+        for (j, &c) in columns.iter().enumerate() {
+            values[j * m + i] = row[c];
+        }
     }
 
     let mut grower = Grower {
@@ -222,24 +225,34 @@ impl Grower {
     }
 }
 
-/// Marks a leaf in [`Node::feature`].
-const LEAF: u32 = u32::MAX;
-
-/// The scoring layout of a node (16 bytes). An internal node holds its split
-/// column, split value and right child; a leaf has `feature == LEAF` and holds
-/// its path length `depth + c(n_samples)` in `value`.
+/// The scoring layout of a node (24 bytes): the split column, the split
+/// value and both children. A leaf is its own left and right child, so a walk
+/// of fixed length ([`CompiledTree::depth`] steps) ends on the row's leaf
+/// without a data-dependent branch; its `value` is the path length
+/// `depth + c(n_samples)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Node {
-    value: f64,
-    feature: u32,
-    right: u32,
+    /// Split value of an internal node; path length of a leaf.
+    pub value: f64,
+    /// Split column (0 for a leaf, whose children are itself).
+    pub feature: u32,
+    /// `[left, right]`; `x[feature] <= value` goes left.
+    pub children: [u32; 2],
+}
+
+/// A tree laid out for scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CompiledTree {
+    pub nodes: Vec<Node>,
+    /// Depth of the deepest leaf: the number of steps of a walk.
+    pub depth: usize,
 }
 
 /// Check the arrays of one tree and lay it out for scoring. Rejects
-/// anything that could make scoring index out of bounds or loop: every
-/// child index must exceed its parent's, stay inside the tree, and every
-/// node but the root must have exactly one parent.
-pub(super) fn compile_tree(t: &TreeArrays, n_features: usize) -> Result<Vec<Node>, String> {
+/// anything that could make scoring index out of bounds or walk a cycle:
+/// every child index must exceed its parent's and stay inside the tree, and
+/// every node but the root must have exactly one parent.
+pub(super) fn compile_tree(t: &TreeArrays, n_features: usize) -> Result<CompiledTree, String> {
     let len = t.feature.len();
     if len == 0 {
         return Err("a tree has no nodes".into());
@@ -247,23 +260,24 @@ pub(super) fn compile_tree(t: &TreeArrays, n_features: usize) -> Result<Vec<Node
     if t.threshold.len() != len || t.right.len() != len || t.n_samples.len() != len {
         return Err("a tree's arrays differ in length".into());
     }
-    if len >= LEAF as usize {
+    if len > u32::MAX as usize {
         return Err("a tree has too many nodes".into());
     }
     let mut parents = vec![0u8; len];
     let mut depth = vec![0usize; len];
     let mut nodes = Vec::with_capacity(len);
+    let mut max_depth = 0;
     for i in 0..len {
         let r = t.right[i] as usize;
         if r == 0 {
             if t.n_samples[i] == 0 {
                 return Err(format!("leaf {i} holds no training rows"));
             }
-            let h = depth[i] as f64 + average_path_length(t.n_samples[i] as usize);
+            max_depth = max_depth.max(depth[i]);
             nodes.push(Node {
-                value: h,
-                feature: LEAF,
-                right: 0,
+                value: depth[i] as f64 + average_path_length(t.n_samples[i] as usize),
+                feature: 0,
+                children: [i as u32; 2],
             });
             continue;
         }
@@ -286,29 +300,39 @@ pub(super) fn compile_tree(t: &TreeArrays, n_features: usize) -> Result<Vec<Node
         nodes.push(Node {
             value: t.threshold[i],
             feature: f,
-            right: r as u32,
+            children: [(i + 1) as u32, r as u32],
         });
     }
     if let Some(j) = (1..len).find(|&j| parents[j] != 1) {
         return Err(format!("node {j} has {} parents", parents[j]));
     }
-    Ok(nodes)
+    Ok(CompiledTree {
+        nodes,
+        depth: max_depth,
+    })
 }
 
-/// Path length `depth + c(leaf size)` of `row` in a compiled tree.
-#[inline]
-pub(super) fn path_length(nodes: &[Node], row: &[f64]) -> f64 {
+/// One step of a walk: the child of node `i` that the row starting at
+/// `data[base]` goes to.
+#[inline(always)]
+pub(super) fn step(nodes: &[Node], i: usize, data: &[f64], base: usize) -> usize {
+    let node = &nodes[i];
+    let right = data[base + node.feature as usize] > node.value;
+    node.children[usize::from(right)] as usize
+}
+
+/// Path length `depth + c(leaf size)` of `row`, walking node by node until a
+/// leaf (the plain algorithm, which the fixed-length walks are checked
+/// against).
+#[cfg(test)]
+pub(super) fn path_length(tree: &CompiledTree, row: &[f64]) -> f64 {
     let mut i = 0;
     loop {
-        let node = nodes[i];
-        if node.feature == LEAF {
-            return node.value;
+        let next = step(&tree.nodes, i, row, 0);
+        if next == i {
+            return tree.nodes[i].value;
         }
-        i = if row[node.feature as usize] <= node.value {
-            i + 1
-        } else {
-            node.right as usize
-        };
+        i = next;
     }
 }
 
@@ -361,7 +385,8 @@ mod tests {
         let tree = grow_tree(&x, 8, 2, &config(8, 2), 3);
         let nodes = compile_tree(&tree, 2).unwrap();
         assert_eq!(tree.n_samples[0], 8);
-        let leaves: u32 = (0..nodes.len())
+        assert!(nodes.depth <= 3);
+        let leaves: u32 = (0..nodes.nodes.len())
             .filter(|&i| tree.right[i] == 0)
             .map(|i| tree.n_samples[i])
             .sum();
@@ -389,6 +414,8 @@ mod tests {
             n_samples: vec![3, 1, 2],
         };
         let nodes = compile_tree(&ok, 2).unwrap();
+        assert_eq!(nodes.depth, 1);
+        assert_eq!(nodes.nodes[2].children, [2, 2]);
         assert_eq!(path_length(&nodes, &[0.0, 0.0]), 1.0);
         assert_eq!(path_length(&nodes, &[0.0, 1.0]), 2.0);
         let broken = |f: &dyn Fn(&mut TreeArrays)| {
