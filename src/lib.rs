@@ -21,5 +21,8 @@ pub mod workspace;
 
 pub use error::Error;
 
+// Link the CBLAS that ndarray's `blas` feature calls (Debian's OpenBLAS).
+extern crate blas_src;
+
 /// The crate version, recorded in every result and artefact.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
