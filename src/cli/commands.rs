@@ -8,6 +8,7 @@ use crate::bench;
 use crate::data::{DatasetRegistry, Protocol, catalog};
 use crate::detectors::{DETECTORS, Detector, DetectorError};
 use crate::error::Error;
+use crate::results::RunResult;
 use crate::script::{Host, HostContext, Interrupt, ScriptError};
 use crate::workspace::Workspace;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
@@ -60,6 +61,12 @@ fn styled_table(header: Vec<&str>) -> Table {
     t
 }
 
+/// Pretty-print a JSON listing (`--json`).
+fn print_json(list: &[Value]) -> Result<Outcome, Error> {
+    println!("{}", serde_json::to_string_pretty(list).unwrap_or_default());
+    Ok(Outcome::Success)
+}
+
 /// `NAME=VALUE` pairs into a params map; VALUE is JSON, else a string.
 fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
     let mut m = Map::new();
@@ -108,23 +115,8 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     };
     r.write(&path)?;
 
-    let mut t = styled_table(vec![
-        "dataset", "model", "seed", "n_train", "n_test", "roc_auc", "pr_auc", "f1", "p@n", "fit s",
-        "score s",
-    ]);
-    t.add_row(vec![
-        r.dataset.clone(),
-        r.model.clone(),
-        r.seed.to_string(),
-        r.split.n_train.to_string(),
-        r.split.n_test.to_string(),
-        format!("{:.4}", r.roc_auc),
-        format!("{:.4}", r.pr_auc),
-        format!("{:.4}", r.f1),
-        format!("{:.4}", r.precision_at_n),
-        format!("{:.4}", r.fit_time),
-        format!("{:.4}", r.score_time),
-    ]);
+    let mut t = styled_table(RunResult::TABLE_HEADER.to_vec());
+    t.add_row(r.table_row());
     println!("{t}");
     println!("result: {} (run_id {})", path.display(), &r.run_id[..16]);
     Ok(Outcome::Success)
@@ -171,11 +163,7 @@ fn datasets(g: &GlobalOpts, a: &ListArgs) -> Result<Outcome, Error> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).unwrap_or_default()
-        );
-        return Ok(Outcome::Success);
+        return print_json(&list);
     }
     let mut t = styled_table(vec![
         "name",
@@ -231,11 +219,7 @@ fn models(a: &ListArgs) -> Result<Outcome, Error> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).unwrap_or_default()
-        );
-        return Ok(Outcome::Success);
+        return print_json(&list);
     }
     let mut t = styled_table(vec![
         "name",

@@ -72,6 +72,29 @@ pub const NONDETERMINISTIC_FIELDS: &[&str] =
     &["fit_time", "score_time", "time_per_1000", "hardware"];
 
 impl RunResult {
+    /// Column names of [`Self::table_row`].
+    pub const TABLE_HEADER: &'static [&'static str] = &[
+        "dataset", "model", "seed", "n_train", "n_test", "roc_auc", "pr_auc", "f1", "p@n", "fit s",
+        "score s",
+    ];
+
+    /// The run as one row of a results table (metrics to four decimals).
+    pub fn table_row(&self) -> Vec<String> {
+        vec![
+            self.dataset.clone(),
+            self.model.clone(),
+            self.seed.to_string(),
+            self.split.n_train.to_string(),
+            self.split.n_test.to_string(),
+            format!("{:.4}", self.roc_auc),
+            format!("{:.4}", self.pr_auc),
+            format!("{:.4}", self.f1),
+            format!("{:.4}", self.precision_at_n),
+            format!("{:.4}", self.fit_time),
+            format!("{:.4}", self.score_time),
+        ]
+    }
+
     pub fn to_value(&self) -> Result<Value, ResultError> {
         serde_json::to_value(self).map_err(|e| ResultError::Serialise(e.to_string()))
     }

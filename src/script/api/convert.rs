@@ -81,3 +81,32 @@ pub(crate) fn json_to_dynamic(v: &Value) -> Dynamic {
 pub(crate) fn non_negative(what: &str, v: i64) -> Result<u64, Box<EvalAltResult>> {
     u64::try_from(v).map_err(|_| msg_err(format!("{what} must be >= 0, got {v}")))
 }
+
+/// Options shared by `split` and `evaluate`: `#{ protocol: "holdout60", seed: 0 }`.
+/// Unknown keys are an error naming the known ones.
+pub(crate) fn run_options(
+    what: &str,
+    opts: &Map,
+) -> Result<(crate::data::Protocol, u64), Box<EvalAltResult>> {
+    let mut protocol = crate::data::Protocol::Holdout60;
+    let mut seed = 0;
+    for (k, v) in opts {
+        match k.as_str() {
+            "protocol" => {
+                protocol = crate::data::Protocol::parse(&v.to_string()).map_err(ctx_err)?;
+            }
+            "seed" => {
+                let s = v.as_int().map_err(|t| {
+                    msg_err(format!("{what} option `seed` must be an integer, got {t}"))
+                })?;
+                seed = non_negative("seed", s)?;
+            }
+            other => {
+                return Err(msg_err(format!(
+                    "unknown {what} option `{other}`; known: protocol, seed"
+                )));
+            }
+        }
+    }
+    Ok((protocol, seed))
+}

@@ -6,7 +6,7 @@ use rhai::plugin::*;
 pub mod datasets_api {
     use crate::data::Protocol;
     use crate::script::HostContext;
-    use crate::script::api::convert::{ctx_err, msg_err, non_negative};
+    use crate::script::api::convert::{ctx_err, non_negative, run_options};
     use crate::script::types::{DatasetRef, Labels, Matrix, SplitRef};
     use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
     use std::sync::Arc;
@@ -176,26 +176,7 @@ pub mod datasets_api {
     /// ```
     #[rhai_fn(name = "split", return_raw)]
     pub fn split_opts(ds: &mut DatasetRef, opts: Map) -> Result<SplitRef, Box<EvalAltResult>> {
-        let mut protocol = Protocol::Holdout60;
-        let mut seed = 0;
-        for (k, v) in &opts {
-            match k.as_str() {
-                "protocol" => {
-                    protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?;
-                }
-                "seed" => {
-                    let s = v.as_int().map_err(|t| {
-                        msg_err(format!("split option `seed` must be an integer, got {t}"))
-                    })?;
-                    seed = non_negative("seed", s)?;
-                }
-                other => {
-                    return Err(msg_err(format!(
-                        "unknown split option `{other}`; known: protocol, seed"
-                    )));
-                }
-            }
-        }
+        let (protocol, seed) = run_options("split", &opts)?;
         protocol
             .prepare(&ds.0, seed)
             .map(|p| SplitRef(Arc::new(p)))

@@ -25,7 +25,7 @@ pub mod results_api {
     use crate::data::Protocol;
     use crate::detectors::Detector;
     use crate::script::HostContext;
-    use crate::script::api::convert::{ctx_err, json_to_dynamic, msg_err, non_negative};
+    use crate::script::api::convert::{ctx_err, json_to_dynamic, non_negative, run_options};
     use crate::script::types::{DatasetRef, ResultRef};
     use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
@@ -58,26 +58,7 @@ pub mod results_api {
         det: Detector,
         opts: Map,
     ) -> Result<ResultRef, Box<EvalAltResult>> {
-        let mut protocol = Protocol::Holdout60;
-        let mut seed = 0;
-        for (k, v) in &opts {
-            match k.as_str() {
-                "protocol" => protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?,
-                "seed" => {
-                    let s = v.as_int().map_err(|t| {
-                        msg_err(format!(
-                            "evaluate option `seed` must be an integer, got {t}"
-                        ))
-                    })?;
-                    seed = non_negative("seed", s)?;
-                }
-                other => {
-                    return Err(msg_err(format!(
-                        "unknown evaluate option `{other}`; known: protocol, seed"
-                    )));
-                }
-            }
-        }
+        let (protocol, seed) = run_options("evaluate", &opts)?;
         run(&ds, &det, protocol, seed)
     }
 

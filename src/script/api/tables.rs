@@ -91,28 +91,12 @@ pub mod tables_api {
     #[rhai_fn(return_raw)]
     pub fn results_table(results: Array) -> Result<Table, Box<EvalAltResult>> {
         let rs = results_of(&results)?;
-        let header = [
-            "dataset", "model", "seed", "roc_auc", "pr_auc", "f1", "p@n", "fit s", "score s",
-        ];
         Ok(Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: rs
+            header: crate::results::RunResult::TABLE_HEADER
                 .iter()
-                .map(|r| {
-                    let r = &r.0;
-                    vec![
-                        r.dataset.clone(),
-                        r.model.clone(),
-                        r.seed.to_string(),
-                        format!("{:.4}", r.roc_auc),
-                        format!("{:.4}", r.pr_auc),
-                        format!("{:.4}", r.f1),
-                        format!("{:.4}", r.precision_at_n),
-                        format!("{:.4}", r.fit_time),
-                        format!("{:.4}", r.score_time),
-                    ]
-                })
+                .map(|s| s.to_string())
                 .collect(),
+            rows: rs.iter().map(|r| r.0.table_row()).collect(),
         })
     }
 
