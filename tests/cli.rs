@@ -336,3 +336,93 @@ fn repl_keeps_variables_between_inputs() {
         "{stdout}"
     );
 }
+
+#[test]
+fn suite_writes_every_run_and_a_leaderboard() {
+    let sb = Sandbox::new();
+    let out = sb.root().join("results/odds");
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--suite",
+            "odds",
+            "--models",
+            "isolation_forest",
+        ])
+        .args(["--seeds", "0-1", "--jobs", "2", "--output"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("average rank"), "{stdout}");
+    let n = anml::data::catalog::DATASETS
+        .iter()
+        .filter(|s| s.collection == anml::data::catalog::Collection::Odds)
+        .count();
+    assert_eq!(n, 17);
+    let mut files = 0;
+    for ds in std::fs::read_dir(&out).unwrap() {
+        let ds = ds.unwrap().path();
+        if ds.is_dir() {
+            for f in std::fs::read_dir(&ds).unwrap() {
+                let v: Value =
+                    serde_json::from_str(&std::fs::read_to_string(f.unwrap().path()).unwrap())
+                        .unwrap();
+                anml::results::validate(&v).unwrap();
+                files += 1;
+            }
+        }
+    }
+    assert_eq!(files, 17 * 2);
+    let md = std::fs::read_to_string(out.join("leaderboard.md")).unwrap();
+    assert!(md.contains("| satimage-2 |"), "{md}");
+    let csv = std::fs::read_to_string(out.join("leaderboard.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 17);
+}
+
+#[test]
+fn suite_flags_are_checked_before_any_run() {
+    let sb = Sandbox::new();
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--suite",
+            "odds",
+            "--models",
+            "isolation_forest,nope",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("unknown detector `nope`"), "{stderr}");
+    assert!(!sb.root().join("results").exists());
+}
+
+#[test]
+fn pyod_protocol_uses_the_anomaly_ratio_as_contamination() {
+    let sb = Sandbox::new();
+    let out = sb.root().join("results/p.json");
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--dataset",
+            "cardio",
+            "--model",
+            "isolation_forest",
+        ])
+        .args(["--protocol", "pyod", "--seed", "1", "--output"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["split"]["protocol"], "pyod");
+    assert_eq!(v["params"]["contamination"], 176.0 / 1831.0);
+    assert_eq!(v["params"]["seed"], 1);
+}

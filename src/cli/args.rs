@@ -94,28 +94,44 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["dataset", "suite"])))]
 pub struct BenchmarkArgs {
     /// Registered dataset name (see `anml datasets`).
     #[arg(long)]
-    pub dataset: String,
-    /// Registered detector name (see `anml models`).
-    #[arg(long)]
-    pub model: String,
-    /// Detector parameter as NAME=VALUE (repeatable); VALUE is JSON or a
-    /// bare string, e.g. --param n_estimators=200.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Seed for the split and the detector's randomness.
+    pub dataset: Option<String>,
+    /// Registered detector name (see `anml models`), for one run.
+    #[arg(long, conflicts_with = "suite")]
+    pub model: Option<String>,
+    /// Run a grid over a dataset collection: `odds` (17 ODDS datasets) or
+    /// `adbench` (43 ADBench datasets). Needs --models and --seeds.
+    #[arg(long, value_parser = ["odds", "adbench"], conflicts_with = "dataset")]
+    pub suite: Option<String>,
+    /// Detectors for a suite: `all` or a comma list.
+    #[arg(long, requires = "suite", default_value = "all")]
+    pub models: String,
+    /// Seeds for a suite: `A-B` (inclusive) or a comma list.
+    #[arg(long, requires = "suite", default_value = "0-9")]
+    pub seeds: String,
+    /// Runs in flight for a suite [default: one per core].
     #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Detector parameter as NAME=VALUE (repeatable; one run only); VALUE is
+    /// JSON or a bare string, e.g. --param n_estimators=200.
+    #[arg(long = "param", value_name = "NAME=VALUE", conflicts_with = "suite")]
+    pub params: Vec<String>,
+    /// Seed for the split and the detector's randomness (one run).
+    #[arg(long, default_value_t = 0, conflicts_with = "suite")]
     pub seed: u64,
-    /// Split protocol.
+    /// Split protocol: holdout60 (anml's seeded shuffle) or pyod (bit-exact
+    /// PyOD benchmark split, contamination = anomaly ratio).
     #[arg(long, default_value = "holdout60")]
     pub protocol: String,
-    /// Experiment name; the result goes to results/{experiment}/{model}.json
-    /// unless --output is given [default: the dataset name].
+    /// Experiment name; a single result goes to
+    /// results/{experiment}/{model}.json unless --output is given
+    /// [default: the dataset name; for a suite, the suite name].
     #[arg(long)]
     pub experiment: Option<String>,
-    /// Result file path.
+    /// Result file (one run) or output directory (suite).
     #[arg(long)]
     pub output: Option<PathBuf>,
 }

@@ -95,18 +95,26 @@ fn safe_name(s: &str) -> String {
 }
 
 fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
+    if let Some(suite) = &a.suite {
+        return benchmark_suite(g, a, suite);
+    }
+    let dataset_name = a.dataset.as_deref().unwrap_or_default();
+    let model = a.model.as_deref().ok_or_else(|| DetectorError::BadParams {
+        detector: "--model".into(),
+        message: "a single run needs --model NAME (see `anml models`)".into(),
+    })?;
     // Everything the flags name is checked before any data is loaded.
-    let detector = Detector::new(&a.model, &parse_params(&a.params)?)?;
+    let detector = Detector::new(model, &parse_params(&a.params)?)?;
     let protocol = Protocol::parse(&a.protocol)?;
     let reg = registry(g)?;
-    let dataset = reg.load(&a.dataset)?;
+    let dataset = reg.load(dataset_name)?;
     let outcome = bench::run(&dataset, &detector, protocol, a.seed)?;
     let r = &outcome.result;
 
     let path: PathBuf = match &a.output {
         Some(p) => p.clone(),
         None => {
-            let exp = safe_name(a.experiment.as_deref().unwrap_or(&a.dataset));
+            let exp = safe_name(a.experiment.as_deref().unwrap_or(dataset_name));
             g.workspace
                 .join("results")
                 .join(exp)
@@ -120,6 +128,88 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     println!("{t}");
     println!("result: {} (run_id {})", path.display(), &r.run_id[..16]);
     Ok(Outcome::Success)
+}
+
+fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Outcome, Error> {
+    let collection = match suite {
+        "odds" => catalog::Collection::Odds,
+        _ => catalog::Collection::Adbench,
+    };
+    let models: Vec<String> = if a.models == "all" {
+        DETECTORS.iter().map(|s| s.name.to_string()).collect()
+    } else {
+        a.models.split(',').map(|m| m.trim().to_string()).collect()
+    };
+    let out_dir = match &a.output {
+        Some(p) => p.clone(),
+        None => g
+            .workspace
+            .join("results")
+            .join(safe_name(a.experiment.as_deref().unwrap_or(suite))),
+    };
+    let spec = bench::SuiteSpec {
+        datasets: catalog::DATASETS
+            .iter()
+            .filter(|s| s.collection == collection)
+            .map(|s| s.name.to_string())
+            .collect(),
+        models,
+        seeds: bench::parse_seeds(&a.seeds)?,
+        protocol: Protocol::parse(&a.protocol)?,
+        out_dir: out_dir.clone(),
+        jobs: a.jobs,
+    };
+    let total = spec.datasets.len() * spec.models.len() * spec.seeds.len();
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs, {msg} [{elapsed_precise}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let outcome = bench::run_suite(&registry(g)?, &spec, &|ds, model, seed, ok| {
+        if !ok {
+            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        bar.set_message(format!(
+            "{} failed; last {ds} {model} seed {seed}",
+            failed.load(std::sync::atomic::Ordering::Relaxed)
+        ));
+        bar.inc(1);
+    })?;
+    bar.finish();
+
+    let lb = bench::Leaderboard::new(&outcome.results);
+    println!("{}", lb.to_table());
+    let write = |name: &str, text: &str| {
+        let p = out_dir.join(name);
+        crate::atomic_file::write(&p, text.as_bytes())
+            .map_err(|source| crate::results::ResultError::Io { path: p, source })
+    };
+    write("leaderboard.md", &lb.to_markdown())?;
+    let csv = lb
+        .to_csv()
+        .map_err(|e| bench::BenchError::Suite(format!("leaderboard CSV: {e}")))?;
+    write("leaderboard.csv", &csv)?;
+    println!(
+        "{} runs written under {} (leaderboard.md, leaderboard.csv)",
+        outcome.results.len(),
+        out_dir.display()
+    );
+    if outcome.failures.is_empty() {
+        return Ok(Outcome::Success);
+    }
+    for f in &outcome.failures {
+        eprintln!(
+            "failed: {} {} seed {}: {}",
+            f.dataset, f.model, f.seed, f.error
+        );
+    }
+    Err(
+        bench::BenchError::Suite(format!("{} of {total} runs failed", outcome.failures.len()))
+            .into(),
+    )
 }
 
 fn script(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outcome, Error> {

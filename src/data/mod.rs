@@ -7,6 +7,7 @@ mod dataset;
 mod error;
 pub mod fetch;
 pub mod formats;
+pub mod mt19937;
 pub mod protocol;
 mod registry;
 pub mod scale;

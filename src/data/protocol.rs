@@ -1,8 +1,10 @@
 //! Evaluation protocols: how a dataset becomes a standardised train/test
 //! pair. Splitting and scaling are separate steps (`split`, `scale`) that
-//! every protocol composes.
+//! every protocol composes. Protocols differ only in how the permutation of
+//! the rows is drawn; sizes, layout and scaling are shared.
 
-use super::split::{Split, shuffle_split};
+use super::mt19937::NumpyRandomState;
+use super::split::{Split, shuffle_split, split_permutation, split_sizes};
 use super::{DataError, Dataset, scale::StandardScaler};
 use ndarray::{Array1, Array2, Axis};
 use serde::Serialize;
@@ -14,14 +16,25 @@ pub enum Protocol {
     /// standardisation fit on the train part. The layout of the PyOD
     /// benchmark; anml's own RNG.
     Holdout60,
+    /// PyOD's benchmark split, bit-exact: scikit-learn's
+    /// `train_test_split(X, y, test_size=0.4,
+    /// random_state=np.random.RandomState(seed))` (numpy's legacy MT19937
+    /// permutation, see `mt19937`), then standardisation fit on the train
+    /// part. Seeds must fit in `u32`, as numpy requires. Detectors are run
+    /// with contamination = the dataset's anomaly ratio (`contamination`).
+    Pyod,
 }
 
+/// The test fraction every protocol uses (`test_size=0.4`).
+const TEST_FRACTION: f64 = 0.4;
+
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Holdout60];
+    pub const ALL: &'static [Protocol] = &[Protocol::Holdout60, Protocol::Pyod];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Holdout60 => "holdout60",
+            Protocol::Pyod => "pyod",
         }
     }
 
@@ -29,6 +42,10 @@ impl Protocol {
         match self {
             Protocol::Holdout60 => {
                 "60/40 unstratified shuffle split (ChaCha8, split seed), StandardScaler fit on train"
+            }
+            Protocol::Pyod => {
+                "PyOD benchmark: train_test_split(test_size=0.4, random_state=RandomState(seed)) \
+                 bit-exact, StandardScaler fit on train; contamination = the dataset's anomaly ratio"
             }
         }
     }
@@ -48,11 +65,38 @@ impl Protocol {
             })
     }
 
+    /// The contamination a detector is given under this protocol: the
+    /// dataset's anomaly ratio for `pyod` (as PyOD's benchmark does), `None`
+    /// (the detector's own default) otherwise.
+    pub fn contamination(self, ds: &Dataset) -> Option<f64> {
+        match self {
+            Protocol::Holdout60 => None,
+            Protocol::Pyod => Some(ds.anomaly_ratio()),
+        }
+    }
+
+    /// The train/test split of `n` rows with `seed`.
+    pub fn split(self, n: usize, seed: u64) -> Result<Split, DataError> {
+        match self {
+            Protocol::Holdout60 => shuffle_split(n, TEST_FRACTION, seed),
+            Protocol::Pyod => {
+                let seed32 = u32::try_from(seed).map_err(|_| {
+                    DataError::Split(format!(
+                        "seed {seed} is too large for the pyod protocol: numpy's \
+                         RandomState accepts seeds 0..={}",
+                        u32::MAX
+                    ))
+                })?;
+                let (n_train, n_test) = split_sizes(n, TEST_FRACTION)?;
+                let perm = NumpyRandomState::new(seed32).permutation(n);
+                Ok(split_permutation(&perm, n_train, n_test))
+            }
+        }
+    }
+
     /// Split and scale `ds` with `seed`.
     pub fn prepare(self, ds: &Dataset, seed: u64) -> Result<Prepared, DataError> {
-        let split = match self {
-            Protocol::Holdout60 => shuffle_split(ds.n_samples(), 0.4, seed)?,
-        };
+        let split = self.split(ds.n_samples(), seed)?;
         let x_train_raw = ds.x.select(Axis(0), &split.train);
         let x_test_raw = ds.x.select(Axis(0), &split.test);
         let scaler = StandardScaler::fit(x_train_raw.view());
@@ -90,4 +134,29 @@ pub struct Prepared {
     pub y_test: Array1<u8>,
     pub split: Split,
     pub info: SplitInfo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyod_split_is_sklearns() {
+        // train_test_split(np.arange(10), test_size=0.4,
+        //                  random_state=np.random.RandomState(0))
+        let split = Protocol::Pyod.split(10, 0).unwrap();
+        assert_eq!(split.train, vec![1, 6, 7, 3, 0, 5]);
+        assert_eq!(split.test, vec![2, 8, 4, 9]);
+        let err = Protocol::Pyod.split(10, 1 << 32).unwrap_err();
+        assert!(matches!(err, DataError::Split(_)));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Protocol::ALL {
+            assert_eq!(Protocol::parse(p.name()).unwrap(), *p);
+        }
+        let err = Protocol::parse("nope").unwrap_err().to_string();
+        assert!(err.contains("holdout60") && err.contains("pyod"), "{err}");
+    }
 }

@@ -113,6 +113,19 @@ impl Detector {
         })
     }
 
+    /// The same detector with another `contamination` (validated: (0, 0.5]).
+    pub fn with_contamination(&self, contamination: f64) -> Result<Self, DetectorError> {
+        let mut params = match self.all_params() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        params.insert("contamination".into(), Value::from(contamination));
+        if !self.seed_given {
+            params.remove("seed");
+        }
+        Self::new(self.spec.name, &params)
+    }
+
     /// The detector a run with seed `seed` uses: for a stochastic detector
     /// whose caller did not name a `seed`, the same detector seeded with it.
     pub fn with_run_seed(&self, seed: u64) -> Result<Self, DetectorError> {

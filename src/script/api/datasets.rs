@@ -168,7 +168,9 @@ pub mod datasets_api {
             .map_err(ctx_err)
     }
 
-    /// Split with options `#{ protocol: "holdout60", seed: 0 }`.
+    /// Split with options `#{ protocol: "holdout60", seed: 0 }`. Protocols:
+    /// `holdout60` (anml's seeded 60/40 shuffle) and `pyod` (the PyOD
+    /// benchmark's split, bit-exact with `RandomState(seed)`).
     ///
     /// ```rhai
     /// let sp = load_dataset("toy-blobs").split(#{ protocol: "holdout60", seed: 3 });

@@ -1,7 +1,14 @@
-//! One benchmark run, shared by `anml benchmark`, the script API's
-//! `evaluate` and the stdlib: split and scale a dataset by a protocol, fit a
-//! detector on the train part, score the test part, compute every metric,
-//! and assemble the schema-valid [`RunResult`].
+//! Benchmark runs, shared by `anml benchmark`, the script API's `evaluate`
+//! and the stdlib. [`run`] does one: split and scale a dataset by a
+//! protocol, fit a detector on the train part, score the test part, compute
+//! every metric, and assemble the schema-valid [`RunResult`]. `suite` runs
+//! a grid of them in parallel and `leaderboard` summarises it.
+
+mod leaderboard;
+mod suite;
+
+pub use leaderboard::Leaderboard;
+pub use suite::{Failure, SuiteOutcome, SuiteSpec, parse_seeds, run_suite};
 
 use crate::data::{DataError, Dataset, Protocol};
 use crate::detectors::{Detector, DetectorError, FittedDetector, spec};
@@ -27,6 +34,8 @@ pub enum BenchError {
     },
     #[error(transparent)]
     Result(#[from] ResultError),
+    #[error("suite: {0}")]
+    Suite(String),
 }
 
 /// Everything a run produced: the result record plus the fitted model and
@@ -41,14 +50,20 @@ pub struct RunOutcome {
 
 /// Run `detector` on `dataset` under `protocol` with seed `seed`. The seed
 /// drives the split and, unless the detector's params name their own
-/// `seed`, the detector's randomness too, so one seed controls the run.
+/// `seed`, the detector's randomness too, so one seed controls the run. A
+/// protocol that fixes contamination (`pyod`: the dataset's anomaly ratio)
+/// overrides the detector's.
 pub fn run(
     dataset: &Dataset,
     detector: &Detector,
     protocol: Protocol,
     seed: u64,
 ) -> Result<RunOutcome, BenchError> {
-    let detector = &detector.with_run_seed(seed)?;
+    let mut detector = detector.with_run_seed(seed)?;
+    if let Some(c) = protocol.contamination(dataset) {
+        detector = detector.with_contamination(c)?;
+    }
+    let detector = &detector;
     let prepared = protocol.prepare(dataset, seed)?;
 
     let t0 = Instant::now();

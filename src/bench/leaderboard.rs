@@ -1,0 +1,228 @@
+//! The leaderboard of a suite: datasets × models mean ROC-AUC and PR-AUC
+//! over seeds, each model's average rank across datasets (by mean ROC-AUC,
+//! ties sharing the mean rank, rank 1 = best) and mean fit+score time,
+//! rendered as a terminal table, Markdown and CSV.
+
+use crate::results::RunResult;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+struct Cell {
+    roc: Vec<f64>,
+    pr: Vec<f64>,
+    secs: Vec<f64>,
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Aggregated suite results. Datasets and models keep first-seen order.
+#[derive(Debug, Clone, Default)]
+pub struct Leaderboard {
+    datasets: Vec<String>,
+    models: Vec<String>,
+    cells: BTreeMap<(String, String), Cell>,
+}
+
+impl Leaderboard {
+    pub fn new(results: &[RunResult]) -> Self {
+        let mut lb = Self::default();
+        for r in results {
+            if !lb.datasets.contains(&r.dataset) {
+                lb.datasets.push(r.dataset.clone());
+            }
+            if !lb.models.contains(&r.model) {
+                lb.models.push(r.model.clone());
+            }
+            let c = lb
+                .cells
+                .entry((r.dataset.clone(), r.model.clone()))
+                .or_default();
+            c.roc.push(r.roc_auc);
+            c.pr.push(r.pr_auc);
+            c.secs.push(r.fit_time + r.score_time);
+        }
+        lb
+    }
+
+    fn cell(&self, ds: &str, model: &str) -> Option<&Cell> {
+        self.cells.get(&(ds.to_string(), model.to_string()))
+    }
+
+    /// Mean ROC-AUC of `model` on `ds` over seeds (NaN when absent).
+    pub fn mean_roc_auc(&self, ds: &str, model: &str) -> f64 {
+        self.cell(ds, model).map_or(f64::NAN, |c| mean(&c.roc))
+    }
+
+    /// Average rank per model over the datasets where every model ran.
+    pub fn average_ranks(&self) -> Vec<f64> {
+        let mut sums = vec![0.0; self.models.len()];
+        let mut n = 0usize;
+        for ds in &self.datasets {
+            let scores: Vec<f64> = self
+                .models
+                .iter()
+                .map(|m| self.mean_roc_auc(ds, m))
+                .collect();
+            if scores.iter().any(|s| s.is_nan()) {
+                continue;
+            }
+            n += 1;
+            for (i, s) in scores.iter().enumerate() {
+                let better = scores.iter().filter(|&&o| o > *s).count() as f64;
+                let equal = scores.iter().filter(|&&o| o == *s).count() as f64;
+                sums[i] += better + (equal + 1.0) / 2.0;
+            }
+        }
+        sums.iter()
+            .map(|s| if n == 0 { f64::NAN } else { s / n as f64 })
+            .collect()
+    }
+
+    fn model_means(&self, pick: fn(&Cell) -> &Vec<f64>) -> Vec<f64> {
+        self.models
+            .iter()
+            .map(|m| {
+                let v: Vec<f64> = self
+                    .datasets
+                    .iter()
+                    .filter_map(|d| self.cell(d, m))
+                    .map(|c| mean(pick(c)))
+                    .collect();
+                mean(&v)
+            })
+            .collect()
+    }
+
+    /// Rows of the leaderboard: one per dataset (mean ROC-AUC / PR-AUC per
+    /// model), then the mean over datasets, average rank and mean time.
+    fn rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header = vec!["dataset".to_string()];
+        header.extend(self.models.iter().cloned());
+        let fmt = |v: f64| {
+            if v.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{v:.4}")
+            }
+        };
+        let mut rows = Vec::new();
+        for ds in &self.datasets {
+            let mut row = vec![ds.clone()];
+            for m in &self.models {
+                row.push(match self.cell(ds, m) {
+                    Some(c) => format!("{} / {}", fmt(mean(&c.roc)), fmt(mean(&c.pr))),
+                    None => "-".into(),
+                });
+            }
+            rows.push(row);
+        }
+        let summary = |label: &str, v: Vec<f64>| {
+            let mut row = vec![label.to_string()];
+            row.extend(v.into_iter().map(fmt));
+            row
+        };
+        rows.push(summary("mean ROC-AUC", self.model_means(|c| &c.roc)));
+        rows.push(summary("mean PR-AUC", self.model_means(|c| &c.pr)));
+        rows.push(summary("average rank", self.average_ranks()));
+        rows.push(summary("mean fit+score s", self.model_means(|c| &c.secs)));
+        (header, rows)
+    }
+
+    /// Terminal table (cells: mean ROC-AUC / mean PR-AUC).
+    pub fn to_table(&self) -> Table {
+        let (header, rows) = self.rows();
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(header);
+        for r in rows {
+            t.add_row(r);
+        }
+        t
+    }
+
+    /// GitHub-flavoured Markdown.
+    pub fn to_markdown(&self) -> String {
+        let (header, rows) = self.rows();
+        let mut s = format!("| {} |\n", header.join(" | "));
+        s.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+        for r in rows {
+            s.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        s.push_str("\nCells: mean ROC-AUC / mean PR-AUC over seeds. Rank 1 = best mean ROC-AUC.\n");
+        s
+    }
+
+    /// CSV: one row per (dataset, model) with the means and the run count.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "dataset",
+            "model",
+            "runs",
+            "mean_roc_auc",
+            "mean_pr_auc",
+            "mean_fit_score_s",
+        ])?;
+        for ds in &self.datasets {
+            for m in &self.models {
+                if let Some(c) = self.cell(ds, m) {
+                    w.write_record([
+                        ds.clone(),
+                        m.clone(),
+                        c.roc.len().to_string(),
+                        format!("{}", mean(&c.roc)),
+                        format!("{}", mean(&c.pr)),
+                        format!("{}", mean(&c.secs)),
+                    ])?;
+                }
+            }
+        }
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_share_ties() {
+        let mut lb = Leaderboard {
+            datasets: vec!["a".into(), "b".into()],
+            models: vec!["x".into(), "y".into(), "z".into()],
+            ..Leaderboard::default()
+        };
+        let put = |lb: &mut Leaderboard, d: &str, m: &str, v: f64| {
+            lb.cells.insert(
+                (d.into(), m.into()),
+                Cell {
+                    roc: vec![v],
+                    pr: vec![v],
+                    secs: vec![1.0],
+                },
+            );
+        };
+        put(&mut lb, "a", "x", 0.9);
+        put(&mut lb, "a", "y", 0.8);
+        put(&mut lb, "a", "z", 0.8);
+        put(&mut lb, "b", "x", 0.5);
+        put(&mut lb, "b", "y", 0.7);
+        put(&mut lb, "b", "z", 0.6);
+        // a: x 1, y 2.5, z 2.5; b: y 1, z 2, x 3
+        assert_eq!(lb.average_ranks(), vec![2.0, 1.75, 2.25]);
+        let md = lb.to_markdown();
+        assert!(
+            md.contains("| average rank | 2.0000 | 1.7500 | 2.2500 |"),
+            "{md}"
+        );
+        assert!(lb.to_csv().unwrap().lines().count() == 7);
+    }
+}
