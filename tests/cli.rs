@@ -325,12 +325,13 @@ fn repl_keeps_variables_between_inputs() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"let a = 40;\na + 2\n:doc roc_auc\nnope(\n")
+        .write_all(b"let a = 40;\na + 2\nfn g(x) { x * 2 }\ng(50)\n:doc roc_auc\nnope(\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let (stdout, _) = text(&out);
     assert!(out.status.success());
     assert!(stdout.contains("42"), "{stdout}");
+    assert!(stdout.contains("100"), "functions persist across inputs: {stdout}");
     assert!(
         stdout.contains("roc_auc(y: Labels, scores: Vector)"),
         "{stdout}"

@@ -157,7 +157,7 @@ fn print_help(docs: &[FnDoc]) {
 
 fn show(value: &Dynamic) {
     if !value.is_unit() {
-        println!("{value}");
+        println!("{}", crate::script::types::display_value(value));
     }
 }
 
@@ -179,12 +179,18 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
     names.dedup();
 
     let mut scope: Scope<'static> = Scope::new();
+    let mut functions = rhai::AST::empty();
     if let Some(file) = &a.file {
         let src = std::fs::read_to_string(file).map_err(|source| ScriptError::Read {
             path: file.clone(),
             source,
         })?;
-        if let Err(e) = host.eval_in(&mut scope, &file.display().to_string(), &src) {
+        if let Err(e) = host.eval_repl(
+            &mut scope,
+            &mut functions,
+            &file.display().to_string(),
+            &src,
+        ) {
             eprint!("{e}");
         }
     }
@@ -219,7 +225,13 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
                         "doc" => print_doc(&docs, rest),
                         "vars" => {
                             for (name, _, v) in scope.iter() {
-                                println!("{name}: {} = {v}", v.type_name());
+                                let ty = host.engine().map_type_name(v.type_name());
+                                let shown = crate::script::types::display_value(&v);
+                                if shown.contains('\n') {
+                                    println!("{name}: {ty} =\n{shown}");
+                                } else {
+                                    println!("{name}: {ty} = {shown}");
+                                }
                             }
                         }
                         "quit" | "q" | "exit" => break,
@@ -228,7 +240,7 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
                     continue;
                 }
                 n += 1;
-                match host.eval_in(&mut scope, &format!("<repl:{n}>"), &line) {
+                match host.eval_repl(&mut scope, &mut functions, &format!("<repl:{n}>"), &line) {
                     Ok(v) => show(&v),
                     Err(e) => eprint!("{e}"),
                 }

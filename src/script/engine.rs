@@ -150,6 +150,24 @@ impl Host {
         self.eval_ast_in(scope, name, source, &ast)
     }
 
+    /// Evaluate one REPL input in `scope`, with the functions defined by
+    /// earlier inputs (`functions`) callable; functions this input defines
+    /// are added to `functions` for the next ones.
+    pub fn eval_repl(
+        &self,
+        scope: &mut Scope<'static>,
+        functions: &mut AST,
+        name: &str,
+        source: &str,
+    ) -> Result<Dynamic, ScriptError> {
+        let mut ast = self.compile(name, source)?;
+        ast.set_source(name);
+        let merged = functions.merge(&ast);
+        let result = self.eval_ast_in(scope, name, source, &merged);
+        *functions = functions.merge(&ast.clone_functions_only());
+        result
+    }
+
     /// Evaluate a compiled AST in `scope`.
     pub fn eval_ast_in(
         &self,

@@ -171,3 +171,30 @@ impl std::fmt::Display for Table {
         write!(f, "{}", self.render())
     }
 }
+
+/// How the REPL and notebooks show a value: anml types by their display
+/// form (tables for datasets and tables), everything else as Rhai prints it.
+pub fn display_value(v: &rhai::Dynamic) -> String {
+    macro_rules! try_show {
+        ($($t:ty),*) => {
+            $(if let Some(x) = v.read_lock::<$t>() {
+                return x.to_string();
+            })*
+        };
+    }
+    try_show!(
+        DatasetRef, SplitRef, Matrix, Vector, Labels, ResultRef, Table
+    );
+    if let Some(d) = v.read_lock::<crate::detectors::Detector>() {
+        return format!("Detector({} {})", d.name(), d.all_params());
+    }
+    if let Some(f) = v.read_lock::<crate::detectors::FittedDetector>() {
+        return format!(
+            "FittedDetector({}, {} features, threshold {:.6})",
+            f.name(),
+            f.n_features(),
+            f.decision_threshold()
+        );
+    }
+    v.to_string()
+}
