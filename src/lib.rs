@@ -9,6 +9,7 @@
 
 pub mod atomic_file;
 pub mod bench;
+pub mod blas;
 pub mod cli;
 pub mod data;
 pub mod detectors;

@@ -331,7 +331,10 @@ fn repl_keeps_variables_between_inputs() {
     let (stdout, _) = text(&out);
     assert!(out.status.success());
     assert!(stdout.contains("42"), "{stdout}");
-    assert!(stdout.contains("100"), "functions persist across inputs: {stdout}");
+    assert!(
+        stdout.contains("100"),
+        "functions persist across inputs: {stdout}"
+    );
     assert!(
         stdout.contains("roc_auc(y: Labels, scores: Vector)"),
         "{stdout}"

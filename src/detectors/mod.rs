@@ -5,10 +5,17 @@
 //! validated params struct, the algorithm, a fitted model type) and one
 //! [`DetectorSpec`] line in [`registry::DETECTORS`].
 
+pub mod copod;
+mod ecdf;
+pub mod ecod;
 mod error;
 mod fitted;
+pub mod hbos;
 pub mod input;
 pub mod isolation_forest;
+pub mod knn;
+pub mod lof;
+pub mod neighbors;
 mod registry;
 mod threshold;
 

@@ -2,7 +2,12 @@
 //! completion, the CLI's `--model` choices and the results schema's detector
 //! list all read it.
 
+use super::copod::CopodParams;
+use super::ecod::EcodParams;
 use super::fitted::{DynModel, FitOutput, default_params, fit_erased, load_erased, resolve_params};
+use super::hbos::HbosParams;
+use super::knn::{AvgKnnParams, KnnParams, MedKnnParams};
+use super::lof::LofParams;
 use super::{DetectorError, isolation_forest::IsolationForestParams};
 use ndarray::ArrayView2;
 use serde_json::{Map, Value};
@@ -59,15 +64,80 @@ macro_rules! detector_spec {
 }
 
 /// Every detector anml knows, in listing order.
-pub static DETECTORS: &[DetectorSpec] = &[detector_spec!(
-    IsolationForestParams,
-    name: "isolation_forest",
-    version: "1.0.0",
-    summary: "Isolation Forest: mean path length over random isolation trees",
-    reference: "Liu, Ting & Zhou 2008, ICDM",
-    stochastic: true,
-    params: super::isolation_forest::PARAM_DOCS,
-)];
+pub static DETECTORS: &[DetectorSpec] = &[
+    detector_spec!(
+        IsolationForestParams,
+        name: "isolation_forest",
+        version: "1.0.0",
+        summary: "Isolation Forest: mean path length over random isolation trees",
+        reference: "Liu, Ting & Zhou 2008, ICDM",
+        stochastic: true,
+        params: super::isolation_forest::PARAM_DOCS,
+    ),
+    detector_spec!(
+        KnnParams,
+        name: "knn",
+        version: "1.0.0",
+        summary: "k-NN distance: Euclidean distance to the k-th nearest training row",
+        reference: "Ramaswamy, Rastogi & Shim 2000, SIGMOD",
+        stochastic: false,
+        params: super::knn::PARAM_DOCS,
+    ),
+    detector_spec!(
+        AvgKnnParams,
+        name: "avg_knn",
+        version: "1.0.0",
+        summary: "Average k-NN distance: mean distance to the k nearest training rows",
+        reference: "Angiulli & Pizzuti 2002, PKDD",
+        stochastic: false,
+        params: super::knn::PARAM_DOCS,
+    ),
+    detector_spec!(
+        MedKnnParams,
+        name: "med_knn",
+        version: "1.0.0",
+        summary: "Median k-NN distance: median distance to the k nearest training rows",
+        reference: "Angiulli & Pizzuti 2002, PKDD; PyOD KNN(method='median')",
+        stochastic: false,
+        params: super::knn::PARAM_DOCS,
+    ),
+    detector_spec!(
+        LofParams,
+        name: "lof",
+        version: "1.0.0",
+        summary: "Local Outlier Factor: neighbours' local density relative to the row's own",
+        reference: "Breunig, Kriegel, Ng & Sander 2000, SIGMOD",
+        stochastic: false,
+        params: super::lof::PARAM_DOCS,
+    ),
+    detector_spec!(
+        HbosParams,
+        name: "hbos",
+        version: "1.0.0",
+        summary: "HBOS: minus the summed log2 densities of per-feature histograms",
+        reference: "Goldstein & Dengel 2012, KI poster track",
+        stochastic: false,
+        params: super::hbos::PARAM_DOCS,
+    ),
+    detector_spec!(
+        CopodParams,
+        name: "copod",
+        version: "1.0.0",
+        summary: "COPOD: empirical-copula tail probabilities from the training ECDFs",
+        reference: "Li, Zhao, Botta, Ionescu & Hu 2020, ICDM",
+        stochastic: false,
+        params: super::copod::PARAM_DOCS,
+    ),
+    detector_spec!(
+        EcodParams,
+        name: "ecod",
+        version: "1.0.0",
+        summary: "ECOD: summed worst-tail -ln ECDF probabilities from the training data",
+        reference: "Li, Zhao, Hu, Botta, Ionescu & Chen 2022, IEEE TKDE",
+        stochastic: false,
+        params: super::ecod::PARAM_DOCS,
+    ),
+];
 
 /// Look a detector up by name.
 pub fn spec(name: &str) -> Result<&'static DetectorSpec, DetectorError> {

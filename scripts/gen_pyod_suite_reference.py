@@ -1,0 +1,112 @@
+"""Reference table for the PyOD benchmark protocol on the 17 ODDS datasets.
+
+For every ODDS dataset and seed i in 0..9 this runs PyOD's benchmark protocol
+(the one in PyOD's benchmark notebook):
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.4, random_state=np.random.RandomState(i))
+    X_train_norm, X_test_norm = standardizer(X_train, X_test)
+    clf = Model(contamination=<anomaly ratio of the dataset>)
+    clf.fit(X_train_norm); scores = clf.decision_function(X_test_norm)
+    roc_auc_score(y_test, scores)
+
+and writes the mean test ROC-AUC per (dataset, detector) to
+tests/fixtures/pyod_suite/mean_roc_auc.json, with the package versions.
+anml's `--protocol pyod` reproduces the same splits bit for bit, so its
+deterministic detectors must land on the same numbers (tests/pyod_suite.rs).
+
+Run from the repository root, with numpy, scipy, scikit-learn and pyod from
+PyPI in a venv:
+
+    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy scikit-learn pyod
+    /tmp/ref/bin/python scripts/gen_pyod_suite_reference.py
+"""
+
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+import scipy
+import scipy.io
+import sklearn
+import pyod
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from pyod.utils.utility import standardizer
+from pyod.models.iforest import IForest
+from pyod.models.knn import KNN
+from pyod.models.lof import LOF
+from pyod.models.hbos import HBOS
+from pyod.models.copod import COPOD
+from pyod.models.ecod import ECOD
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "datasets" / "odds"
+OUT = ROOT / "tests" / "fixtures" / "pyod_suite" / "mean_roc_auc.json"
+
+DATASETS = [
+    "arrhythmia", "cardio", "glass", "ionosphere", "letter", "lympho", "mnist",
+    "musk", "optdigits", "pendigits", "pima", "satellite", "satimage-2",
+    "shuttle", "vertebral", "vowels", "wbc",
+]
+
+# anml name -> PyOD constructor given contamination and seed
+MODELS = {
+    "isolation_forest": lambda c, s: IForest(contamination=c, random_state=s),
+    "knn": lambda c, s: KNN(contamination=c, method="largest"),
+    "avg_knn": lambda c, s: KNN(contamination=c, method="mean"),
+    "med_knn": lambda c, s: KNN(contamination=c, method="median"),
+    "lof": lambda c, s: LOF(contamination=c),
+    "hbos": lambda c, s: HBOS(contamination=c),
+    "copod": lambda c, s: COPOD(contamination=c),
+    "ecod": lambda c, s: ECOD(contamination=c),
+}
+SEEDS = list(range(10))
+
+
+def main():
+    table = {}
+    for name in DATASETS:
+        mat = scipy.io.loadmat(DATA / f"{name}.mat")
+        X = np.asarray(mat["X"], dtype=np.float64)
+        y = np.asarray(mat["y"]).ravel().astype(int)
+        contamination = float(y.sum()) / len(y)
+        table[name] = {}
+        for model, make in MODELS.items():
+            aucs = []
+            t0 = time.time()
+            for i in SEEDS:
+                X_train, X_test, y_train, y_test = train_test_split(
+                    X, y, test_size=0.4, random_state=np.random.RandomState(i))
+                X_train_norm, X_test_norm = standardizer(X_train, X_test)
+                clf = make(contamination, i)
+                clf.fit(X_train_norm)
+                aucs.append(roc_auc_score(y_test, clf.decision_function(X_test_norm)))
+            table[name][model] = {
+                "mean_roc_auc": float(np.mean(aucs)),
+                "per_seed": [float(a) for a in aucs],
+            }
+            print(f"{name:12s} {model:18s} {np.mean(aucs):.4f} ({time.time() - t0:.1f}s)",
+                  file=sys.stderr, flush=True)
+    out = {
+        "protocol": "train_test_split(test_size=0.4, random_state=RandomState(seed)); "
+                    "standardizer on train; contamination = anomaly ratio; "
+                    "ROC-AUC of decision_function on test",
+        "seeds": SEEDS,
+        "versions": {
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__,
+            "pyod": pyod.__version__,
+        },
+        "mean_roc_auc": table,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+//! Parity of anml's `knn`, `avg_knn`, `med_knn` and `lof` with PyOD 3.6.7's
+//! `KNN(method='largest' | 'mean' | 'median')` and `LOF()` (scikit-learn's
+//! `LocalOutlierFactor(novelty=True)`).
+//!
+//! Nothing is random, so scores are compared value by value against
+//! `tests/fixtures/neighbors/pyod_reference.json` (written by
+//! `scripts/gen_neighbors_reference.py`): on cardio, wbc, glass, satimage-2,
+//! shuttle and mnist, train = rows with index % 5 in {0, 1, 2}, test = the
+//! rest, standardised with a scaler fit on train. For test scores
+//! (`decision_function`) and training scores (`decision_scores_`): the first
+//! 300 values and the sum, sum of squares, min and max over all values agree
+//! to a relative 1e-6 (`|a − b| <= 1e-6 · max(1, |b|)`), and the test ROC-AUC
+//! equals PyOD's within 1e-9.
+//!
+//! Exception, shuttle's `lof`: its integer-valued features give many exactly
+//! equidistant neighbours at the k-th position, and LOF's lrd depends on
+//! *which* tied row is a neighbour (distances, hence the k-NN detectors, do
+//! not). scikit-learn's choice depends on its search (`LOF()` uses a KD-tree
+//! for d <= 15 and keeps whichever tied row its traversal meets first;
+//! `LOF(algorithm='brute')` ranks by GEMM-rounded distances), and those two
+//! references disagree on about a third of the rows. anml keeps the lower
+//! training index among exactly equal distances: reproducible, but a third
+//! choice. So for shuttle's `lof` the test asserts that >= 60% of the stored
+//! scores agree to 1e-6 with each reference (observed ~82% with `LOF()`,
+//! ~64% with the brute one) and the ROC-AUC within 1e-3 (observed 5e-5).
+//! On the other datasets `lof` matches both references to 1e-6.
+//!
+//! The datasets come from the mirror `ANML_DATA_MIRROR`, else
+//! `../shared/datasets` next to the crate; nothing is downloaded.
+
+use anml::data::DatasetRegistry;
+use anml::data::scale::StandardScaler;
+use anml::detectors::knn::{AvgKnnParams, KnnParams, MedKnnParams};
+use anml::detectors::lof::LofParams;
+use anml::detectors::{Detector, DetectorParams, Model};
+use ndarray::{Array1, Array2, Axis};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const DETECTORS: [&str; 4] = ["knn", "avg_knn", "med_knn", "lof"];
+const TOLERANCE: f64 = 1e-6;
+const AUC_TOLERANCE: f64 = 1e-9;
+/// Shuttle LOF only (see [`check_tied_lof`]).
+const MIN_TIED_FRACTION: f64 = 0.6;
+const TIED_AUC_TOLERANCE: f64 = 1e-3;
+
+fn reference() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/neighbors/pyod_reference.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("reference fixture is valid JSON")
+}
+
+struct Split {
+    x_train: Array2<f64>,
+    x_test: Array2<f64>,
+    y_test: Array1<u8>,
+}
+
+/// The dataset split by row index (train: i % 5 in {0, 1, 2}) and scaled.
+fn split(name: &str) -> Result<Split, Box<dyn std::error::Error>> {
+    let mirror = std::env::var("ANML_DATA_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
+    assert!(
+        mirror.is_dir(),
+        "dataset mirror not found at {}; set ANML_DATA_MIRROR to the shared datasets directory",
+        mirror.display()
+    );
+    let cache = tempfile::tempdir()?;
+    let reg = DatasetRegistry::new(cache.path().to_path_buf())
+        .with_mirror(Some(mirror))
+        .with_download(false);
+    let ds = reg.load(name)?;
+    let n = ds.x.nrows();
+    let train: Vec<usize> = (0..n).filter(|i| i % 5 < 3).collect();
+    let test: Vec<usize> = (0..n).filter(|i| i % 5 >= 3).collect();
+    let x_train = ds.x.select(Axis(0), &train);
+    let x_test = ds.x.select(Axis(0), &test);
+    let scaler = StandardScaler::fit(x_train.view());
+    Ok(Split {
+        x_train: scaler.transform(x_train.view()),
+        x_test: scaler.transform(x_test.view()),
+        y_test: ds.y.select(Axis(0), &test),
+    })
+}
+
+fn rel_err(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1.0)
+}
+
+/// Largest relative error of `got` against the stored summary `want`.
+fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
+    let first = want["first"].as_array().expect("fixture has `first`");
+    assert!(got.len() >= first.len(), "{what}: too few scores");
+    let mut worst = 0.0f64;
+    let mut check = |label: String, a: f64, b: f64| {
+        let e = rel_err(a, b);
+        assert!(
+            e <= TOLERANCE,
+            "{what} {label}: anml {a} vs PyOD {b} (relative error {e:.3e})"
+        );
+        worst = worst.max(e);
+    };
+    for (i, (a, b)) in got.iter().zip(first).enumerate() {
+        check(format!("score {i}"), *a, b.as_f64().expect("number"));
+    }
+    let sum: f64 = got.sum();
+    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
+    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
+        check(label.to_string(), a, want[label].as_f64().expect("number"));
+    }
+    worst
+}
+
+fn check_dataset(name: &str) -> TestResult {
+    let reference = reference();
+    let want = &reference["datasets"][name];
+    let data = split(name)?;
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0)
+    );
+    for det_name in DETECTORS {
+        let Run {
+            train_scores,
+            test_scores,
+            fit_time,
+            score_time,
+        } = run_named(det_name, &data)?;
+        // The public path gives the same bits (checked where it is cheap).
+        if data.x_train.nrows() < 5000 {
+            let det = Detector::new(det_name, &serde_json::Map::new())?;
+            let fitted = det.fit(data.x_train.view())?;
+            let via_api = fitted.score_samples(data.x_test.view())?;
+            assert!(
+                via_api
+                    .iter()
+                    .zip(&test_scores)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{name}/{det_name}: Detector API scores differ from the params path"
+            );
+        }
+        if det_name == "lof" && name == "shuttle" {
+            check_tied_lof(name, &want["detectors"], &data, &test_scores, &train_scores)?;
+            continue;
+        }
+        let w = &want["detectors"][det_name];
+        let e_test = compare(&format!("{name}/{det_name} test"), &test_scores, &w["test"]);
+        let e_train = compare(
+            &format!("{name}/{det_name} train"),
+            &train_scores,
+            &w["train"],
+        );
+        let auc = anml::metrics::roc_auc(data.y_test.view(), test_scores.view())?;
+        let want_auc = w["test_roc_auc"]
+            .as_f64()
+            .expect("fixture has test_roc_auc");
+        assert!(
+            (auc - want_auc).abs() <= AUC_TOLERANCE,
+            "{name}/{det_name}: ROC-AUC {auc} vs PyOD {want_auc}"
+        );
+        eprintln!(
+            "{name:11} {det_name:8}: max rel err test {e_test:.2e} train {e_train:.2e}; \
+             ROC-AUC {auc:.6} (PyOD {want_auc:.6}); fit {fit_time:.2?}, score {score_time:.2?}"
+        );
+        if det_name == "lof" {
+            // Where no neighbour ties matter, brute force and KD-tree agree too.
+            let w = &want["detectors"]["lof_brute"];
+            compare(&format!("{name}/lof_brute test"), &test_scores, &w["test"]);
+            compare(
+                &format!("{name}/lof_brute train"),
+                &train_scores,
+                &w["train"],
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Fraction of the stored first scores within the tolerance.
+fn fraction_close(got: &Array1<f64>, want: &Value) -> f64 {
+    let first = want["first"].as_array().expect("fixture has `first`");
+    let ok = got
+        .iter()
+        .zip(first)
+        .filter(|(a, b)| rel_err(**a, b.as_f64().unwrap_or(f64::NAN)) <= TOLERANCE)
+        .count();
+    ok as f64 / first.len() as f64
+}
+
+/// Shuttle's LOF: exact ties between distinct neighbours at the k-th
+/// position make scikit-learn's choice of neighbour depend on its search
+/// (KD-tree traversal for `LOF()`, GEMM rounding for `algorithm='brute'`), and
+/// the two references disagree with each other on about a third of the
+/// rows. anml's choice (lower index) is a third, reproducible one, so only
+/// the bulk of the scores and the ranking are compared.
+fn check_tied_lof(
+    name: &str,
+    want: &Value,
+    data: &Split,
+    test_scores: &Array1<f64>,
+    train_scores: &Array1<f64>,
+) -> TestResult {
+    let auc = anml::metrics::roc_auc(data.y_test.view(), test_scores.view())?;
+    for key in ["lof", "lof_brute"] {
+        let w = &want[key];
+        let f_test = fraction_close(test_scores, &w["test"]);
+        let f_train = fraction_close(train_scores, &w["train"]);
+        let want_auc = w["test_roc_auc"]
+            .as_f64()
+            .expect("fixture has test_roc_auc");
+        eprintln!(
+            "{name:11} lof vs PyOD {key}: {:.1}% of test and {:.1}% of train scores within \
+             1e-6; ROC-AUC {auc:.6} (PyOD {want_auc:.6})",
+            100.0 * f_test,
+            100.0 * f_train
+        );
+        assert!(
+            f_test >= MIN_TIED_FRACTION && f_train >= MIN_TIED_FRACTION,
+            "{name}/{key}"
+        );
+        assert!(
+            (auc - want_auc).abs() <= TIED_AUC_TOLERANCE,
+            "{name}/{key}: {auc} vs {want_auc}"
+        );
+    }
+    Ok(())
+}
+
+/// Training scores (`decision_scores_`, which `FittedDetector` does not
+/// expose), test scores, fit time and scoring time, through the params type.
+struct Run {
+    train_scores: Array1<f64>,
+    test_scores: Array1<f64>,
+    fit_time: Duration,
+    score_time: Duration,
+}
+
+fn run<P: DetectorParams>(p: P, data: &Split) -> Result<Run, Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let fit = p.fit(data.x_train.view())?;
+    let fit_time = start.elapsed();
+    let start = Instant::now();
+    let test_scores = fit.model.score_samples(data.x_test.view());
+    Ok(Run {
+        train_scores: fit.train_scores,
+        test_scores,
+        fit_time,
+        score_time: start.elapsed(),
+    })
+}
+
+fn run_named(det_name: &str, data: &Split) -> Result<Run, Box<dyn std::error::Error>> {
+    match det_name {
+        "knn" => run(KnnParams::default(), data),
+        "avg_knn" => run(AvgKnnParams::default(), data),
+        "med_knn" => run(MedKnnParams::default(), data),
+        "lof" => run(LofParams::default(), data),
+        other => Err(format!("unknown detector {other}").into()),
+    }
+}
+
+#[test]
+fn cardio_matches_pyod() -> TestResult {
+    check_dataset("cardio")
+}
+
+#[test]
+fn wbc_matches_pyod() -> TestResult {
+    check_dataset("wbc")
+}
+
+#[test]
+fn glass_matches_pyod() -> TestResult {
+    check_dataset("glass")
+}
+
+#[test]
+fn satimage2_matches_pyod() -> TestResult {
+    check_dataset("satimage-2")
+}
+
+#[test]
+fn shuttle_matches_pyod() -> TestResult {
+    check_dataset("shuttle")
+}
+
+#[test]
+fn mnist_matches_pyod() -> TestResult {
+    check_dataset("mnist")
+}
