@@ -512,7 +512,7 @@ fn format_error(format: Format, fixture_name: &str) -> String {
 
 #[test]
 fn truncated_mat_is_a_format_error() {
-    let msg = format_error(Format::Mat, "truncated.mat");
+    let msg = format_error(Format::Mat, "truncated-mat.bin");
     assert!(
         msg.contains("malformed MAT file") && msg.contains("truncated"),
         "{msg}"
@@ -528,7 +528,7 @@ fn truncated_mat_is_a_format_error() {
 
 #[test]
 fn garbage_npz_is_a_format_error() {
-    let msg = format_error(Format::Npz, "garbage.npz");
+    let msg = format_error(Format::Npz, "garbage-npz.bin");
     assert!(
         msg.contains("malformed NPZ file") && msg.contains("zip"),
         "{msg}"
