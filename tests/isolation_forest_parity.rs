@@ -15,40 +15,17 @@
 //! The datasets come from the mirror `ANML_DATA_MIRROR`, else
 //! `../shared/datasets` next to the crate; nothing is downloaded.
 
+mod common;
+
 use anml::data::scale::StandardScaler;
-use anml::data::{Dataset, DatasetRegistry, Protocol};
+use anml::data::{Dataset, Protocol};
 use anml::detectors::Detector;
 use ndarray::{Array1, ArrayView2};
 use serde_json::Value;
-use std::path::PathBuf;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const SEEDS: std::ops::Range<u64> = 0..10;
-
-fn reference() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/isolation_forest/sklearn_reference.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("reference fixture is valid JSON")
-}
-
-fn load(name: &str) -> Result<Dataset, Box<dyn std::error::Error>> {
-    let mirror = std::env::var("ANML_DATA_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        mirror.is_dir(),
-        "dataset mirror not found at {}; set ANML_DATA_MIRROR to the shared datasets directory",
-        mirror.display()
-    );
-    let cache = tempfile::tempdir()?;
-    let reg = DatasetRegistry::new(cache.path().to_path_buf())
-        .with_mirror(Some(mirror))
-        .with_download(false);
-    Ok(reg.load(name)?)
-}
 
 fn detector(seed: u64) -> Result<Detector, Box<dyn std::error::Error>> {
     let params = serde_json::Map::from_iter([("seed".to_string(), Value::from(seed))]);
@@ -65,7 +42,7 @@ fn holdout_auc(ds: &Dataset, seed: u64) -> Result<f64, Box<dyn std::error::Error
 
 /// Per-seed ROC-AUCs and their mean for seeds 0..9.
 fn anml_aucs(name: &str) -> Result<(Vec<f64>, f64), Box<dyn std::error::Error>> {
-    let ds = load(name)?;
+    let ds = common::load_dataset(name)?;
     let aucs = SEEDS
         .map(|seed| holdout_auc(&ds, seed))
         .collect::<Result<Vec<_>, _>>()?;
@@ -80,7 +57,10 @@ fn sklearn_mean_auc(reference: &Value, name: &str) -> f64 {
 }
 
 fn check_mean_auc(name: &str, tolerance: f64) -> TestResult {
-    let want = sklearn_mean_auc(&reference(), name);
+    let want = sklearn_mean_auc(
+        &common::fixture("isolation_forest/sklearn_reference.json"),
+        name,
+    );
     let (aucs, got) = anml_aucs(name)?;
     eprintln!("{name}: anml mean ROC-AUC {got:.4} (per seed {aucs:.4?}), scikit-learn {want:.4}");
     assert!(
@@ -107,7 +87,7 @@ fn satimage2_mean_auc_matches_sklearn() -> TestResult {
 
 #[test]
 fn cardio_seed_0_auc_is_in_the_published_range() -> TestResult {
-    let auc = holdout_auc(&load("cardio")?, 0)?;
+    let auc = holdout_auc(&common::load_dataset("cardio")?, 0)?;
     assert!(
         (0.88..=0.96).contains(&auc),
         "cardio seed 0 ROC-AUC {auc:.4}"
@@ -117,7 +97,7 @@ fn cardio_seed_0_auc_is_in_the_published_range() -> TestResult {
 
 #[test]
 fn cardio_full_data_scores_rank_like_sklearn() -> TestResult {
-    let reference = reference();
+    let reference = common::fixture("isolation_forest/sklearn_reference.json");
     let full = &reference["full_data"];
     assert_eq!(full["dataset"], "cardio");
     let want: Vec<f64> = full["scores"]
@@ -127,7 +107,7 @@ fn cardio_full_data_scores_rank_like_sklearn() -> TestResult {
         .map(|v| v.as_f64().expect("scores are numbers"))
         .collect();
 
-    let ds = load("cardio")?;
+    let ds = common::load_dataset("cardio")?;
     let x = StandardScaler::fit(ds.x.view()).transform(ds.x.view());
     assert_eq!(x.nrows(), want.len());
     let mut total = Array1::<f64>::zeros(x.nrows());

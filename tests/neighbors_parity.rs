@@ -28,14 +28,13 @@
 //! The datasets come from the mirror `ANML_DATA_MIRROR`, else
 //! `../shared/datasets` next to the crate; nothing is downloaded.
 
-use anml::data::DatasetRegistry;
-use anml::data::scale::StandardScaler;
+mod common;
+
 use anml::detectors::knn::{AvgKnnParams, KnnParams, MedKnnParams};
 use anml::detectors::lof::LofParams;
 use anml::detectors::{Detector, DetectorParams, Model};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::Array1;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -46,48 +45,6 @@ const AUC_TOLERANCE: f64 = 1e-9;
 /// Shuttle LOF only (see [`check_tied_lof`]).
 const MIN_TIED_FRACTION: f64 = 0.6;
 const TIED_AUC_TOLERANCE: f64 = 1e-3;
-
-fn reference() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/neighbors/pyod_reference.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("reference fixture is valid JSON")
-}
-
-struct Split {
-    x_train: Array2<f64>,
-    x_test: Array2<f64>,
-    y_test: Array1<u8>,
-}
-
-/// The dataset split by row index (train: i % 5 in {0, 1, 2}) and scaled.
-fn split(name: &str) -> Result<Split, Box<dyn std::error::Error>> {
-    let mirror = std::env::var("ANML_DATA_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        mirror.is_dir(),
-        "dataset mirror not found at {}; set ANML_DATA_MIRROR to the shared datasets directory",
-        mirror.display()
-    );
-    let cache = tempfile::tempdir()?;
-    let reg = DatasetRegistry::new(cache.path().to_path_buf())
-        .with_mirror(Some(mirror))
-        .with_download(false);
-    let ds = reg.load(name)?;
-    let n = ds.x.nrows();
-    let train: Vec<usize> = (0..n).filter(|i| i % 5 < 3).collect();
-    let test: Vec<usize> = (0..n).filter(|i| i % 5 >= 3).collect();
-    let x_train = ds.x.select(Axis(0), &train);
-    let x_test = ds.x.select(Axis(0), &test);
-    let scaler = StandardScaler::fit(x_train.view());
-    Ok(Split {
-        x_train: scaler.transform(x_train.view()),
-        x_test: scaler.transform(x_test.view()),
-        y_test: ds.y.select(Axis(0), &test),
-    })
-}
 
 fn rel_err(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1.0)
@@ -120,9 +77,9 @@ fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
 }
 
 fn check_dataset(name: &str) -> TestResult {
-    let reference = reference();
+    let reference = common::fixture("neighbors/pyod_reference.json");
     let want = &reference["datasets"][name];
-    let data = split(name)?;
+    let data = common::modulo_split(name)?;
     assert_eq!(
         data.x_train.nrows() as u64,
         want["n_train"].as_u64().unwrap_or(0)
@@ -208,7 +165,7 @@ fn fraction_close(got: &Array1<f64>, want: &Value) -> f64 {
 fn check_tied_lof(
     name: &str,
     want: &Value,
-    data: &Split,
+    data: &common::ModuloSplit,
     test_scores: &Array1<f64>,
     train_scores: &Array1<f64>,
 ) -> TestResult {
@@ -247,7 +204,10 @@ struct Run {
     score_time: Duration,
 }
 
-fn run<P: DetectorParams>(p: P, data: &Split) -> Result<Run, Box<dyn std::error::Error>> {
+fn run<P: DetectorParams>(
+    p: P,
+    data: &common::ModuloSplit,
+) -> Result<Run, Box<dyn std::error::Error>> {
     let start = Instant::now();
     let fit = p.fit(data.x_train.view())?;
     let fit_time = start.elapsed();
@@ -261,7 +221,10 @@ fn run<P: DetectorParams>(p: P, data: &Split) -> Result<Run, Box<dyn std::error:
     })
 }
 
-fn run_named(det_name: &str, data: &Split) -> Result<Run, Box<dyn std::error::Error>> {
+fn run_named(
+    det_name: &str,
+    data: &common::ModuloSplit,
+) -> Result<Run, Box<dyn std::error::Error>> {
     match det_name {
         "knn" => run(KnnParams::default(), data),
         "avg_knn" => run(AvgKnnParams::default(), data),

@@ -21,12 +21,11 @@
 //! The datasets come from `ANML_DATA_MIRROR`, else `../shared/datasets`
 //! next to the crate; nothing is downloaded.
 
-use anml::data::DatasetRegistry;
-use anml::data::scale::StandardScaler;
+mod common;
+
 use anml::detectors::{Detector, DetectorParams, FittedDetector};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::Array1;
 use serde_json::{Map, Value};
-use std::path::PathBuf;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -46,47 +45,6 @@ fn auc_tolerance(n_test_anomalies: usize) -> f64 {
 }
 
 const DATASETS: [&str; 6] = ["cardio", "wbc", "glass", "satimage-2", "shuttle", "mnist"];
-
-fn reference() -> Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tail/pyod_reference.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("reference fixture is valid JSON")
-}
-
-struct Split {
-    x_train: Array2<f64>,
-    x_test: Array2<f64>,
-    y_test: Array1<u8>,
-}
-
-fn split(name: &str) -> Result<Split, Box<dyn std::error::Error>> {
-    let mirror = std::env::var("ANML_DATA_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    assert!(
-        mirror.is_dir(),
-        "dataset mirror not found at {}; set ANML_DATA_MIRROR to the shared datasets directory",
-        mirror.display()
-    );
-    let cache = tempfile::tempdir()?;
-    let reg = DatasetRegistry::new(cache.path().to_path_buf())
-        .with_mirror(Some(mirror))
-        .with_download(false);
-    let ds = reg.load(name)?;
-    let n = ds.x.nrows();
-    let train: Vec<usize> = (0..n).filter(|i| i % 5 <= 2).collect();
-    let test: Vec<usize> = (0..n).filter(|i| i % 5 > 2).collect();
-    let x_train_raw = ds.x.select(Axis(0), &train);
-    let x_test_raw = ds.x.select(Axis(0), &test);
-    let scaler = StandardScaler::fit(x_train_raw.view());
-    Ok(Split {
-        x_train: scaler.transform(x_train_raw.view()),
-        x_test: scaler.transform(x_test_raw.view()),
-        y_test: ds.y.select(Axis(0), &test),
-    })
-}
 
 /// Largest relative error of `got` against the fixture summary `want`
 /// (first values and aggregates); panics with context beyond `REL`.
@@ -133,11 +91,11 @@ fn detector(name: &str, params: Value) -> Result<Detector, Box<dyn std::error::E
 }
 
 fn check_hbos(key: &str, params: Value) -> TestResult {
-    let reference = reference();
+    let reference = common::fixture("tail/pyod_reference.json");
     let mut worst: f64 = 0.0;
     for name in DATASETS {
         let want = &reference["datasets"][name][key];
-        let s = split(name)?;
+        let s = common::modulo_split(name)?;
         // Training scores through the params' `fit` (PyOD's decision_scores_).
         let p: anml::detectors::hbos::HbosParams = serde_json::from_value(params.clone())?;
         let fit = p.fit(s.x_train.view())?;
@@ -177,12 +135,12 @@ fn hbos_auto_bins_match_pyod() -> TestResult {
 }
 
 fn check_tail(key: &str) -> TestResult {
-    let reference = reference();
+    let reference = common::fixture("tail/pyod_reference.json");
     let mut worst: f64 = 0.0;
     let mut worst_auc: f64 = 0.0;
     for name in DATASETS {
         let want = &reference["datasets"][name][key];
-        let s = split(name)?;
+        let s = common::modulo_split(name)?;
         let fitted = detector(key, Value::Object(Map::new()))?.fit(s.x_train.view())?;
         // Re-scoring the training rows gives the fit's training scores, which
         // are PyOD's decision_scores_.
@@ -241,7 +199,7 @@ fn ecod_matches_pyod() -> TestResult {
 /// a saved and reloaded model scores identically.
 #[test]
 fn scores_are_per_row_and_survive_save_load() -> TestResult {
-    let s = split("wbc")?;
+    let s = common::modulo_split("wbc")?;
     for key in ["hbos", "copod", "ecod"] {
         let fitted = detector(key, Value::Object(Map::new()))?.fit(s.x_train.view())?;
         let all = fitted.score_samples(s.x_test.view())?;

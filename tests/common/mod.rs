@@ -68,3 +68,53 @@ pub fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// A committed reference fixture under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("reference fixture is valid JSON")
+}
+
+/// Load a registered dataset from the mirror only (fresh cache, no
+/// download); a missing mirror fails loudly rather than skipping.
+pub fn load_dataset(name: &str) -> Result<anml::data::Dataset, anml::data::DataError> {
+    let mirror = mirror();
+    assert!(
+        mirror.is_dir(),
+        "dataset mirror not found at {}; set ANML_DATA_MIRROR to the shared datasets directory",
+        mirror.display()
+    );
+    let cache = tempfile::tempdir().expect("tempdir");
+    anml::data::DatasetRegistry::new(cache.path().to_path_buf())
+        .with_mirror(Some(mirror))
+        .with_download(false)
+        .load(name)
+}
+
+/// A dataset split by row index with no RNG, as the reference scripts do
+/// (train: i % 5 in {0, 1, 2}, test: the rest), standardised on train.
+pub struct ModuloSplit {
+    pub x_train: ndarray::Array2<f64>,
+    pub x_test: ndarray::Array2<f64>,
+    pub y_test: ndarray::Array1<u8>,
+}
+
+pub fn modulo_split(name: &str) -> Result<ModuloSplit, anml::data::DataError> {
+    use ndarray::Axis;
+    let ds = load_dataset(name)?;
+    let n = ds.x.nrows();
+    let train: Vec<usize> = (0..n).filter(|i| i % 5 < 3).collect();
+    let test: Vec<usize> = (0..n).filter(|i| i % 5 >= 3).collect();
+    let x_train = ds.x.select(Axis(0), &train);
+    let x_test = ds.x.select(Axis(0), &test);
+    let scaler = anml::data::scale::StandardScaler::fit(x_train.view());
+    Ok(ModuloSplit {
+        x_train: scaler.transform(x_train.view()),
+        x_test: scaler.transform(x_test.view()),
+        y_test: ds.y.select(Axis(0), &test),
+    })
+}
