@@ -79,3 +79,20 @@ fn stdlib_module_examples_run() {
     assert!(ex.contains("import"));
     let _ = h.run("stdlib/bench.rhai example", &ex).unwrap();
 }
+
+#[test]
+fn every_detector_example_runs_and_uses_its_detector() {
+    let sb = common::Sandbox::new();
+    let h = host(&sb);
+    let mut failures = Vec::new();
+    for s in anml::detectors::DETECTORS {
+        if !s.example.contains(&format!("detector(\"{}\"", s.name)) {
+            failures.push(format!("{}: example does not build `{}`", s.name, s.name));
+            continue;
+        }
+        if let Err(e) = h.run(&format!("example of detector {}", s.name), s.example) {
+            failures.push(format!("{}:\n{e}", s.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -304,6 +304,7 @@ fn models(a: &ListArgs) -> Result<Outcome, Error> {
                     "summary": s.summary,
                     "reference": s.reference,
                     "stochastic": s.stochastic,
+                    "example": s.example,
                     "defaults": s.default_params(),
                     "params": s.params.iter().map(|p| json!({"name": p.name, "doc": p.doc})).collect::<Vec<_>>(),
                 })
@@ -353,6 +354,10 @@ fn models(a: &ListArgs) -> Result<Outcome, Error> {
             "  {:<14} expected fraction of anomalies, sets the predict threshold; (0, 0.5]",
             "contamination"
         );
+        println!("  example:");
+        for line in s.example.lines() {
+            println!("    {line}");
+        }
     }
     Ok(Outcome::Success)
 }

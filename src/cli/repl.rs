@@ -130,8 +130,22 @@ fn print_doc(docs: &[FnDoc], name: &str) {
         .iter()
         .filter(|d| d.name.trim_start_matches('.') == name)
         .collect();
+    if let Some(s) = crate::detectors::DETECTORS.iter().find(|s| s.name == name) {
+        println!(
+            "detector `{}` {}: {}\n{}\n",
+            s.name, s.version, s.summary, s.reference
+        );
+        let defaults = s.default_params();
+        for p in s.params {
+            let d = defaults.get(p.name).cloned().unwrap_or_default();
+            println!("  {} = {d}\n      {}", p.name, p.doc);
+        }
+        println!("\nexample:\n{}\n", s.example);
+    }
     if hits.is_empty() {
-        println!("no documented function `{name}`; :help lists them");
+        if !crate::detectors::DETECTORS.iter().any(|s| s.name == name) {
+            println!("no documented function or detector `{name}`; :help lists them");
+        }
         return;
     }
     for d in hits {

@@ -32,6 +32,9 @@ pub struct DetectorSpec {
     /// Whether the fit uses randomness (then it takes a `seed` parameter).
     pub stochastic: bool,
     pub params: &'static [ParamDoc],
+    /// A runnable Rhai example (fit and score on `toy-blobs`); shown by
+    /// `anml models` and the REPL's `:doc NAME`, and run by the docs tests.
+    pub example: &'static str,
     pub(crate) resolve: fn(&str, &Map<String, Value>) -> Result<Value, DetectorError>,
     pub(crate) defaults: fn() -> Value,
     pub(crate) fit: fn(&Value, ArrayView2<'_, f64>) -> Result<FitOutput, DetectorError>,
@@ -47,7 +50,7 @@ impl DetectorSpec {
 
 macro_rules! detector_spec {
     ($params:ty, name: $name:expr, version: $version:expr, summary: $summary:expr, reference: $reference:expr,
-     stochastic: $stochastic:expr, params: $docs:expr $(,)?) => {
+     stochastic: $stochastic:expr, params: $docs:expr, example: $example:expr $(,)?) => {
         DetectorSpec {
             name: $name,
             version: $version,
@@ -55,6 +58,7 @@ macro_rules! detector_spec {
             reference: $reference,
             stochastic: $stochastic,
             params: $docs,
+            example: $example,
             resolve: resolve_params::<$params>,
             defaults: default_params::<$params>,
             fit: fit_erased::<$params>,
@@ -73,6 +77,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Liu, Ting & Zhou 2008, ICDM",
         stochastic: true,
         params: super::isolation_forest::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("isolation_forest", #{ n_estimators: 50, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         KnnParams,
@@ -82,6 +89,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Ramaswamy, Rastogi & Shim 2000, SIGMOD",
         stochastic: false,
         params: super::knn::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("knn", #{ n_neighbors: 5 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         AvgKnnParams,
@@ -91,6 +101,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Angiulli & Pizzuti 2002, PKDD",
         stochastic: false,
         params: super::knn::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("avg_knn", #{ n_neighbors: 5 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         MedKnnParams,
@@ -100,6 +113,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Angiulli & Pizzuti 2002, PKDD; PyOD KNN(method='median')",
         stochastic: false,
         params: super::knn::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("med_knn", #{ n_neighbors: 5 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         LofParams,
@@ -109,6 +125,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Breunig, Kriegel, Ng & Sander 2000, SIGMOD",
         stochastic: false,
         params: super::lof::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("lof", #{ n_neighbors: 20 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         HbosParams,
@@ -118,6 +137,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Goldstein & Dengel 2012, KI poster track",
         stochastic: false,
         params: super::hbos::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("hbos", #{ n_bins: 10 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         CopodParams,
@@ -127,6 +149,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Li, Zhao, Botta, Ionescu & Hu 2020, ICDM",
         stochastic: false,
         params: super::copod::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("copod", #{  }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
         EcodParams,
@@ -136,6 +161,9 @@ pub static DETECTORS: &[DetectorSpec] = &[
         reference: "Li, Zhao, Hu, Botta, Ionescu & Chen 2022, IEEE TKDE",
         stochastic: false,
         params: super::ecod::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("ecod", #{  }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
 ];
 
