@@ -52,14 +52,18 @@ pub struct RunOutcome {
 /// drives the split and, unless the detector's params name their own
 /// `seed`, the detector's randomness too, so one seed controls the run. A
 /// protocol that fixes contamination (`pyod`: the dataset's anomaly ratio)
-/// overrides the detector's.
+/// overrides the detector's, and a protocol's parameter defaults
+/// ([`Protocol::detector_defaults`]) apply to parameters the caller did not
+/// name.
 pub fn run(
     dataset: &Dataset,
     detector: &Detector,
     protocol: Protocol,
     seed: u64,
 ) -> Result<RunOutcome, BenchError> {
-    let mut detector = detector.with_run_seed(seed)?;
+    let mut detector = detector
+        .with_protocol_defaults(&protocol.detector_defaults(detector.name()))?
+        .with_run_seed(seed)?;
     if let Some(c) = protocol.contamination(dataset) {
         detector = detector.with_contamination(c)?;
     }

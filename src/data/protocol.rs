@@ -75,6 +75,17 @@ impl Protocol {
         }
     }
 
+    /// Detector parameters this protocol sets unless the caller names them:
+    /// the PyOD benchmark runs CBLOF with `n_clusters = 10` (PyOD's own
+    /// default is 8).
+    pub fn detector_defaults(self, model: &str) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        if let (Protocol::Pyod, "cblof") = (self, model) {
+            m.insert("n_clusters".into(), serde_json::Value::from(10));
+        }
+        m
+    }
+
     /// The train/test split of `n` rows with `seed`.
     pub fn split(self, n: usize, seed: u64) -> Result<Split, DataError> {
         match self {

@@ -76,8 +76,9 @@ pub struct Detector {
     spec: &'static DetectorSpec,
     params: Value,
     contamination: f64,
-    /// Whether the caller named `seed` (then a run's seed does not replace it).
-    seed_given: bool,
+    /// The parameters the caller named (without `contamination`); a run's
+    /// seed or a protocol's defaults never replace these.
+    given: Map<String, Value>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -103,41 +104,55 @@ impl Detector {
                 super::ParamError::new("contamination", contamination, "in (0, 0.5]").into(),
             );
         }
-        let seed_given = own.contains_key("seed");
         let params = (spec.resolve)(spec.name, &own)?;
         Ok(Self {
             spec,
             params,
             contamination,
-            seed_given,
+            given: own,
         })
+    }
+
+    /// Rebuild with the caller's parameters plus `set`, and `contamination`.
+    fn rebuild(&self, set: Map<String, Value>, contamination: f64) -> Result<Self, DetectorError> {
+        let mut params = self.given.clone();
+        params.extend(set);
+        params.insert("contamination".into(), Value::from(contamination));
+        Self::new(self.spec.name, &params)
     }
 
     /// The same detector with another `contamination` (validated: (0, 0.5]).
     pub fn with_contamination(&self, contamination: f64) -> Result<Self, DetectorError> {
-        let mut params = match self.all_params() {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        params.insert("contamination".into(), Value::from(contamination));
-        if !self.seed_given {
-            params.remove("seed");
-        }
-        Self::new(self.spec.name, &params)
+        self.rebuild(Map::new(), contamination)
     }
 
     /// The detector a run with seed `seed` uses: for a stochastic detector
     /// whose caller did not name a `seed`, the same detector seeded with it.
     pub fn with_run_seed(&self, seed: u64) -> Result<Self, DetectorError> {
-        if !self.spec.stochastic || self.seed_given {
+        if !self.spec.stochastic || self.given.contains_key("seed") {
             return Ok(self.clone());
         }
-        let mut params = match self.all_params() {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        params.insert("seed".into(), Value::from(seed));
-        Self::new(self.spec.name, &params)
+        let mut set = Map::new();
+        set.insert("seed".into(), Value::from(seed));
+        self.rebuild(set, self.contamination)
+    }
+
+    /// The same detector with a protocol's parameter defaults (for example
+    /// the PyOD benchmark's `n_clusters = 10` for `cblof`) for every
+    /// parameter the caller did not name; named ones win.
+    pub fn with_protocol_defaults(
+        &self,
+        defaults: &Map<String, Value>,
+    ) -> Result<Self, DetectorError> {
+        let set: Map<String, Value> = defaults
+            .iter()
+            .filter(|(k, _)| !self.given.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if set.is_empty() {
+            return Ok(self.clone());
+        }
+        self.rebuild(set, self.contamination)
     }
 
     pub fn name(&self) -> &'static str {
@@ -321,5 +336,58 @@ impl FittedDetector {
             n_features,
             model,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn given(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn run_seed_replaces_only_an_unnamed_seed() {
+        let d = Detector::new("isolation_forest", &Map::new()).unwrap();
+        assert_eq!(d.with_run_seed(7).unwrap().params()["seed"], json!(7));
+        let d = Detector::new("isolation_forest", &given(json!({"seed": 3}))).unwrap();
+        assert_eq!(d.with_run_seed(7).unwrap().params()["seed"], json!(3));
+        // Deterministic detectors have no seed to set.
+        let d = Detector::new("knn", &Map::new()).unwrap();
+        assert!(d.with_run_seed(7).unwrap().params().get("seed").is_none());
+    }
+
+    #[test]
+    fn contamination_change_keeps_the_named_parameters() {
+        let d = Detector::new("isolation_forest", &given(json!({"n_estimators": 20})))
+            .unwrap()
+            .with_run_seed(4)
+            .unwrap()
+            .with_contamination(0.25)
+            .unwrap();
+        assert_eq!(d.contamination(), 0.25);
+        assert_eq!(d.params()["n_estimators"], json!(20));
+        assert_eq!(d.params()["seed"], json!(4));
+        assert!(d.with_contamination(0.7).is_err());
+    }
+
+    #[test]
+    fn protocol_defaults_fill_only_unnamed_parameters() {
+        let defaults = given(json!({"n_estimators": 10}));
+        let d = Detector::new("isolation_forest", &Map::new()).unwrap();
+        let p = d.with_protocol_defaults(&defaults).unwrap();
+        assert_eq!(p.params()["n_estimators"], json!(10));
+        let d = Detector::new("isolation_forest", &given(json!({"n_estimators": 30}))).unwrap();
+        let p = d.with_protocol_defaults(&defaults).unwrap();
+        assert_eq!(p.params()["n_estimators"], json!(30));
+        // A default that breaks a rule is an error, not silently dropped.
+        let bad = given(json!({"n_estimators": 0}));
+        let d = Detector::new("isolation_forest", &Map::new()).unwrap();
+        assert!(d.with_protocol_defaults(&bad).is_err());
     }
 }
