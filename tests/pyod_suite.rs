@@ -24,9 +24,13 @@ use serde_json::Value;
 
 const SEEDS: u64 = 10;
 
-/// (dataset, model, measured anml − PyOD, bound used). Open: COPOD's
-/// train-only ECDFs move three small datasets by more than 0.01; Isolation
-/// Forest on optdigits (64 columns, many constant) sits 0.033 below PyOD.
+/// (dataset, model, measured anml − PyOD, bound used). COPOD's train-only
+/// ECDFs move three small datasets by more than 0.01: the whole difference
+/// is the leakage fix (`copod_matches_the_train_ecdf_reference` checks anml
+/// against an independent train-only implementation on the same splits).
+/// Isolation Forest on optdigits sits 0.033 below PyOD with seeds 0-9, which
+/// is seed noise: PyOD's own mean moves over 0.028 when only the forest seed
+/// moves (`isolation_forest_seed_spread_on_optdigits`).
 const KNOWN_GAPS: &[(&str, &str, f64, f64)] = &[
     ("ionosphere", "copod", -0.0112, 0.02),
     ("vertebral", "copod", -0.0273, 0.04),
@@ -50,11 +54,26 @@ fn reference() -> Value {
 }
 
 fn mean_roc_auc(reg: &DatasetRegistry, dataset: &str, model: &str) -> (f64, usize) {
+    mean_roc_auc_with(reg, dataset, model, None)
+}
+
+/// Mean over seeds 0-9 of the test ROC-AUC; with `seed_offset`, the
+/// detector's own seed is `seed + offset` (the split stays `RandomState(seed)`).
+fn mean_roc_auc_with(
+    reg: &DatasetRegistry,
+    dataset: &str,
+    model: &str,
+    seed_offset: Option<u64>,
+) -> (f64, usize) {
     let ds = reg.load(dataset).expect("dataset");
-    let det = Detector::new(model, &serde_json::Map::new()).expect("detector");
     let mut sum = 0.0;
     let mut test_anomalies = 0;
     for seed in 0..SEEDS {
+        let mut params = serde_json::Map::new();
+        if let Some(off) = seed_offset {
+            params.insert("seed".into(), (seed + off).into());
+        }
+        let det = Detector::new(model, &params).expect("detector");
         let o = bench::run(&ds, &det, Protocol::Pyod, seed).expect("run");
         sum += o.result.roc_auc;
         test_anomalies = o.test_labels.iter().filter(|&&v| v == 1).count();
@@ -145,4 +164,50 @@ fn isolation_forest_is_close_to_pyod() {
         (ours - theirs).abs() <= 0.01,
         "anml {ours:.4} pyod {theirs:.4}"
     );
+}
+
+/// PyOD's own seed noise against anml's on the one dataset where Isolation
+/// Forest's seeds-0-9 mean misses by more than 0.03: the averages over five
+/// forest-seed offsets (50 runs a side, scripts/gen_seed_spread_reference.py)
+/// agree within 0.02, about two standard errors of that noise.
+#[test]
+fn isolation_forest_seed_spread_on_optdigits() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pyod_suite/seed_spread.json"
+    );
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let sb = common::Sandbox::new();
+    let reg = DatasetRegistry::new(sb.cache())
+        .with_mirror(Some(common::mirror()))
+        .with_download(false);
+    let offsets: Vec<u64> = fx["offsets"]
+        .as_array()
+        .expect("offsets")
+        .iter()
+        .map(|v| v.as_u64().expect("offset"))
+        .collect();
+    for case in fx["cases"].as_array().expect("cases") {
+        let dataset = case["dataset"].as_str().expect("dataset");
+        let model = case["model"].as_str().expect("model");
+        let theirs: Vec<f64> = case["mean_roc_auc_per_offset"]
+            .as_array()
+            .expect("means")
+            .iter()
+            .map(|v| v.as_f64().expect("mean"))
+            .collect();
+        let ours: Vec<f64> = offsets
+            .iter()
+            .map(|&off| mean_roc_auc_with(&reg, dataset, model, Some(off)).0)
+            .collect();
+        let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        println!("{dataset} {model}: anml {ours:.4?} pyod {theirs:.4?}");
+        let (a, b) = (avg(&ours), avg(&theirs));
+        assert!(
+            (a - b).abs() <= 0.02,
+            "{dataset} {model}: anml {a:.4} pyod {b:.4} over {} forest seeds",
+            offsets.len()
+        );
+    }
 }
