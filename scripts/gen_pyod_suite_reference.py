@@ -111,6 +111,7 @@ SEEDS = list(range(10))
 
 
 def main():
+    global OUT
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default=",".join(MODELS),
                     help="comma-separated subset of the models (default: all)")
@@ -118,7 +119,10 @@ def main():
                     help="comma-separated subset of the datasets (default: all)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other entries already in the output file")
+    ap.add_argument("--out", type=pathlib.Path, default=OUT,
+                    help=f"output file (default: {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
+    OUT = args.out
     models = {m: MODELS[m] for m in args.models.split(",")}
     datasets = args.datasets.split(",")
     table = {}
