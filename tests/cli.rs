@@ -387,6 +387,79 @@ fn suite_writes_every_run_and_a_leaderboard() {
 }
 
 #[test]
+fn suite_subset_compares_with_the_pyod_reference() {
+    let sb = Sandbox::new();
+    let out = sb.root().join("results/sub");
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pyod_suite/mean_roc_auc.json"
+    );
+    let o = sb
+        .anml()
+        .args(["benchmark", "--suite", "odds", "--datasets", "wbc,glass"])
+        .args([
+            "--models",
+            "hbos,knn",
+            "--seeds",
+            "0-9",
+            "--protocol",
+            "pyod",
+        ])
+        .args(["--compare", reference, "--output"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    // Deterministic detectors on bit-exact PyOD splits: same means to 4 places.
+    for model in ["hbos", "knn"] {
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {model} | 2 |")))
+            .unwrap_or_else(|| panic!("{md}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[3], cells[4], "{row}");
+        assert_eq!(cells[5], "+0.0000", "{row}");
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2 + 3);
+}
+
+#[test]
+fn suite_dataset_and_reference_flags_are_checked_before_any_run() {
+    let sb = Sandbox::new();
+    let o = sb
+        .anml()
+        .args(["benchmark", "--suite", "odds", "--datasets", "wbc,cardio2"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr.contains("`cardio2` is not in the `odds` suite"),
+        "{stderr}"
+    );
+    let bad = sb.write("bad.json", r#"{"mean_roc_auc": {"wbc": []}}"#);
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--suite",
+            "odds",
+            "--datasets",
+            "wbc",
+            "--compare",
+        ])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("mean_roc_auc.wbc"), "{stderr}");
+    assert!(!sb.root().join("results").exists());
+}
+
+#[test]
 fn suite_flags_are_checked_before_any_run() {
     let sb = Sandbox::new();
     let o = sb

@@ -189,9 +189,176 @@ impl Leaderboard {
     }
 }
 
+/// A reference table of mean ROC-AUC per (dataset, model) from another
+/// tool, in the layout `scripts/gen_pyod_suite_reference.py` writes:
+/// `{"mean_roc_auc": {dataset: {model: {"mean_roc_auc": x, ...}}}}`.
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceTable {
+    cells: BTreeMap<(String, String), f64>,
+}
+
+impl ReferenceTable {
+    /// Parse the JSON layout above; anything else is an error naming the
+    /// offending path.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        let table = v
+            .get("mean_roc_auc")
+            .and_then(|t| t.as_object())
+            .ok_or("expected an object `mean_roc_auc` of datasets")?;
+        let mut cells = BTreeMap::new();
+        for (ds, models) in table {
+            let models = models
+                .as_object()
+                .ok_or_else(|| format!("mean_roc_auc.{ds}: expected an object of models"))?;
+            for (m, cell) in models {
+                let x = cell
+                    .get("mean_roc_auc")
+                    .and_then(|x| x.as_f64())
+                    .ok_or_else(|| format!("mean_roc_auc.{ds}.{m}: expected `mean_roc_auc`"))?;
+                cells.insert((ds.clone(), m.clone()), x);
+            }
+        }
+        Ok(Self { cells })
+    }
+}
+
+/// One model's comparison with a reference over the datasets both ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparisonRow {
+    pub model: String,
+    pub datasets: usize,
+    pub ours: f64,
+    pub theirs: f64,
+    /// The dataset with the largest |ours − theirs| and that difference.
+    pub worst: Option<(String, f64)>,
+}
+
+impl Leaderboard {
+    /// Per model: mean ROC-AUC over the datasets present in both tables,
+    /// ours and the reference's, and the largest per-dataset difference.
+    /// Models the reference lacks are left out.
+    pub fn compare(&self, reference: &ReferenceTable) -> Vec<ComparisonRow> {
+        let mut out = Vec::new();
+        for m in &self.models {
+            let mut pairs = Vec::new();
+            for ds in &self.datasets {
+                let Some(&theirs) = reference.cells.get(&(ds.clone(), m.clone())) else {
+                    continue;
+                };
+                let ours = self.mean_roc_auc(ds, m);
+                if !ours.is_nan() {
+                    pairs.push((ds.clone(), ours, theirs));
+                }
+            }
+            if pairs.is_empty() {
+                continue;
+            }
+            let n = pairs.len() as f64;
+            let worst = pairs
+                .iter()
+                .map(|(d, a, b)| (d.clone(), a - b))
+                .max_by(|x, y| x.1.abs().total_cmp(&y.1.abs()));
+            out.push(ComparisonRow {
+                model: m.clone(),
+                datasets: pairs.len(),
+                ours: pairs.iter().map(|p| p.1).sum::<f64>() / n,
+                theirs: pairs.iter().map(|p| p.2).sum::<f64>() / n,
+                worst,
+            });
+        }
+        out
+    }
+}
+
+const COMPARISON_HEADER: [&str; 6] = [
+    "model",
+    "datasets",
+    "anml mean ROC-AUC",
+    "reference mean ROC-AUC",
+    "difference",
+    "largest per-dataset difference",
+];
+
+fn comparison_cells(r: &ComparisonRow) -> Vec<String> {
+    vec![
+        r.model.clone(),
+        r.datasets.to_string(),
+        format!("{:.4}", r.ours),
+        format!("{:.4}", r.theirs),
+        format!("{:+.4}", r.ours - r.theirs),
+        r.worst
+            .as_ref()
+            .map_or("-".into(), |(d, x)| format!("{x:+.4} ({d})")),
+    ]
+}
+
+/// The comparison as a terminal table.
+pub fn comparison_table(rows: &[ComparisonRow]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(COMPARISON_HEADER.to_vec());
+    for r in rows {
+        t.add_row(comparison_cells(r));
+    }
+    t
+}
+
+/// The comparison as GitHub-flavoured Markdown.
+pub fn comparison_markdown(rows: &[ComparisonRow]) -> String {
+    let mut s = format!("| {} |\n", COMPARISON_HEADER.join(" | "));
+    s.push_str(&format!("|{}\n", "---|".repeat(COMPARISON_HEADER.len())));
+    for r in rows {
+        s.push_str(&format!("| {} |\n", comparison_cells(r).join(" | ")));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comparison_uses_only_shared_datasets() {
+        let mut lb = Leaderboard {
+            datasets: vec!["a".into(), "b".into()],
+            models: vec!["x".into(), "y".into()],
+            ..Leaderboard::default()
+        };
+        for (d, m, v) in [("a", "x", 0.9), ("b", "x", 0.7), ("a", "y", 0.6)] {
+            lb.cells.insert(
+                (d.into(), m.into()),
+                Cell {
+                    roc: vec![v, v],
+                    pr: vec![v],
+                    secs: vec![1.0],
+                },
+            );
+        }
+        let reference = ReferenceTable::from_json(&serde_json::json!({
+            "mean_roc_auc": {
+                "a": {"x": {"mean_roc_auc": 0.8}, "z": {"mean_roc_auc": 0.1}},
+                "b": {"x": {"mean_roc_auc": 0.75}},
+                "c": {"x": {"mean_roc_auc": 0.0}}
+            }
+        }))
+        .unwrap();
+        let rows = lb.compare(&reference);
+        assert_eq!(rows.len(), 1, "y and z have no counterpart");
+        assert_eq!(rows[0].datasets, 2);
+        assert!((rows[0].ours - 0.8).abs() < 1e-12);
+        assert!((rows[0].theirs - 0.775).abs() < 1e-12);
+        let (d, x) = rows[0].worst.clone().unwrap();
+        assert_eq!(d, "a");
+        assert!((x - 0.1).abs() < 1e-12);
+        assert!(
+            comparison_markdown(&rows)
+                .contains("| x | 2 | 0.8000 | 0.7750 | +0.0250 | +0.1000 (a) |")
+        );
+        assert!(
+            ReferenceTable::from_json(&serde_json::json!({"mean_roc_auc": {"a": {"x": 1}}}))
+                .is_err()
+        );
+    }
 
     #[test]
     fn ranks_share_ties() {

@@ -7,7 +7,9 @@
 mod leaderboard;
 mod suite;
 
-pub use leaderboard::Leaderboard;
+pub use leaderboard::{
+    ComparisonRow, Leaderboard, ReferenceTable, comparison_markdown, comparison_table,
+};
 pub use suite::{Failure, SuiteOutcome, SuiteSpec, parse_seeds, run_suite};
 
 use crate::data::{DataError, Dataset, Protocol};

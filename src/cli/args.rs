@@ -109,6 +109,14 @@ pub struct BenchmarkArgs {
     /// Detectors for a suite: `all` or a comma list.
     #[arg(long, requires = "suite", default_value = "all")]
     pub models: String,
+    /// Datasets for a suite: `all` (the whole collection) or a comma list.
+    #[arg(long, requires = "suite", default_value = "all")]
+    pub datasets: String,
+    /// Compare the suite's mean ROC-AUC per model with a reference table
+    /// (for PyOD's: tests/fixtures/pyod_suite/mean_roc_auc.json); prints
+    /// the comparison and writes comparison.md beside the leaderboard.
+    #[arg(long, requires = "suite", value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// Seeds for a suite: `A-B` (inclusive) or a comma list.
     #[arg(long, requires = "suite", default_value = "0-9")]
     pub seeds: String,

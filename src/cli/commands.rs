@@ -147,12 +147,48 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
             .join("results")
             .join(safe_name(a.experiment.as_deref().unwrap_or(suite))),
     };
+    let in_collection: Vec<String> = catalog::DATASETS
+        .iter()
+        .filter(|s| s.collection == collection)
+        .map(|s| s.name.to_string())
+        .collect();
+    let datasets = if a.datasets == "all" {
+        in_collection
+    } else {
+        let picked: Vec<String> = a
+            .datasets
+            .split(',')
+            .map(|d| d.trim().to_string())
+            .collect();
+        if let Some(bad) = picked.iter().find(|d| !in_collection.contains(d)) {
+            return Err(bench::BenchError::Suite(format!(
+                "dataset `{bad}` is not in the `{suite}` suite; it has: {}",
+                in_collection.join(", ")
+            ))
+            .into());
+        }
+        picked
+    };
+    // The reference is read before any run, so a bad file fails fast.
+    let reference = match &a.compare {
+        None => None,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|source| crate::results::ResultError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| bench::BenchError::Suite(format!("--compare {}: {e}", p.display())))?;
+            Some(
+                bench::ReferenceTable::from_json(&v).map_err(|e| {
+                    bench::BenchError::Suite(format!("--compare {}: {e}", p.display()))
+                })?,
+            )
+        }
+    };
     let spec = bench::SuiteSpec {
-        datasets: catalog::DATASETS
-            .iter()
-            .filter(|s| s.collection == collection)
-            .map(|s| s.name.to_string())
-            .collect(),
+        datasets,
         models,
         seeds: bench::parse_seeds(&a.seeds)?,
         protocol: Protocol::parse(&a.protocol)?,
@@ -192,6 +228,15 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
         .to_csv()
         .map_err(|e| bench::BenchError::Suite(format!("leaderboard CSV: {e}")))?;
     write("leaderboard.csv", &csv)?;
+    if let Some(reference) = &reference {
+        let rows = lb.compare(reference);
+        println!(
+            "compared with {}:",
+            a.compare.as_deref().unwrap_or(Path::new("")).display()
+        );
+        println!("{}", bench::comparison_table(&rows));
+        write("comparison.md", &bench::comparison_markdown(&rows))?;
+    }
     println!(
         "{} runs written under {} (leaderboard.md, leaderboard.csv)",
         outcome.results.len(),
