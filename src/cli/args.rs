@@ -82,7 +82,7 @@ impl LimitOpts {
 pub enum Command {
     /// Run one benchmark: split, fit, score, metrics; print a table and
     /// write a schema-valid result JSON.
-    Benchmark(BenchmarkArgs),
+    Benchmark(Box<BenchmarkArgs>),
     /// Run a Rhai experiment script in the sandbox.
     Script(ScriptArgs),
     /// List registered datasets.
