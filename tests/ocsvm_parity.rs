@@ -16,6 +16,9 @@
 //! not asserted, since a one-ulp difference in a kernel value may
 //! legitimately change the path without changing the scores beyond tol).
 //!
+//! Fit times (wall-clock and process CPU, anml's and scikit-learn's from
+//! the fixture) are printed for information, never asserted.
+//!
 //! shuttle (29,459 training rows) takes a while in the dev profile; it runs
 //! with the others (`cargo test --release --test ocsvm_parity` is faster).
 //!
@@ -34,6 +37,17 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const TOLERANCE: f64 = 1e-4;
 const AUC_TOLERANCE: f64 = 1e-6;
+
+/// CPU time of this process (all threads) in seconds, from
+/// `/proc/self/stat` (utime + stime at Linux's usual 100 ticks/s); `None`
+/// where that file does not exist. Only printed, never asserted: run with
+/// `--test-threads=1` for a per-dataset figure.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
 
 fn rel_err(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1.0)
@@ -75,12 +89,19 @@ fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("ocsvm/pyod_reference.json");
     let want = &reference["datasets"][name];
     let data = common::modulo_split(name)?;
-    assert_eq!(data.x_train.nrows() as u64, want["n_train"].as_u64().unwrap_or(0));
-    assert_eq!(data.x_test.nrows() as u64, want["n_test"].as_u64().unwrap_or(0));
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0)
+    );
 
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
     let fit = OcsvmParams::default().fit(data.x_train.view())?;
     let fit_time = start.elapsed();
+    let fit_cpu = cpu_seconds().zip(cpu_start).map(|(b, a)| b - a);
     let start = Instant::now();
     let test_scores = fit.model.score_samples(data.x_test.view());
     let score_time = start.elapsed();
@@ -88,7 +109,12 @@ fn check_dataset(name: &str) -> TestResult {
     assert!(m.converged(), "{name}: solver hit max_iter");
 
     let rho_err = rel_err(m.rho(), num(want, "rho"));
-    assert!(rho_err <= TOLERANCE, "{name}: rho {} vs {}", m.rho(), num(want, "rho"));
+    assert!(
+        rho_err <= TOLERANCE,
+        "{name}: rho {} vs {}",
+        m.rho(),
+        num(want, "rho")
+    );
     let coef_sum = m.dual_coef().sum();
     let coef_err = rel_err(coef_sum, num(want, "dual_coef_sum"));
     assert!(coef_err <= TOLERANCE, "{name}: sum alpha {coef_sum}");
@@ -106,19 +132,24 @@ fn check_dataset(name: &str) -> TestResult {
         let fitted = Detector::new("ocsvm", &serde_json::Map::new())?.fit(data.x_train.view())?;
         let via_api = fitted.score_samples(data.x_test.view())?;
         assert!(
-            via_api.iter().zip(&test_scores).all(|(a, b)| a.to_bits() == b.to_bits()),
+            via_api
+                .iter()
+                .zip(&test_scores)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{name}: Detector API scores differ from the params path"
         );
     }
     eprintln!(
         "{name:11}: max rel err test {e_test:.2e} train {e_train:.2e} rho {rho_err:.2e}; \
          nSV {} (libsvm {}), iter {} (libsvm {}); ROC-AUC {auc:.6} (PyOD {want_auc:.6}); \
-         fit {fit_time:.2?} (sklearn {:.2}s), score {score_time:.2?}",
+         fit {fit_time:.2?} (sklearn {:.2}s), fit CPU {} (sklearn {:.2}s), score {score_time:.2?}",
         m.dual_coef().len(),
         want["n_support"],
         m.n_iter(),
         want["n_iter"],
         num(want, "fit_seconds"),
+        fit_cpu.map_or("n/a".to_string(), |c| format!("{c:.2}s")),
+        num(want, "fit_cpu_seconds"),
     );
     Ok(())
 }

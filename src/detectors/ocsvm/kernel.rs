@@ -12,7 +12,11 @@
 //! coming from one GEMV over the requested positions; the diagonal `QD` is
 //! kept in double precision as libsvm does.
 
-use ndarray::{Array2, ArrayView2, s};
+use ndarray::{Array2, ArrayView2, Axis, s};
+
+/// Cells of one block of full kernel rows computed by GEMM (2^21 doubles =
+/// 16 MiB).
+const FULL_ROW_BLOCK_CELLS: usize = 1 << 21;
 
 /// Marker of "no entry" in the LRU links.
 const NIL: usize = usize::MAX;
@@ -212,6 +216,35 @@ impl OneClassQ {
         }
     }
 
+    /// Full columns (all `l` entries) for the positions `rows`, in order:
+    /// computed a block of rows at a time with one GEMM (instead of a GEMV
+    /// per row), cached as [`Self::ensure`] would, and handed to `f`. The
+    /// solver's initial gradient needs about ν·l full columns at once.
+    pub(super) fn for_each_full_row(&mut self, rows: &[usize], mut f: impl FnMut(usize, &[f32])) {
+        let l = self.x.nrows();
+        let block = (FULL_ROW_BLOCK_CELLS / l.max(1)).clamp(1, 256);
+        for chunk in rows.chunks(block) {
+            let sel = self.x.select(Axis(0), chunk);
+            let cross = sel.dot(&self.x.t());
+            for (&i, dots) in chunk.iter().zip(cross.rows()) {
+                let start = self.cache.get_data(i, l);
+                if start < l {
+                    let sq_i = self.x_square[i];
+                    let g = self.gamma;
+                    let row = &mut self.cache.data[i][start..l];
+                    for ((out, &dot), &sq_j) in row
+                        .iter_mut()
+                        .zip(dots.slice(s![start..l]).iter())
+                        .zip(&self.x_square[start..l])
+                    {
+                        *out = (-g * (sq_i + sq_j - 2.0 * dot)).exp() as f32;
+                    }
+                }
+                f(i, &self.cache.data[i][..l]);
+            }
+        }
+    }
+
     /// The cached entries of column `i` (call [`Self::ensure`] first).
     pub(super) fn row(&self, i: usize) -> &[f32] {
         &self.cache.data[i]
@@ -277,5 +310,16 @@ mod tests {
             check(&mut q, &order, i, 3);
             check(&mut q, &order, i, 4);
         }
+        // Full rows by GEMM blocks give the same values and are cached.
+        let mut seen = Vec::new();
+        q.for_each_full_row(&[2, 0, 3], |i, row| {
+            assert_eq!(row.len(), 4);
+            for (j, &v) in row.iter().enumerate() {
+                assert!((v - k(&rows[order[i]], &rows[order[j]], 0.5)).abs() <= 1e-7);
+            }
+            seen.push(i);
+        });
+        assert_eq!(seen, vec![2, 0, 3]);
+        check(&mut q, &order, 3, 4);
     }
 }

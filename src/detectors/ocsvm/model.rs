@@ -68,7 +68,9 @@ impl TryFrom<OcsvmRepr> for OcsvmModel {
         }
         let n_sv = r.support_vectors.nrows();
         if n_sv == 0 || r.support_vectors.ncols() == 0 {
-            return Err("there must be at least one support vector with at least one column".into());
+            return Err(
+                "there must be at least one support vector with at least one column".into(),
+            );
         }
         if r.dual_coef.len() != n_sv {
             return Err(format!(
@@ -112,7 +114,11 @@ impl OcsvmModel {
         n_iter: u64,
         converged: bool,
     ) -> Self {
-        let sv_square = support_vectors.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let sv_square = support_vectors
+            .rows()
+            .into_iter()
+            .map(|r| r.dot(&r))
+            .collect();
         Self {
             gamma,
             rho,

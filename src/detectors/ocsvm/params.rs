@@ -77,7 +77,9 @@ impl<'de> Deserialize<'de> for Gamma {
                 match v {
                     "auto" => Ok(Gamma::Auto),
                     "scale" => Ok(Gamma::Scale),
-                    _ => Err(E::custom(format!("invalid gamma {v:?}: must be {GAMMA_RULE}"))),
+                    _ => Err(E::custom(format!(
+                        "invalid gamma {v:?}: must be {GAMMA_RULE}"
+                    ))),
                 }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Gamma, E> {
@@ -207,7 +209,9 @@ mod tests {
     #[test]
     fn rule_gamma_positive_or_named() {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let e = with(|p| p.gamma = Gamma::Value(bad)).validate().unwrap_err();
+            let e = with(|p| p.gamma = Gamma::Value(bad))
+                .validate()
+                .unwrap_err();
             assert_eq!(e.param, "gamma");
             assert!(e.to_string().contains("\"scale\""), "{e}");
         }

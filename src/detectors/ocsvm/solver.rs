@@ -145,24 +145,32 @@ impl Solver<'_> {
         self.status[i] == Status::Free
     }
 
+    /// libsvm's initial gradient `G = Q α` and `G_bar = Σ_{α_i = C} C Q_i`,
+    /// accumulated in the same order (column by column) from full columns
+    /// computed by blocks.
     fn init_gradient(&mut self) {
         let l = self.l;
         // G = p = 0, G_bar = 0.
-        for i in 0..l {
-            if !self.is_lower(i) {
-                self.q.ensure(i, l);
-                let qi = self.q.row(i);
-                let alpha_i = self.alpha[i];
-                for (gj, &qij) in self.g.iter_mut().zip(&qi[..l]) {
-                    *gj += alpha_i * qij as f64;
-                }
-                if self.is_upper(i) {
-                    for (gb, &qij) in self.g_bar.iter_mut().zip(&qi[..l]) {
-                        *gb += C * qij as f64;
-                    }
+        let rows: Vec<usize> = (0..l).filter(|&i| !self.is_lower(i)).collect();
+        let Solver {
+            q,
+            g,
+            g_bar,
+            alpha,
+            status,
+            ..
+        } = self;
+        q.for_each_full_row(&rows, |i, qi| {
+            let alpha_i = alpha[i];
+            for (gj, &qij) in g.iter_mut().zip(qi) {
+                *gj += alpha_i * qij as f64;
+            }
+            if status[i] == Status::Upper {
+                for (gb, &qij) in g_bar.iter_mut().zip(qi) {
+                    *gb += C * qij as f64;
                 }
             }
-        }
+        });
     }
 
     /// The main loop; returns (iterations, stopped by max_iter).

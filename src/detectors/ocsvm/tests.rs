@@ -54,7 +54,10 @@ fn two_points_split_the_mass_evenly() {
     // scikit-learn: -decision_function = [0.674720201, 4.57487759e-09, same].
     assert!(close(s[0], 0.674720201, 1e-9));
     assert!((s[1] - 4.57487759e-09).abs() < 1e-15);
-    assert_eq!(bits(&fit.train_scores), bits(&s.slice(ndarray::s![1..]).to_owned()));
+    assert_eq!(
+        bits(&fit.train_scores),
+        bits(&s.slice(ndarray::s![1..]).to_owned())
+    );
 }
 
 /// Five points, gamma 0.5, nu 0.3, against scikit-learn 1.9.1's
@@ -88,14 +91,21 @@ fn five_points_match_sklearn() {
     assert!(close(f.model.rho(), 0.4677067894608862, 1e-12));
     assert_eq!(f.model.n_iter(), 11);
     let s = f.model.score_samples(q.view());
-    for (a, b) in s.iter().zip([0.08850241101496248, 0.2414542691745036, -0.009819175577564121]) {
+    for (a, b) in s.iter().zip([
+        0.08850241101496248,
+        0.2414542691745036,
+        -0.009819175577564121,
+    ]) {
         assert!(close(*a, b, 1e-12), "{a} vs {b}");
     }
     // Stopped after one iteration: support vectors 0, 1, 4.
     let f = fit(1);
     assert!(!f.model.converged());
     assert_eq!(f.model.n_iter(), 1);
-    assert_eq!(f.model.support_vectors().column(0).to_vec(), vec![0.0, 1.0, 10.0]);
+    assert_eq!(
+        f.model.support_vectors().column(0).to_vec(),
+        vec![0.0, 1.0, 10.0]
+    );
     for (a, b) in f
         .model
         .dual_coef()
@@ -106,7 +116,10 @@ fn five_points_match_sklearn() {
     }
     assert!(close(f.model.rho(), 0.6715202680150583, 1e-12));
     let s = f.model.score_samples(q.view());
-    for (a, b) in s.iter().zip([0.3211085464210137, 0.3925571578399373, 0.6249776080657137]) {
+    for (a, b) in s
+        .iter()
+        .zip([0.3211085464210137, 0.3925571578399373, 0.6249776080657137])
+    {
         assert!(close(*a, b, 1e-12), "{a} vs {b}");
     }
 }
@@ -125,7 +138,9 @@ fn nu_one_is_refused_at_fit_like_sklearn() {
 
 #[test]
 fn one_row_and_duplicates_fit() {
-    let f = OcsvmParams::default().fit(array![[1.0, 2.0]].view()).unwrap();
+    let f = OcsvmParams::default()
+        .fit(array![[1.0, 2.0]].view())
+        .unwrap();
     assert_eq!(f.model.dual_coef().to_vec(), vec![0.5]);
     assert!(f.train_scores.iter().all(|v| v.is_finite()));
     let x = array![[1.0], [1.0], [1.0], [1.0]];
@@ -137,7 +152,13 @@ fn one_row_and_duplicates_fit() {
 fn cache_size_and_shrinking_do_not_change_scores_here() {
     let x = data(400, 3, 9);
     let q = data(50, 3, 10);
-    let run = |p: Value| detector(p).fit(x.view()).unwrap().score_samples(q.view()).unwrap();
+    let run = |p: Value| {
+        detector(p)
+            .fit(x.view())
+            .unwrap()
+            .score_samples(q.view())
+            .unwrap()
+    };
     let base = run(json!({}));
     // A tiny cache (two rows) recomputes rows; values and path are the same.
     assert_eq!(bits(&base), bits(&run(json!({"cache_size": 1e-6}))));
@@ -190,7 +211,9 @@ fn identical_for_any_thread_count() {
 fn save_load_gives_identical_scores() {
     let x = data(300, 4, 5);
     let q = data(60, 4, 6);
-    let f = detector(json!({"nu": 0.2, "gamma": 0.3})).fit(x.view()).unwrap();
+    let f = detector(json!({"nu": 0.2, "gamma": 0.3}))
+        .fit(x.view())
+        .unwrap();
     let bytes = f.to_bytes().unwrap();
     let g = FittedDetector::from_bytes(&bytes).unwrap();
     assert_eq!(g.to_bytes().unwrap(), bytes);
@@ -203,7 +226,10 @@ fn save_load_gives_identical_scores() {
         ("dual_coef", json!({"v": 1, "dim": [1], "data": [0.5]})),
         ("gamma", json!(0.0)),
         ("rho", json!(null)),
-        ("support_vectors", json!({"v": 1, "dim": [0, 4], "data": []})),
+        (
+            "support_vectors",
+            json!({"v": 1, "dim": [0, 4], "data": []}),
+        ),
         ("extra", json!(1)),
     ] {
         let mut bad = good.clone();
