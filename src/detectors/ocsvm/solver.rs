@@ -295,7 +295,7 @@ impl Solver<'_> {
             self.q.ensure(i, active);
             let qi = self.q.row(i);
             let qd_i = self.q.qd(i);
-            for j in 0..active {
+            for (j, &qij) in qi[..active].iter().enumerate() {
                 if self.status[j] != Status::Lower {
                     let gj = self.g[j];
                     let grad_diff = gmax + gj;
@@ -303,7 +303,7 @@ impl Solver<'_> {
                         gmax2 = gj;
                     }
                     if grad_diff > 0.0 {
-                        let quad_coef = qd_i + self.q.qd(j) - 2.0 * qi[j] as f64;
+                        let quad_coef = qd_i + self.q.qd(j) - 2.0 * qij as f64;
                         let obj_diff = if quad_coef > 0.0 {
                             -(grad_diff * grad_diff) / quad_coef
                         } else {
@@ -389,9 +389,13 @@ impl Solver<'_> {
                 self.q.ensure(i, active);
                 let qi = self.q.row(i);
                 let mut gi = self.g[i];
-                for j in 0..active {
-                    if self.status[j] == Status::Free {
-                        gi += self.alpha[j] * qi[j] as f64;
+                for ((&st, &a), &qij) in self.status[..active]
+                    .iter()
+                    .zip(&self.alpha[..active])
+                    .zip(&qi[..active])
+                {
+                    if st == Status::Free {
+                        gi += a * qij as f64;
                     }
                 }
                 self.g[i] = gi;
@@ -402,8 +406,8 @@ impl Solver<'_> {
                     self.q.ensure(i, l);
                     let qi = &self.q.row(i)[..l];
                     let alpha_i = self.alpha[i];
-                    for j in active..l {
-                        self.g[j] += alpha_i * qi[j] as f64;
+                    for (gj, &qij) in self.g[active..l].iter_mut().zip(&qi[active..l]) {
+                        *gj += alpha_i * qij as f64;
                     }
                 }
             }
