@@ -16,6 +16,7 @@ pub mod isolation_forest;
 pub mod knn;
 pub mod lof;
 pub mod neighbors;
+pub mod ocsvm;
 mod registry;
 mod threshold;
 

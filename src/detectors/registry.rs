@@ -8,6 +8,7 @@ use super::fitted::{DynModel, FitOutput, default_params, fit_erased, load_erased
 use super::hbos::HbosParams;
 use super::knn::{AvgKnnParams, KnnParams, MedKnnParams};
 use super::lof::LofParams;
+use super::ocsvm::OcsvmParams;
 use super::{DetectorError, isolation_forest::IsolationForestParams};
 use ndarray::ArrayView2;
 use serde_json::{Map, Value};
@@ -163,6 +164,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::ecod::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("ecod", #{  }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        OcsvmParams,
+        name: "ocsvm",
+        version: "1.0.0",
+        summary: "One-class SVM (RBF kernel, libsvm's SMO): minus the decision value sum_i a_i K(x_i, x) - rho",
+        reference: "Schölkopf, Platt, Shawe-Taylor, Smola & Williamson 2001, Neural Computation",
+        stochastic: false,
+        params: super::ocsvm::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("ocsvm", #{ nu: 0.5, gamma: "auto" }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
 ];
