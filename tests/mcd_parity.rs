@@ -43,7 +43,10 @@ fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
     let mut worst = 0.0f64;
     let mut check = |label: String, a: f64, b: f64| {
         let e = rel_err(a, b);
-        assert!(e <= TOLERANCE, "{what} {label}: anml {a} vs sklearn {b} ({e:.3e})");
+        assert!(
+            e <= TOLERANCE,
+            "{what} {label}: anml {a} vs sklearn {b} ({e:.3e})"
+        );
         worst = worst.max(e);
     };
     for (i, (a, b)) in got.iter().zip(first).enumerate() {
@@ -70,16 +73,26 @@ fn chi2_matches_scipy() {
         let (ppf, _) = chi2_ppf_cdf(p, df, 0.0);
         let want = num(&r["ppf"]);
         let e = (ppf - want).abs() / want.abs().max(1e-300);
-        assert!(e <= 1e-9, "chi2.ppf({p}, {df}) = {ppf} vs scipy {want} ({e:.2e})");
+        assert!(
+            e <= 1e-9,
+            "chi2.ppf({p}, {df}) = {ppf} vs scipy {want} ({e:.2e})"
+        );
         worst = worst.max(e);
         let (_, cdf) = chi2_ppf_cdf(0.5, df + 2.0, want);
         let want_cdf = num(&r["cdf_df_plus_2"]);
         let e = (cdf - want_cdf).abs() / want_cdf.abs().max(1e-300);
-        assert!(e <= 1e-9, "chi2.cdf({want}, {}) = {cdf} vs scipy {want_cdf}", df + 2.0);
+        assert!(
+            e <= 1e-9,
+            "chi2.cdf({want}, {}) = {cdf} vs scipy {want_cdf}",
+            df + 2.0
+        );
         let (isf, _) = chi2_ppf_cdf(0.975, df, 0.0);
         assert!(rel_err(isf, num(&r["isf_0_025"])) <= 1e-12, "isf df {df}");
     }
-    eprintln!("chi2: worst relative error {worst:.2e} over {} cases", rows.len());
+    eprintln!(
+        "chi2: worst relative error {worst:.2e} over {} cases",
+        rows.len()
+    );
 }
 
 fn check_deterministic(name: &str) -> TestResult {
@@ -95,14 +108,26 @@ fn check_deterministic(name: &str) -> TestResult {
     let (model, train) = reweighted_from_support(data.x_train.view(), &support)?;
     let mut worst = 0.0f64;
     for (label, got, w) in [
-        ("location", model.location().iter().copied().collect::<Vec<_>>(), &want["location"]),
-        ("covariance", model.covariance().iter().copied().collect(), &want["covariance"]),
+        (
+            "location",
+            model.location().iter().copied().collect::<Vec<_>>(),
+            &want["location"],
+        ),
+        (
+            "covariance",
+            model.covariance().iter().copied().collect(),
+            &want["covariance"],
+        ),
     ] {
         let w = w.as_array().expect("array");
         assert_eq!(got.len(), w.len(), "{name} {label}");
         for (i, (a, b)) in got.iter().zip(w).enumerate() {
             let e = rel_err(*a, num(b));
-            assert!(e <= TOLERANCE, "{name} {label}[{i}]: {a} vs {} ({e:.2e})", num(b));
+            assert!(
+                e <= TOLERANCE,
+                "{name} {label}[{i}]: {a} vs {} ({e:.2e})",
+                num(b)
+            );
             worst = worst.max(e);
         }
     }
@@ -160,7 +185,10 @@ fn check_auc(name: &str) -> TestResult {
         mean - pyod,
         start.elapsed()
     );
-    assert!((mean - pyod).abs() <= AUC_GAP, "{name}: {mean} vs PyOD {pyod}");
+    assert!(
+        (mean - pyod).abs() <= AUC_GAP,
+        "{name}: {mean} vs PyOD {pyod}"
+    );
     Ok(())
 }
 

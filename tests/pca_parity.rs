@@ -62,8 +62,14 @@ fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("pca/reference.json");
     let want = &reference["datasets"][name];
     let data = common::modulo_split(name)?;
-    assert_eq!(data.x_train.nrows() as u64, want["n_train"].as_u64().unwrap_or(0));
-    assert_eq!(data.x_test.nrows() as u64, want["n_test"].as_u64().unwrap_or(0));
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0)
+    );
     let fit = PcaParams::default().fit(data.x_train.view())?;
     assert_eq!(
         fit.model.n_components() as u64,
@@ -75,8 +81,14 @@ fn check_dataset(name: &str) -> TestResult {
     let e_train = compare(&format!("{name} train"), &fit.train_scores, &want["train"]);
     let auc = anml::metrics::roc_auc(data.y_test.view(), test.view())?;
     let want_auc = want["test_roc_auc"].as_f64().expect("test_roc_auc");
-    assert!((auc - want_auc).abs() <= AUC_TOLERANCE, "{name}: {auc} vs {want_auc}");
-    for (label, nc) in [("0.9", NComponents::Fraction(0.9)), ("3", NComponents::Count(3))] {
+    assert!(
+        (auc - want_auc).abs() <= AUC_TOLERANCE,
+        "{name}: {auc} vs {want_auc}"
+    );
+    for (label, nc) in [
+        ("0.9", NComponents::Fraction(0.9)),
+        ("3", NComponents::Count(3)),
+    ] {
         let p = PcaParams {
             n_components: nc,
             ..PcaParams::default()

@@ -15,11 +15,11 @@ pub mod input;
 pub mod isolation_forest;
 pub mod knn;
 pub mod lof;
+pub mod mcd;
 pub mod neighbors;
+pub mod pca;
 mod registry;
 mod threshold;
-pub mod pca;
-pub mod mcd;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

@@ -123,7 +123,7 @@ pub(crate) fn chi2_ppf(p: f64, df: f64) -> f64 {
         }
         let step = fx / pdf(x);
         let mut next = x - step;
-        if !(next > lo && next < hi) || !step.is_finite() {
+        if !step.is_finite() || next <= lo || next >= hi {
             next = 0.5 * (lo + hi);
         }
         if (next - x).abs() <= 1e-15 * x.abs() || hi - lo <= 1e-15 * hi {

@@ -104,7 +104,12 @@ fn allclose(a: f64, b: f64) -> bool {
 /// with the final estimates use the location of the final support but the
 /// precision of the previous one, and an increased determinant returns the
 /// previous estimates.
-fn c_step(x: ArrayView2<'_, f64>, h: usize, start: Start<'_>, n_iter: usize) -> Result<Candidate, String> {
+fn c_step(
+    x: ArrayView2<'_, f64>,
+    h: usize,
+    start: Start<'_>,
+    n_iter: usize,
+) -> Result<Candidate, String> {
     let n = x.nrows();
     let mut remaining = n_iter;
     let mut dist = Array1::from_elem(n, f64::INFINITY);
@@ -214,6 +219,8 @@ fn random_starts(rng: &mut ChaCha8Rng, n: usize) -> Vec<Start<'static>> {
 /// scikit-learn's `fast_mcd`: the raw (location, covariance, support,
 /// distances) for support size `h` (1 <= h <= n).
 pub(super) fn fast_mcd(x: ArrayView2<'_, f64>, h: usize, seed: u64) -> Result<Candidate, String> {
+    // Rayon runs the starts in parallel; each product stays on one thread.
+    crate::blas::single_threaded();
     let (n, d) = x.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     if d == 1 {
@@ -296,7 +303,10 @@ fn one_dimensional(x: ArrayView2<'_, f64>, h: usize) -> Candidate {
         let diff: Vec<f64> = (0..n - h).map(|i| sorted[h + i] - sorted[i]).collect();
         let min = diff.iter().copied().fold(f64::INFINITY, f64::min);
         let starts: Vec<usize> = (0..diff.len()).filter(|&i| diff[i] == min).collect();
-        let mids: f64 = starts.iter().map(|&i| sorted[h + i] + sorted[i]).sum::<f64>();
+        let mids: f64 = starts
+            .iter()
+            .map(|&i| sorted[h + i] + sorted[i])
+            .sum::<f64>();
         let location = 0.5 * (mids / starts.len() as f64);
         let dev = Array1::from_iter(col.iter().map(|v| (v - location).abs()));
         (location, smallest(&dev, h))
@@ -308,7 +318,10 @@ fn one_dimensional(x: ArrayView2<'_, f64>, h: usize) -> Candidate {
     let var = vals.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / vals.len() as f64;
     let covariance = Array2::from_elem((1, 1), var);
     let precision = if var > 0.0 { 1.0 / var } else { 0.0 };
-    let dist = Array1::from_iter(col.iter().map(|v| (v - location) * (v - location) * precision));
+    let dist = Array1::from_iter(
+        col.iter()
+            .map(|v| (v - location) * (v - location) * precision),
+    );
     Candidate {
         location: Array1::from_elem(1, location),
         covariance,
@@ -321,7 +334,10 @@ fn one_dimensional(x: ArrayView2<'_, f64>, h: usize) -> Candidate {
 /// The raw estimate from a given support, as FastMCD's converged c-step
 /// returns it: mean and biased covariance of the rows, distances of every
 /// row under `pinvh` of that covariance.
-pub(super) fn raw_from_support(x: ArrayView2<'_, f64>, support: Vec<usize>) -> Result<Candidate, String> {
+pub(super) fn raw_from_support(
+    x: ArrayView2<'_, f64>,
+    support: Vec<usize>,
+) -> Result<Candidate, String> {
     let (location, covariance) = mean_cov(x, &support);
     let precision = pinvh(&covariance)?;
     let dist = mahalanobis(x, &location, &precision);

@@ -134,7 +134,9 @@ pub fn reweighted_from_support(
 ) -> Result<(McdModel, Array1<f64>), DetectorError> {
     let n = x.nrows();
     if support.is_empty() || support.iter().any(|&i| i >= n) {
-        return Err(bad(format!("support must be non-empty row indices below {n}")));
+        return Err(bad(format!(
+            "support must be non-empty row indices below {n}"
+        )));
     }
     let mut s = support.to_vec();
     s.sort_unstable();

@@ -56,7 +56,11 @@ impl TryFrom<McdRepr> for McdModel {
 }
 
 impl McdModel {
-    pub(super) fn new(location: Array1<f64>, covariance: Array2<f64>, precision: Array2<f64>) -> Self {
+    pub(super) fn new(
+        location: Array1<f64>,
+        covariance: Array2<f64>,
+        precision: Array2<f64>,
+    ) -> Self {
         Self {
             location,
             covariance,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// MCD hyperparameters. Defaults are PyOD's `MCD()`: `support_fraction =
 /// None` (h = ⌈(n + d + 1) / 2⌉ rows), plus anml's `seed = 0`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct McdParams {
     /// Fraction of the rows in the raw MCD support (h = ⌊f · n⌋); `None`
@@ -14,15 +14,6 @@ pub struct McdParams {
     pub support_fraction: Option<f64>,
     /// Seed of the random initial subsets.
     pub seed: u64,
-}
-
-impl Default for McdParams {
-    fn default() -> Self {
-        Self {
-            support_fraction: None,
-            seed: 0,
-        }
-    }
 }
 
 impl McdParams {

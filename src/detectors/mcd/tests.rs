@@ -61,13 +61,24 @@ fn shortest_half_in_one_dimension_matches_sklearn() {
     // Expected: scikit-learn 1.9.1 `MinCovDet().fit(x).dist_`.
     let x = Array2::from_shape_vec(
         (12, 1),
-        vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 100.0, 200.0],
+        vec![
+            0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 100.0, 200.0,
+        ],
     )
     .unwrap();
     let want = [
-        2.08936847e+00, 1.26393895e+00, 6.44866812e-01, 2.32152052e-01, 2.57946725e-02,
-        2.57946725e-02, 2.32152052e-01, 6.44866812e-01, 1.26393895e+00, 2.08936847e+00,
-        9.41015447e+02, 3.94351532e+03,
+        2.08936847e+00,
+        1.26393895e+00,
+        6.44866812e-01,
+        2.32152052e-01,
+        2.57946725e-02,
+        2.57946725e-02,
+        2.32152052e-01,
+        6.44866812e-01,
+        1.26393895e+00,
+        2.08936847e+00,
+        9.41015447e+02,
+        3.94351532e+03,
     ];
     let fit = McdParams::default().fit(x.view()).unwrap();
     for (a, b) in fit.train_scores.iter().zip(want) {
@@ -96,7 +107,11 @@ fn planted_outliers_score_highest() {
         top.sort_unstable();
         assert_eq!(top, (0..10).collect::<Vec<_>>(), "n = {n}");
         // The robust location ignores them.
-        assert!(fit.model.location().iter().all(|v| v.abs() < 0.3), "{}", fit.model.location());
+        assert!(
+            fit.model.location().iter().all(|v| v.abs() < 0.3),
+            "{}",
+            fit.model.location()
+        );
     }
 }
 
@@ -124,7 +139,9 @@ fn singular_data_uses_the_pseudo_inverse() {
     let c = Array2::from_elem((20, 2), 3.0);
     let e = detector(json!({})).fit(c.view()).unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
-    let e = detector(json!({})).fit(array![[1.0, 2.0]].view()).unwrap_err();
+    let e = detector(json!({}))
+        .fit(array![[1.0, 2.0]].view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
@@ -169,7 +186,9 @@ fn identical_for_any_thread_count() {
 fn save_load_gives_identical_scores() {
     let x = gaussian(200, 3, 9);
     let q = gaussian(40, 3, 10);
-    let f = detector(json!({"support_fraction": 0.8})).fit(x.view()).unwrap();
+    let f = detector(json!({"support_fraction": 0.8}))
+        .fit(x.view())
+        .unwrap();
     let bytes = f.to_bytes().unwrap();
     let g = FittedDetector::from_bytes(&bytes).unwrap();
     assert_eq!(g.to_bytes().unwrap(), bytes);

@@ -105,6 +105,7 @@ impl DetectorParams for PcaParams {
                 n.min(d)
             )));
         }
+        crate::blas::single_threaded();
         let (mean, scale) = column_scaling(x, self.standardization);
         let z = model::standardise(x, &mean, &scale);
         let cov = z.t().dot(&z) / (n - 1) as f64;
@@ -172,7 +173,7 @@ fn column_scaling(x: ArrayView2<'_, f64>, standardization: bool) -> (Array1<f64>
 pub(crate) fn kept_components(w: &[f64], n_components: NComponents) -> usize {
     let d = w.len();
     let Some(&max) = w.first() else { return 0 };
-    if !(max > 0.0) {
+    if max.is_nan() || max <= 0.0 {
         return 0;
     }
     let cutoff = max * d as f64 * f64::EPSILON;

@@ -44,10 +44,7 @@ impl TryFrom<PcaRepr> for PcaModel {
                 r.components.dim()
             ));
         }
-        if r.mean
-            .iter()
-            .chain(&r.components)
-            .any(|v| !v.is_finite())
+        if r.mean.iter().chain(&r.components).any(|v| !v.is_finite())
             || r.scale.iter().any(|&s| !(s.is_finite() && s >= 0.0))
         {
             return Err("mean, components must be finite and scale finite and >= 0".into());

@@ -148,7 +148,8 @@ mod tests {
             (json!(3), NComponents::Count(3)),
             (json!(0.9), NComponents::Fraction(0.9)),
         ] {
-            let p: PcaParams = serde_json::from_value(json!({ "n_components": v.clone() })).unwrap();
+            let p: PcaParams =
+                serde_json::from_value(json!({ "n_components": v.clone() })).unwrap();
             assert_eq!(p.n_components, want);
             assert_eq!(serde_json::to_value(&p).unwrap()["n_components"], v);
         }

@@ -51,7 +51,11 @@ fn hand_computed_case() {
         let s = fit.model.score_samples(q.view());
         assert!(close(s[0], 1.875), "{standardization}: {s}");
         assert!(close(s[1], 0.0), "{s}");
-        assert!(fit.train_scores.iter().all(|&v| close(v, 1.5)), "{}", fit.train_scores);
+        assert!(
+            fit.train_scores.iter().all(|&v| close(v, 1.5)),
+            "{}",
+            fit.train_scores
+        );
     }
 }
 
@@ -65,7 +69,11 @@ fn sign_of_the_data_does_not_matter() {
     let b = PcaParams::default().fit((-&x).view()).unwrap();
     let sa = a.model.score_samples(q.view());
     let sb = b.model.score_samples((-&q).view());
-    assert!(sa.iter().zip(&sb).all(|(u, v)| (u - v).abs() <= 1e-9 * u.abs().max(1.0)));
+    assert!(
+        sa.iter()
+            .zip(&sb)
+            .all(|(u, v)| (u - v).abs() <= 1e-9 * u.abs().max(1.0))
+    );
 }
 
 #[test]
@@ -102,8 +110,14 @@ fn component_rules_follow_sklearn() {
     assert_eq!(kept_components(&w, NComponents::Count(4)), 3);
     // The rank rule is relative: λ <= λ_max · d · ε is dropped.
     let tiny = 3.0 * 4.0 * f64::EPSILON;
-    assert_eq!(kept_components(&[3.0, 1.0, tiny, tiny * 0.5], NComponents::All), 2);
-    assert_eq!(kept_components(&[3.0, 1.0, tiny * 1.01, 0.0], NComponents::All), 3);
+    assert_eq!(
+        kept_components(&[3.0, 1.0, tiny, tiny * 0.5], NComponents::All),
+        2
+    );
+    assert_eq!(
+        kept_components(&[3.0, 1.0, tiny * 1.01, 0.0], NComponents::All),
+        3
+    );
     assert_eq!(kept_components(&[0.0, 0.0], NComponents::All), 0);
 }
 
@@ -121,9 +135,13 @@ fn one_component_keeps_the_leading_direction() {
     let s = fit.model.score_samples(array![[6.0, 5.0]].view());
     assert!(close(s[0], 36.0 / 12.0), "{s}");
     // More components than min(n, d): refused like scikit-learn.
-    let e = detector(json!({"n_components": 3})).fit(x.view()).unwrap_err();
+    let e = detector(json!({"n_components": 3}))
+        .fit(x.view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
-    let e = detector(json!({})).fit(array![[1.0, 2.0]].view()).unwrap_err();
+    let e = detector(json!({}))
+        .fit(array![[1.0, 2.0]].view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
@@ -154,7 +172,9 @@ fn identical_for_any_thread_count() {
 fn save_load_gives_identical_scores() {
     let x = data(300, 5, 5);
     let q = data(60, 5, 6);
-    let f = detector(json!({"n_components": 0.8})).fit(x.view()).unwrap();
+    let f = detector(json!({"n_components": 0.8}))
+        .fit(x.view())
+        .unwrap();
     let bytes = f.to_bytes().unwrap();
     let g = FittedDetector::from_bytes(&bytes).unwrap();
     assert_eq!(g.to_bytes().unwrap(), bytes);
