@@ -15,8 +15,10 @@ pub mod input;
 pub mod isolation_forest;
 pub mod knn;
 pub mod lof;
+pub mod mcd;
 pub mod neighbors;
 pub mod ocsvm;
+pub mod pca;
 mod registry;
 mod threshold;
 

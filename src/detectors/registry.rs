@@ -176,6 +176,27 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::ocsvm::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("ocsvm", #{ nu: 0.5, gamma: "auto" }).fit(sp.x_train);
+        super::pca::PcaParams,
+        name: "pca",
+        version: "1.0.0",
+        summary: "PCA: squared distance in the principal subspace, sum of (x.v_j)^2 / lambda_j",
+        reference: "Shyu, Chen, Sarinnapakorn & Chang 2003, ICDM workshop on Foundations and New Directions of Data Mining",
+        stochastic: false,
+        params: super::pca::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("pca", #{ n_components: 0.9 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        super::mcd::McdParams,
+        name: "mcd",
+        version: "1.0.0",
+        summary: "MCD: squared Mahalanobis distance under the reweighted FastMCD robust covariance",
+        reference: "Rousseeuw & Van Driessen 1999, Technometrics; Hardin & Rocke 2004",
+        stochastic: true,
+        params: super::mcd::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("mcd", #{ seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
 ];
