@@ -18,6 +18,7 @@ pub mod lof;
 pub mod neighbors;
 mod registry;
 mod threshold;
+pub mod loda;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

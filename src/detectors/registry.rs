@@ -165,6 +165,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("ecod", #{  }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::loda::LodaParams,
+        name: "loda",
+        version: "1.0.0",
+        summary: "LODA: mean -ln histogram probability over sparse random projections",
+        reference: "Pevny 2016, Machine Learning 102(2)",
+        stochastic: true,
+        params: super::loda::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("loda", #{ n_random_cuts: 100, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.
