@@ -19,6 +19,7 @@ pub mod neighbors;
 mod registry;
 mod threshold;
 pub mod loda;
+pub mod inne;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

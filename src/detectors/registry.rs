@@ -177,6 +177,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("loda", #{ n_random_cuts: 100, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::inne::InneParams,
+        name: "inne",
+        version: "1.0.0",
+        summary: "iNNE: isolation ratio of the smallest covering nearest-neighbour hypersphere",
+        reference: "Bandaragoda, Ting, Albrecht, Liu, Zhu & Wells 2018, Computational Intelligence 34(4)",
+        stochastic: true,
+        params: super::inne::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("inne", #{ n_estimators: 200, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.
