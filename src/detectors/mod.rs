@@ -20,6 +20,7 @@ mod registry;
 mod threshold;
 pub mod loda;
 pub mod inne;
+pub mod cblof;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

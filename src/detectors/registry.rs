@@ -189,6 +189,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("inne", #{ n_estimators: 200, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::cblof::CblofParams,
+        name: "cblof",
+        version: "1.0.0",
+        summary: "CBLOF: distance to the own large k-means cluster, or to the nearest large one",
+        reference: "He, Xu & Deng 2003, Pattern Recognition Letters 24(9-10)",
+        stochastic: true,
+        params: super::cblof::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("cblof", #{ n_clusters: 8, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.
