@@ -5,22 +5,22 @@
 //! validated params struct, the algorithm, a fitted model type) and one
 //! [`DetectorSpec`] line in [`registry::DETECTORS`].
 
+pub mod cblof;
 pub mod copod;
 mod ecdf;
 pub mod ecod;
 mod error;
 mod fitted;
 pub mod hbos;
+pub mod inne;
 pub mod input;
 pub mod isolation_forest;
 pub mod knn;
+pub mod loda;
 pub mod lof;
 pub mod neighbors;
 mod registry;
 mod threshold;
-pub mod loda;
-pub mod inne;
-pub mod cblof;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

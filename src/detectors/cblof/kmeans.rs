@@ -231,9 +231,9 @@ fn average(sums: &mut Array2<f64>, weight: &[f64]) {
             heaviest = j;
         }
     }
-    for j in 0..weight.len() {
-        if weight[j] > 0.0 {
-            let alpha = 1.0 / weight[j];
+    for (j, &w) in weight.iter().enumerate() {
+        if w > 0.0 {
+            let alpha = 1.0 / w;
             sums.row_mut(j).mapv_inplace(|v| v * alpha);
         } else {
             let src = sums.row(heaviest).to_owned();

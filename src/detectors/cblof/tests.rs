@@ -159,7 +159,9 @@ fn refusals() {
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     // Two equal clusters: no large/small boundary, as PyOD's ValueError.
     let x = array![[0.0], [0.0], [1.0], [1.0]];
-    let e = detector(json!({"n_clusters": 2})).fit(x.view()).unwrap_err();
+    let e = detector(json!({"n_clusters": 2}))
+        .fit(x.view())
+        .unwrap_err();
     assert!(e.to_string().contains("could not separate"), "{e}");
 }
 

@@ -203,11 +203,16 @@ mod tests {
 
     #[test]
     fn max_samples_json_forms_and_resolution() {
-        let parse = |v: serde_json::Value| {
-            serde_json::from_value::<InneParams>(v).map(|p| p.max_samples)
-        };
-        assert_eq!(parse(json!({"max_samples": "auto"})).unwrap(), InneSamples::Auto);
-        assert_eq!(parse(json!({"max_samples": 16})).unwrap(), InneSamples::Count(16));
+        let parse =
+            |v: serde_json::Value| serde_json::from_value::<InneParams>(v).map(|p| p.max_samples);
+        assert_eq!(
+            parse(json!({"max_samples": "auto"})).unwrap(),
+            InneSamples::Auto
+        );
+        assert_eq!(
+            parse(json!({"max_samples": 16})).unwrap(),
+            InneSamples::Count(16)
+        );
         assert_eq!(
             parse(json!({"max_samples": 0.5})).unwrap(),
             InneSamples::Fraction(0.5)

@@ -74,7 +74,9 @@ fn psi_below_two_is_refused() {
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     // Two rows are enough.
-    let f = detector(json!({})).fit(array![[0.0], [1.0]].view()).unwrap();
+    let f = detector(json!({}))
+        .fit(array![[0.0], [1.0]].view())
+        .unwrap();
     assert!(f.score_samples(array![[0.5]].view()).unwrap()[0].is_finite());
 }
 

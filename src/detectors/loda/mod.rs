@@ -112,10 +112,7 @@ impl DetectorParams for LodaParams {
             .map(|_| {
                 let mut features = index::sample(&mut rng, d, keep).into_vec();
                 features.sort_unstable();
-                let weights = features
-                    .iter()
-                    .map(|_| standard_normal(&mut rng))
-                    .collect();
+                let weights = features.iter().map(|_| standard_normal(&mut rng)).collect();
                 (features, weights)
             })
             .collect();

@@ -152,7 +152,11 @@ mod tests {
             assert_eq!(e.param, "n_bins");
             assert!(e.to_string().contains("[1, 1000000]"), "{e}");
         }
-        for good in [LodaBins::Count(1), LodaBins::Count(MAX_BINS), LodaBins::Auto] {
+        for good in [
+            LodaBins::Count(1),
+            LodaBins::Count(MAX_BINS),
+            LodaBins::Auto,
+        ] {
             assert!(with(|p| p.n_bins = good).validate().is_ok());
         }
     }

@@ -119,7 +119,11 @@ fn auto_bins_fit_and_score() {
     .fit(x.view())
     .unwrap();
     for c in fit.model.cuts() {
-        assert!((1..20).contains(&c.histogram.len()), "{}", c.histogram.len());
+        assert!(
+            (1..20).contains(&c.histogram.len()),
+            "{}",
+            c.histogram.len()
+        );
     }
     assert!(fit.train_scores.iter().all(|v| v.is_finite()));
 }
@@ -162,7 +166,9 @@ fn identical_for_any_thread_count() {
 fn save_load_gives_identical_scores() {
     let x = data(300, 5, 6);
     let q = data(60, 5, 7);
-    let f = detector(json!({"n_random_cuts": 30})).fit(x.view()).unwrap();
+    let f = detector(json!({"n_random_cuts": 30}))
+        .fit(x.view())
+        .unwrap();
     let bytes = f.to_bytes().unwrap();
     let g = FittedDetector::from_bytes(&bytes).unwrap();
     assert_eq!(g.to_bytes().unwrap(), bytes);
@@ -174,7 +180,10 @@ fn save_load_gives_identical_scores() {
     for (path, v) in [
         ("histogram", json!([0.5])),
         ("features", json!([7])),
-        ("limits", json!([3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])),
+        (
+            "limits",
+            json!([3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        ),
         ("weights", json!([])),
     ] {
         let mut bad = good.clone();
