@@ -5,15 +5,18 @@
 //! validated params struct, the algorithm, a fitted model type) and one
 //! [`DetectorSpec`] line in [`registry::DETECTORS`].
 
+pub mod cblof;
 pub mod copod;
 mod ecdf;
 pub mod ecod;
 mod error;
 mod fitted;
 pub mod hbos;
+pub mod inne;
 pub mod input;
 pub mod isolation_forest;
 pub mod knn;
+pub mod loda;
 pub mod lof;
 pub mod mcd;
 pub mod neighbors;

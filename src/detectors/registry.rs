@@ -197,6 +197,39 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::mcd::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("mcd", #{ seed: 7 }).fit(sp.x_train);
+        super::loda::LodaParams,
+        name: "loda",
+        version: "1.0.0",
+        summary: "LODA: mean -ln histogram probability over sparse random projections",
+        reference: "Pevny 2016, Machine Learning 102(2)",
+        stochastic: true,
+        params: super::loda::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("loda", #{ n_random_cuts: 100, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        super::inne::InneParams,
+        name: "inne",
+        version: "1.0.0",
+        summary: "iNNE: isolation ratio of the smallest covering nearest-neighbour hypersphere",
+        reference: "Bandaragoda, Ting, Albrecht, Liu, Zhu & Wells 2018, Computational Intelligence 34(4)",
+        stochastic: true,
+        params: super::inne::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("inne", #{ n_estimators: 200, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        super::cblof::CblofParams,
+        name: "cblof",
+        version: "1.0.0",
+        summary: "CBLOF: distance to the own large k-means cluster, or to the nearest large one",
+        reference: "He, Xu & Deng 2003, Pattern Recognition Letters 24(9-10)",
+        stochastic: true,
+        params: super::cblof::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("cblof", #{ n_clusters: 8, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
 ];

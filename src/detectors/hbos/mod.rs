@@ -57,7 +57,7 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
 /// Bin edges as `np.histogram` builds them: `np.linspace(first, last,
 /// n_bins + 1)` over the column's range, widened by 0.5 each side when the
 /// column is constant.
-fn bin_edges(min: f64, max: f64, n_bins: usize) -> Vec<f64> {
+pub(crate) fn bin_edges(min: f64, max: f64, n_bins: usize) -> Vec<f64> {
     let (first, last) = if min == max {
         (min - 0.5, max + 0.5)
     } else {
@@ -86,7 +86,7 @@ fn bin_edges(min: f64, max: f64, n_bins: usize) -> Vec<f64> {
 /// Counts per bin and the edges, as `np.histogram(column, bins=n_bins)`
 /// (uniform-bin path: an index from the scaled offset, then corrected
 /// against the edges, so bins are `[e_i, e_{i+1})` and the last is closed).
-fn histogram(column: ArrayView1<'_, f64>, n_bins: usize) -> (Vec<u64>, Vec<f64>) {
+pub(crate) fn histogram(column: ArrayView1<'_, f64>, n_bins: usize) -> (Vec<u64>, Vec<f64>) {
     let (min, max) = column
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
@@ -115,7 +115,7 @@ fn histogram(column: ArrayView1<'_, f64>, n_bins: usize) -> (Vec<u64>, Vec<f64>)
 }
 
 /// PyOD's `get_optimal_n_bins` (Birgé & Rozenblac 2006) with `epsilon = 1`.
-fn optimal_n_bins(column: ArrayView1<'_, f64>) -> usize {
+pub(crate) fn optimal_n_bins(column: ArrayView1<'_, f64>) -> usize {
     let n = column.len();
     let upper = ((n as f64).sqrt() as usize).max(2);
     let mut best = (1, f64::NEG_INFINITY);

@@ -1,0 +1,235 @@
+//! The fitted iNNE model: per estimator ψ centroids with their squared
+//! radii and isolation ratios; saved form, load-time checks and scoring.
+
+use crate::detectors::Model;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// PyOD's `MIN_FLOAT = np.finfo(float).eps`, added to both radii of the
+/// isolation ratio (keeps `0 / 0` out when centroids coincide).
+pub const RATIO_EPSILON: f64 = f64::EPSILON;
+
+/// Rows scored per parallel task (fixed: the partition never depends on the
+/// thread count).
+const BLOCK_ROWS: usize = 256;
+
+/// One estimator: ψ hyperspheres.
+///
+/// `centroids` is ψ × d; `radius[i]` is the *squared* distance from centroid
+/// i to its nearest other centroid (PyOD works with squared distances
+/// throughout); `ratio[i] = 1 − (radius[nn(i)] + ε) / (radius[i] + ε)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hyperspheres {
+    pub centroids: Array2<f64>,
+    pub radius: Vec<f64>,
+    pub ratio: Vec<f64>,
+}
+
+/// `Σ_f (a_f − b_f)²` in feature order.
+#[inline]
+fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b.iter()) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// Is `Σ_f (a_f − b_f)² <= bound`? The partial sums only grow, so the loop
+/// stops as soon as one exceeds the bound (same answer as the full sum).
+#[inline]
+fn within(a: &[f64], b: &[f64], bound: f64) -> bool {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x - y;
+        s += t * t;
+        if s > bound {
+            return false;
+        }
+    }
+    true
+}
+
+impl Hyperspheres {
+    /// Build the hyperspheres of the centroids `x[indices]` (in that order).
+    pub(super) fn build(x: ArrayView2<'_, f64>, indices: &[usize]) -> Self {
+        let centroids = x.select(Axis(0), indices);
+        let psi = indices.len();
+        let mut radius = vec![f64::INFINITY; psi];
+        let mut nn = vec![0usize; psi];
+        for i in 0..psi {
+            for j in 0..psi {
+                if i == j {
+                    continue;
+                }
+                let d = sq_dist(centroids.row(i), centroids.row(j));
+                // np.argmin: the first minimum.
+                if d < radius[i] {
+                    radius[i] = d;
+                    nn[i] = j;
+                }
+            }
+        }
+        let ratio = (0..psi)
+            .map(|i| 1.0 - (radius[nn[i]] + RATIO_EPSILON) / (radius[i] + RATIO_EPSILON))
+            .collect();
+        Self {
+            centroids,
+            radius,
+            ratio,
+        }
+    }
+
+    /// Isolation score of `row`: the ratio of the smallest covering
+    /// hypersphere (`‖row − c‖² <= radius`; first centroid among equal
+    /// radii), or 1 when none covers it.
+    #[inline]
+    fn isolation(&self, row: &[f64]) -> f64 {
+        let mut best: Option<usize> = None;
+        for (i, c) in self.centroids.rows().into_iter().enumerate() {
+            let r = self.radius[i];
+            if best.is_some_and(|b| self.radius[b] <= r) {
+                continue;
+            }
+            let c = c.as_slice().unwrap_or(&[]);
+            if within(row, c, r) {
+                best = Some(i);
+            }
+        }
+        best.map_or(1.0, |b| self.ratio[b])
+    }
+
+    fn check(&self, i: usize, n_features: usize) -> Result<(), String> {
+        let psi = self.centroids.nrows();
+        if psi < 2 || self.centroids.ncols() != n_features {
+            return Err(format!(
+                "estimator {i}: needs at least 2 centroids of {n_features} columns"
+            ));
+        }
+        if self.radius.len() != psi || self.ratio.len() != psi {
+            return Err(format!("estimator {i}: one radius and ratio per centroid"));
+        }
+        if self.centroids.iter().any(|v| !v.is_finite())
+            || self.radius.iter().any(|&r| !(r.is_finite() && r >= 0.0))
+            || self.ratio.iter().any(|r| !r.is_finite())
+        {
+            return Err(format!(
+                "estimator {i}: centroids, radii (>= 0) and ratios must be finite"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted `inne` detector.
+///
+/// Saved as `{"n_features", "estimators": [{"centroids", "radius",
+/// "ratio"}, ...]}`; loading checks shapes and finiteness.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "InneRepr")]
+pub struct InneModel {
+    n_features: usize,
+    estimators: Vec<Hyperspheres>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InneRepr {
+    n_features: usize,
+    estimators: Vec<Hyperspheres>,
+}
+
+impl TryFrom<InneRepr> for InneModel {
+    type Error = String;
+    fn try_from(r: InneRepr) -> Result<Self, String> {
+        Self::new(r.n_features, r.estimators)
+    }
+}
+
+impl InneModel {
+    pub(super) fn new(n_features: usize, estimators: Vec<Hyperspheres>) -> Result<Self, String> {
+        if n_features == 0 {
+            return Err("n_features must be at least 1".into());
+        }
+        if estimators.is_empty() {
+            return Err("the ensemble has no estimators".into());
+        }
+        for (i, e) in estimators.iter().enumerate() {
+            e.check(i, n_features)?;
+        }
+        // Centroid rows are read as contiguous slices.
+        let estimators = estimators
+            .into_iter()
+            .map(|mut e| {
+                e.centroids = e.centroids.as_standard_layout().into_owned();
+                e
+            })
+            .collect();
+        Ok(Self {
+            n_features,
+            estimators,
+        })
+    }
+
+    /// Build the model from explicit sampled row indices of `x` (one list
+    /// per estimator, in draw order) and score `x`. For parity tests against
+    /// PyOD's own draws; not a stable API.
+    #[doc(hidden)]
+    pub fn from_indices(
+        x: ArrayView2<'_, f64>,
+        indices: &[Vec<usize>],
+    ) -> Result<(Self, Array1<f64>), String> {
+        if indices.iter().flatten().any(|&i| i >= x.nrows()) {
+            return Err("an index is out of range".into());
+        }
+        let estimators = indices
+            .iter()
+            .map(|idx| Hyperspheres::build(x, idx))
+            .collect();
+        let model = Self::new(x.ncols(), estimators)?;
+        let scores = model.score_samples(x);
+        Ok((model, scores))
+    }
+
+    /// The estimators' hyperspheres.
+    pub fn estimators(&self) -> &[Hyperspheres] {
+        &self.estimators
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+}
+
+impl Model for InneModel {
+    /// PyOD's `decision_function`: the mean over estimators (summed in
+    /// estimator order) of each row's isolation score. Input of the wrong
+    /// width (which [`crate::detectors::FittedDetector`] rejects first)
+    /// scores NaN.
+    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
+        let n = x.nrows();
+        if x.ncols() != self.n_features {
+            return Array1::from_elem(n, f64::NAN);
+        }
+        let x = x.as_standard_layout();
+        let t = self.estimators.len() as f64;
+        let mut out = vec![0.0f64; n];
+        out.par_chunks_mut(BLOCK_ROWS)
+            .enumerate()
+            .for_each(|(b, block)| {
+                for (i, o) in block.iter_mut().enumerate() {
+                    let row = x.row(b * BLOCK_ROWS + i);
+                    let row = row.as_slice().unwrap_or(&[]);
+                    let mut acc = 0.0;
+                    for e in &self.estimators {
+                        acc += e.isolation(row);
+                    }
+                    *o = acc / t;
+                }
+            });
+        Array1::from_vec(out)
+    }
+}
