@@ -18,6 +18,8 @@ pub mod lof;
 pub mod neighbors;
 mod registry;
 mod threshold;
+pub mod kde;
+pub mod gmm;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};
