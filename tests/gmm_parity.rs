@@ -94,14 +94,26 @@ fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("gmm/reference.json");
     let want = &reference["datasets"][name];
     let data = common::modulo_split(name)?;
-    assert_eq!(data.x_train.nrows() as u64, want["n_train"].as_u64().unwrap_or(0));
-    assert_eq!(data.x_test.nrows() as u64, want["n_test"].as_u64().unwrap_or(0));
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0)
+    );
 
     // PyOD's default: one component.
     let fit = GmmParams::default().fit(data.x_train.view())?;
     assert!(fit.model.converged() && fit.model.n_iter() == 2);
     let test = fit.model.score_samples(data.x_test.view());
-    check_scores(&format!("{name}/gmm"), &data, &test, &fit.train_scores, &want["pyod"])?;
+    check_scores(
+        &format!("{name}/gmm"),
+        &data,
+        &test,
+        &fit.train_scores,
+        &want["pyod"],
+    )?;
 
     // k components from scikit-learn's own k-means labels.
     let fl = &want["from_labels"];
@@ -120,16 +132,38 @@ fn check_dataset(name: &str) -> TestResult {
         ..GmmParams::default()
     };
     let model = fit_from_labels(data.x_train.view(), &labels, &p)?;
-    assert_eq!(model.n_iter() as u64, fl["n_iter"].as_u64().unwrap_or(0), "{name}: n_iter");
-    assert_eq!(Some(model.converged()), fl["converged"].as_bool(), "{name}: converged");
+    assert_eq!(
+        model.n_iter() as u64,
+        fl["n_iter"].as_u64().unwrap_or(0),
+        "{name}: n_iter"
+    );
+    assert_eq!(
+        Some(model.converged()),
+        fl["converged"].as_bool(),
+        "{name}: converged"
+    );
     let lb = num(&fl["lower_bound"]);
-    assert!(rel_err(model.lower_bound(), lb) <= TOLERANCE, "{name}: lower bound {} vs {lb}", model.lower_bound());
-    for (a, b) in model.weights().iter().zip(fl["weights"].as_array().expect("weights")) {
+    assert!(
+        rel_err(model.lower_bound(), lb) <= TOLERANCE,
+        "{name}: lower bound {} vs {lb}",
+        model.lower_bound()
+    );
+    for (a, b) in model
+        .weights()
+        .iter()
+        .zip(fl["weights"].as_array().expect("weights"))
+    {
         assert!((a - num(b)).abs() <= TOLERANCE, "{name}: weight {a} vs {b}");
     }
     let test = model.score_samples(data.x_test.view());
     let train = model.score_samples(data.x_train.view());
-    check_scores(&format!("{name}/gmm k={k} (labels)"), &data, &test, &train, fl)
+    check_scores(
+        &format!("{name}/gmm k={k} (labels)"),
+        &data,
+        &test,
+        &train,
+        fl,
+    )
 }
 
 #[test]

@@ -55,7 +55,10 @@ fn compare(what: &str, got: &Array1<f64>, want: &Value, tol: f64, skip: &[usize]
     let mut worst = 0.0f64;
     let mut check = |label: String, a: f64, b: f64| {
         let e = rel_err(a, b);
-        assert!(e <= tol, "{what} {label}: anml {a} vs {b} (relative error {e:.3e})");
+        assert!(
+            e <= tol,
+            "{what} {label}: anml {a} vs {b} (relative error {e:.3e})"
+        );
         worst = worst.max(e);
     };
     for (i, (a, b)) in got.iter().zip(first).enumerate() {
@@ -87,8 +90,14 @@ fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("kde/reference.json");
     let want = &reference["datasets"][name];
     let data = common::modulo_split(name)?;
-    assert_eq!(data.x_train.nrows() as u64, want["n_train"].as_u64().unwrap_or(0));
-    assert_eq!(data.x_test.nrows() as u64, want["n_test"].as_u64().unwrap_or(0));
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0)
+    );
 
     let start = Instant::now();
     let fit = KdeParams::default().fit(data.x_train.view())?;
@@ -99,9 +108,14 @@ fn check_dataset(name: &str) -> TestResult {
     let train = fit.train_scores;
     if data.x_train.nrows() < 5000 {
         let det = Detector::new("kde", &serde_json::Map::new())?;
-        let via_api = det.fit(data.x_train.view())?.score_samples(data.x_test.view())?;
+        let via_api = det
+            .fit(data.x_train.view())?
+            .score_samples(data.x_test.view())?;
         assert!(
-            via_api.iter().zip(&test).all(|(a, b)| a.to_bits() == b.to_bits()),
+            via_api
+                .iter()
+                .zip(&test)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{name}: Detector API scores differ from the params path"
         );
     }
@@ -109,28 +123,65 @@ fn check_dataset(name: &str) -> TestResult {
     let auc = anml::metrics::roc_auc(data.y_test.view(), test.view())?;
     // The exact sum.
     let ex = &want["exact"];
-    let e_test = compare(&format!("{name}/kde test (exact)"), &test, &ex["test"], EXACT_TOLERANCE, &[]);
-    let e_train = compare(&format!("{name}/kde train (exact)"), &train, &ex["train"], EXACT_TOLERANCE, &[]);
+    let e_test = compare(
+        &format!("{name}/kde test (exact)"),
+        &test,
+        &ex["test"],
+        EXACT_TOLERANCE,
+        &[],
+    );
+    let e_train = compare(
+        &format!("{name}/kde train (exact)"),
+        &train,
+        &ex["train"],
+        EXACT_TOLERANCE,
+        &[],
+    );
     let exact_auc = num(&ex["test_roc_auc"]);
-    assert!((auc - exact_auc).abs() <= AUC_TOLERANCE, "{name}: ROC-AUC {auc} vs exact {exact_auc}");
+    assert!(
+        (auc - exact_auc).abs() <= AUC_TOLERANCE,
+        "{name}: ROC-AUC {auc} vs exact {exact_auc}"
+    );
 
     // PyOD, except where its tree's residual is documented.
     let py = &want["pyod"];
     let off_test = rows(&want["pyod_off"]["test"]);
     let off_train = rows(&want["pyod_off"]["train"]);
-    let p_test = compare(&format!("{name}/kde test (PyOD)"), &test, &py["test"], PYOD_TOLERANCE, &off_test);
-    let p_train = compare(&format!("{name}/kde train (PyOD)"), &train, &py["train"], PYOD_TOLERANCE, &off_train);
+    let p_test = compare(
+        &format!("{name}/kde test (PyOD)"),
+        &test,
+        &py["test"],
+        PYOD_TOLERANCE,
+        &off_test,
+    );
+    let p_train = compare(
+        &format!("{name}/kde train (PyOD)"),
+        &train,
+        &py["train"],
+        PYOD_TOLERANCE,
+        &off_train,
+    );
     for (part, got, off) in [("test", &test, &off_test), ("train", &train, &off_train)] {
         let first = py[part]["first"].as_array().expect("first");
         for &i in off.iter().filter(|&&i| i < first.len()) {
             let b = num(&first[i]);
-            assert!(got[i] > b, "{name} {part} row {i}: anml {} should exceed PyOD {b}", got[i]);
-            eprintln!("{name:11} {part} row {i}: anml {:.6} (exact), PyOD {b:.6}", got[i]);
+            assert!(
+                got[i] > b,
+                "{name} {part} row {i}: anml {} should exceed PyOD {b}",
+                got[i]
+            );
+            eprintln!(
+                "{name:11} {part} row {i}: anml {:.6} (exact), PyOD {b:.6}",
+                got[i]
+            );
         }
     }
     let pyod_auc = num(&py["test_roc_auc"]);
     if off_test.is_empty() {
-        assert!((auc - pyod_auc).abs() <= AUC_TOLERANCE, "{name}: ROC-AUC {auc} vs PyOD {pyod_auc}");
+        assert!(
+            (auc - pyod_auc).abs() <= AUC_TOLERANCE,
+            "{name}: ROC-AUC {auc} vs PyOD {pyod_auc}"
+        );
     }
     eprintln!(
         "{name:11} kde: max rel err vs exact test {e_test:.2e} train {e_train:.2e}; vs PyOD \

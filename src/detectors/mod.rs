@@ -10,16 +10,16 @@ mod ecdf;
 pub mod ecod;
 mod error;
 mod fitted;
+pub mod gmm;
 pub mod hbos;
 pub mod input;
 pub mod isolation_forest;
+pub mod kde;
 pub mod knn;
 pub mod lof;
 pub mod neighbors;
 mod registry;
 mod threshold;
-pub mod kde;
-pub mod gmm;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

@@ -93,7 +93,7 @@ fn estimate_parameters(
 ) -> Result<State, GmmError> {
     let d = x.ncols();
     let nk: Array1<f64> = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
-    let means = resp.t().dot(&x) / &nk.view().insert_axis(Axis(1));
+    let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
     let factors: Vec<Result<Array2<f64>, GmmError>> = (0..nk.len())
         .into_par_iter()
         .map(|k| {

@@ -37,16 +37,17 @@ fn search_sorted(cum: &[f64], v: f64) -> usize {
 
 /// Greedy k-means++ seeding: the indices of the k seed rows
 /// (scikit-learn's `_kmeans_plusplus`). `x` has at least k ≥ 1 rows.
-pub(super) fn kmeans_plusplus(x: ArrayView2<'_, f64>, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+pub(super) fn kmeans_plusplus(
+    x: ArrayView2<'_, f64>,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
     let n = x.nrows();
     let n_trials = 2 + (k as f64).ln().floor() as usize;
     let mut seeds = Vec::with_capacity(k);
     let first = rng.random_range(0..n);
     seeds.push(first);
-    let mut closest: Vec<f64> = x
-        .outer_iter()
-        .map(|r| sq_dist(r, x.row(first)))
-        .collect();
+    let mut closest: Vec<f64> = x.outer_iter().map(|r| sq_dist(r, x.row(first))).collect();
     let mut pot: f64 = closest.iter().sum();
     while seeds.len() < k {
         let mut cum = Vec::with_capacity(n);
@@ -161,7 +162,14 @@ mod tests {
 
     #[test]
     fn separates_obvious_clusters() {
-        let x = array![[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [10.0, 10.0], [10.1, 10.0], [10.0, 10.1]];
+        let x = array![
+            [0.0, 0.0],
+            [0.1, 0.0],
+            [0.0, 0.1],
+            [10.0, 10.0],
+            [10.1, 10.0],
+            [10.0, 10.1]
+        ];
         for seed in 0..10 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let l = kmeans_labels(x.view(), 2, &mut rng);

@@ -175,8 +175,8 @@ mod tests {
             assert_eq!(p.init_params, want);
         }
         assert!(serde_json::from_value::<GmmParams>(json!({"init_params": "pca"})).is_err());
-        let e = serde_json::from_value::<GmmParams>(json!({"covariance_type": "diag"}))
-            .unwrap_err();
+        let e =
+            serde_json::from_value::<GmmParams>(json!({"covariance_type": "diag"})).unwrap_err();
         assert!(e.to_string().contains("full"), "{e}");
     }
 

@@ -103,7 +103,9 @@ fn two_blobs_give_two_components() {
     m.sort_by(f64::total_cmp);
     assert!(m[0].abs() < 0.3 && (m[1] - 8.0).abs() < 0.3, "{m:?}");
     // A point between the blobs is far less likely than one inside a blob.
-    let s = fit.model.score_samples(array![[4.0, 4.0], [0.0, 0.0]].view());
+    let s = fit
+        .model
+        .score_samples(array![[4.0, 4.0], [0.0, 0.0]].view());
     assert!(s[0] > s[1] + 5.0, "{s}");
 }
 
@@ -122,7 +124,10 @@ fn every_init_and_restarts_work() {
         n_components: 3,
         ..GmmParams::default()
     };
-    let three = GmmParams { n_init: 3, ..one.clone() };
+    let three = GmmParams {
+        n_init: 3,
+        ..one.clone()
+    };
     let a = one.fit(x.view()).unwrap().model.lower_bound();
     let b = three.fit(x.view()).unwrap().model.lower_bound();
     assert!(b >= a, "{b} < {a}");
@@ -159,12 +164,17 @@ fn singular_covariance_names_reg_covar() {
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     assert!(e.to_string().contains("reg_covar"), "{e}");
     let e = em::fit(x.view(), &p).unwrap_err();
-    assert!(matches!(e, GmmError::SingularCovariance { component: 0, .. }), "{e}");
+    assert!(
+        matches!(e, GmmError::SingularCovariance { component: 0, .. }),
+        "{e}"
+    );
 }
 
 #[test]
 fn too_few_rows_are_refused() {
-    let e = detector(json!({})).fit(array![[1.0, 2.0]].view()).unwrap_err();
+    let e = detector(json!({}))
+        .fit(array![[1.0, 2.0]].view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     let e = detector(json!({"n_components": 4}))
         .fit(data(3, 2, 1).view())
@@ -238,7 +248,10 @@ fn save_load_gives_identical_scores() {
     for (key, value) in [
         ("weights", json!({"v": 1, "dim": [1], "data": [1.0]})),
         ("weights", json!({"v": 1, "dim": [2], "data": [0.0, 1.0]})),
-        ("means", json!({"v": 1, "dim": [2, 2], "data": [0.0, 0.0, 1.0, 1.0]})),
+        (
+            "means",
+            json!({"v": 1, "dim": [2, 2], "data": [0.0, 0.0, 1.0, 1.0]}),
+        ),
         ("extra", json!(1)),
     ] {
         let mut bad = good.clone();

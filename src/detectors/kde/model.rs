@@ -124,35 +124,38 @@ impl KdeModel {
         let train_t = self.train.t();
         let rows = block_rows(n_train);
         let mut out = vec![0.0f64; query.nrows()];
-        out.par_chunks_mut(rows).enumerate().for_each(|(b, out_block)| {
-            let first = b * rows;
-            let q_block = query.slice(s![first..first + out_block.len(), ..]);
-            let products = q_block.dot(&train_t);
-            let mut terms = vec![0.0f64; n_train];
-            for ((o, q_row), prod_row) in out_block
-                .iter_mut()
-                .zip(q_block.axis_iter(Axis(0)))
-                .zip(products.axis_iter(Axis(0)))
-            {
-                let q_norm = sq_norm(q_row);
-                if bound_factor * (q_norm + max_norm) / (2.0 * h2) <= MAX_LOG_DENSITY_ERROR {
-                    for ((t, &p), &t_norm) in terms.iter_mut().zip(prod_row).zip(&self.train_norms)
-                    {
-                        let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
-                        *t = -0.5 * sq / h2;
+        out.par_chunks_mut(rows)
+            .enumerate()
+            .for_each(|(b, out_block)| {
+                let first = b * rows;
+                let q_block = query.slice(s![first..first + out_block.len(), ..]);
+                let products = q_block.dot(&train_t);
+                let mut terms = vec![0.0f64; n_train];
+                for ((o, q_row), prod_row) in out_block
+                    .iter_mut()
+                    .zip(q_block.axis_iter(Axis(0)))
+                    .zip(products.axis_iter(Axis(0)))
+                {
+                    let q_norm = sq_norm(q_row);
+                    if bound_factor * (q_norm + max_norm) / (2.0 * h2) <= MAX_LOG_DENSITY_ERROR {
+                        for ((t, &p), &t_norm) in
+                            terms.iter_mut().zip(prod_row).zip(&self.train_norms)
+                        {
+                            let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
+                            *t = -0.5 * sq / h2;
+                        }
+                    } else {
+                        for (t, t_row) in terms.iter_mut().zip(self.train.rows()) {
+                            let sq = q_row
+                                .iter()
+                                .zip(t_row)
+                                .fold(0.0, |acc, (&a, &b)| acc + (a - b) * (a - b));
+                            *t = -0.5 * sq / h2;
+                        }
                     }
-                } else {
-                    for (t, t_row) in terms.iter_mut().zip(self.train.rows()) {
-                        let sq = q_row
-                            .iter()
-                            .zip(t_row)
-                            .fold(0.0, |acc, (&a, &b)| acc + (a - b) * (a - b));
-                        *t = -0.5 * sq / h2;
-                    }
+                    *o = log_sum_exp(&terms) + offset;
                 }
-                *o = log_sum_exp(&terms) + offset;
-            }
-        });
+            });
         Array1::from(out)
     }
 }

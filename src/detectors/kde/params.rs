@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(p.bandwidth, Bandwidth::Value(0.25));
         let p: KdeParams = serde_json::from_value(json!({"bandwidth": "scott"})).unwrap();
         assert_eq!(p.bandwidth, Bandwidth::Scott);
-        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"bandwidth": "scott"}));
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"bandwidth": "scott"})
+        );
         let p: KdeParams = serde_json::from_value(json!({"bandwidth": "silverman"})).unwrap();
         assert_eq!(p.bandwidth, Bandwidth::Silverman);
         let e = serde_json::from_value::<KdeParams>(json!({"bandwidth": "auto"})).unwrap_err();
@@ -170,8 +173,14 @@ mod tests {
     fn rules_of_thumb_are_sklearns() {
         // sklearn: scott = n ** (-1 / (d + 4)); silverman = (n (d + 2) / 4) ** (-1 / (d + 4)).
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs();
-        assert!(close(Bandwidth::Scott.resolve(100, 2), 100f64.powf(-1.0 / 6.0)));
-        assert!(close(Bandwidth::Silverman.resolve(100, 2), 100f64.powf(-1.0 / 6.0)));
+        assert!(close(
+            Bandwidth::Scott.resolve(100, 2),
+            100f64.powf(-1.0 / 6.0)
+        ));
+        assert!(close(
+            Bandwidth::Silverman.resolve(100, 2),
+            100f64.powf(-1.0 / 6.0)
+        ));
         assert!(close(
             Bandwidth::Silverman.resolve(50, 3),
             (50.0 * 5.0 / 4.0f64).powf(-1.0 / 7.0)

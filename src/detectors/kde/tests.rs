@@ -67,7 +67,10 @@ fn hand_computed_case() {
     .fit(array![[0.0, 0.0]].view())
     .unwrap();
     let s = fit.model.score_samples(array![[0.3, 0.4]].view());
-    assert!(close(s[0], 0.25 / 0.5 + (2.0 * PI * 0.25).ln(), 1e-15), "{s}");
+    assert!(
+        close(s[0], 0.25 / 0.5 + (2.0 * PI * 0.25).ln(), 1e-15),
+        "{s}"
+    );
 }
 
 #[test]
@@ -83,7 +86,11 @@ fn matches_the_textbook_formula() {
             assert!(close(s[i], naive(&x, h, &row.to_vec()), 1e-12));
         }
         for (i, row) in x.rows().into_iter().enumerate() {
-            assert!(close(fit.train_scores[i], naive(&x, h, &row.to_vec()), 1e-12));
+            assert!(close(
+                fit.train_scores[i],
+                naive(&x, h, &row.to_vec()),
+                1e-12
+            ));
         }
     }
 }
@@ -108,8 +115,16 @@ fn far_rows_do_not_underflow() {
 #[test]
 fn log_sum_exp_is_stable() {
     assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 3]), f64::NEG_INFINITY);
-    assert!(close(log_sum_exp(&[-1000.0, -1000.0]), -1000.0 + 2f64.ln(), 1e-15));
-    assert!(close(log_sum_exp(&[700.0, 700.0]), 700.0 + 2f64.ln(), 1e-15));
+    assert!(close(
+        log_sum_exp(&[-1000.0, -1000.0]),
+        -1000.0 + 2f64.ln(),
+        1e-15
+    ));
+    assert!(close(
+        log_sum_exp(&[700.0, 700.0]),
+        700.0 + 2f64.ln(),
+        1e-15
+    ));
     assert_eq!(log_sum_exp(&[0.0]), 0.0);
 }
 
@@ -132,7 +147,13 @@ fn small_bandwidth_uses_direct_differences() {
         let terms: Vec<f64> = base
             .rows()
             .into_iter()
-            .map(|t| -t.iter().zip(&row).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / (2.0 * h * h))
+            .map(|t| {
+                -t.iter()
+                    .zip(&row)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    / (2.0 * h * h)
+            })
             .collect();
         let want = -(log_sum_exp(&terms) + fit.model.log_kernel_norm() - 100f64.ln());
         assert!(close(s[i], want, 1e-12), "{i}: {} vs {want}", s[i]);
@@ -166,7 +187,9 @@ fn identical_for_any_thread_count() {
 fn save_load_gives_identical_scores() {
     let x = data(300, 4, 5);
     let q = data(60, 4, 6);
-    let f = detector(json!({"bandwidth": "scott"})).fit(x.view()).unwrap();
+    let f = detector(json!({"bandwidth": "scott"}))
+        .fit(x.view())
+        .unwrap();
     let bytes = f.to_bytes().unwrap();
     let g = FittedDetector::from_bytes(&bytes).unwrap();
     assert_eq!(g.to_bytes().unwrap(), bytes);
