@@ -35,10 +35,13 @@
 //!   `logaddexp(min_bound, spread − ln 2)`, is a cancellation residual of
 //!   the order of ε times the largest bound seen (≈ n at the root). For rows
 //!   far from every training row that residual dominates the true density
-//!   and scikit-learn's log density is too high (e.g. wbc and mnist test
-//!   rows; checked against an extended-precision sum in
-//!   `scripts/gen_density_reference.py`). anml returns the exact value
-//!   there, so its scores for such rows are higher than PyOD's.
+//!   and scikit-learn's log density is too high (checked against an
+//!   extended-precision sum in `scripts/gen_density_reference.py`). anml
+//!   returns the exact value there, so its scores for such rows are higher
+//!   than PyOD's. On the modulo split of `tests/kde_parity.rs` this affects
+//!   1 of 150 wbc test rows, 5 of 19,638 shuttle test rows and 101 of 3,040
+//!   mnist test rows (mnist test ROC-AUC 0.801540 exact vs 0.801281 PyOD);
+//!   no training row, and nothing on cardio, glass or satimage-2.
 
 mod model;
 mod params;

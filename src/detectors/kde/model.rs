@@ -101,9 +101,10 @@ impl KdeModel {
     /// training size) that run in parallel; a block's squared distances come
     /// from one matrix product, `‖q‖² + ‖t‖² − 2 qᵀt` clamped at 0, whose
     /// rounding error is at most `C (‖q‖² + ‖t‖²)`, `C = 8 (d + 4) ε`. That
-    /// moves the log density by at most `C (‖q‖² + max ‖t‖²) / 2h²`; a row
-    /// whose bound exceeds [`MAX_LOG_DENSITY_ERROR`] is recomputed from
-    /// direct differences `Σ_f (q_f − t_f)²`. Each row's value depends only
+    /// moves the log density by at most (to first order) the softmax-weighted
+    /// mean of `C (‖q‖² + ‖t_j‖²) / 2h²` over the training rows; a row whose
+    /// bound exceeds [`MAX_LOG_DENSITY_ERROR`] (or is not finite) is
+    /// recomputed from direct differences `Σ_f (q_f − t_f)²`. Each row's value depends only
     /// on that row, so results are bit-identical for any thread count.
     pub fn log_density(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         crate::blas::single_threaded();
@@ -119,7 +120,6 @@ impl KdeModel {
         };
         let h2 = self.bandwidth * self.bandwidth;
         let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
-        let max_norm = self.train_norms.iter().copied().fold(0.0, f64::max);
         let offset = self.log_kernel_norm() - (n_train as f64).ln();
         let train_t = self.train.t();
         let rows = block_rows(n_train);
@@ -137,13 +137,23 @@ impl KdeModel {
                     .zip(products.axis_iter(Axis(0)))
                 {
                     let q_norm = sq_norm(q_row);
-                    if bound_factor * (q_norm + max_norm) / (2.0 * h2) <= MAX_LOG_DENSITY_ERROR {
-                        for ((t, &p), &t_norm) in
-                            terms.iter_mut().zip(prod_row).zip(&self.train_norms)
-                        {
-                            let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
-                            *t = -0.5 * sq / h2;
-                        }
+                    for ((t, &p), &t_norm) in terms.iter_mut().zip(prod_row).zip(&self.train_norms)
+                    {
+                        let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
+                        *t = -0.5 * sq / h2;
+                    }
+                    // First-order error of the log-sum-exp: the softmax-weighted
+                    // mean of the terms' bounds C (‖q‖² + ‖t_j‖²) / 2h².
+                    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let (mut w_sum, mut w_norm) = (0.0, 0.0);
+                    for (&t, &t_norm) in terms.iter().zip(&self.train_norms) {
+                        let w = (t - m).exp();
+                        w_sum += w;
+                        w_norm += w * t_norm;
+                    }
+                    let bound = bound_factor * (q_norm + w_norm / w_sum) / (2.0 * h2);
+                    *o = if bound <= MAX_LOG_DENSITY_ERROR {
+                        m + w_sum.ln() + offset
                     } else {
                         for (t, t_row) in terms.iter_mut().zip(self.train.rows()) {
                             let sq = q_row
@@ -152,8 +162,8 @@ impl KdeModel {
                                 .fold(0.0, |acc, (&a, &b)| acc + (a - b) * (a - b));
                             *t = -0.5 * sq / h2;
                         }
-                    }
-                    *o = log_sum_exp(&terms) + offset;
+                        log_sum_exp(&terms) + offset
+                    };
                 }
             });
         Array1::from(out)
