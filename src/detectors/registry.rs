@@ -230,6 +230,27 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::cblof::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("cblof", #{ n_clusters: 8, seed: 7 }).fit(sp.x_train);
+        super::kde::KdeParams,
+        name: "kde",
+        version: "1.0.0",
+        summary: "KDE: minus the log density of a Gaussian kernel density estimate",
+        reference: "Latecki, Lazarevic & Pokrajac 2007, MLDM",
+        stochastic: false,
+        params: super::kde::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("kde", #{ bandwidth: 1.0 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        super::gmm::GmmParams,
+        name: "gmm",
+        version: "1.0.0",
+        summary: "GMM: minus the log likelihood under a Gaussian mixture fitted by EM",
+        reference: "Dempster, Laird & Rubin 1977, JRSS-B; Aggarwal 2017, Outlier Analysis ch. 2",
+        stochastic: true,
+        params: super::gmm::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("gmm", #{ n_components: 2, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
 ];
