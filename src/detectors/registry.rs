@@ -176,6 +176,9 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::ocsvm::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("ocsvm", #{ nu: 0.5, gamma: "auto" }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
         super::pca::PcaParams,
         name: "pca",
         version: "1.0.0",
@@ -197,6 +200,9 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::mcd::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("mcd", #{ seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
         super::loda::LodaParams,
         name: "loda",
         version: "1.0.0",
@@ -230,6 +236,9 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
         params: super::cblof::PARAM_DOCS,
         example: r#"let sp = load_dataset("toy-blobs").split(0);
 let fitted = detector("cblof", #{ n_clusters: 8, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
         super::kde::KdeParams,
         name: "kde",
         version: "1.0.0",
