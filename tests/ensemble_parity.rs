@@ -26,14 +26,14 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::cblof::{CblofModel, CblofParams, kmeans};
 use anml::detectors::inne::{InneModel, InneParams};
 use anml::detectors::loda::{LodaBins, LodaModel, LodaParams};
 use anml::detectors::{DetectorParams, Model};
 use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const DATASETS: [&str; 8] = [
     "cardio",
@@ -70,10 +70,6 @@ const INNE_SHUTTLE_AGGREGATE: f64 = 1e-5;
 /// 200..399: 0.805 vs 0.808), a gap of 1.6 standard errors.
 const KNOWN_GAPS: &[(&str, &str, f64)] = &[("loda", "shuttle", 0.05)];
 
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
 fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()
         .expect("array")
@@ -97,40 +93,18 @@ fn matrix(v: &Value) -> Array2<f64> {
 }
 
 /// Largest relative error of `got` against the stored summary `want`;
-/// fails above `tol`.
-fn compare(what: &str, got: &Array1<f64>, want: &Value, tol: f64) -> f64 {
-    compare_with(what, got, want, tol, tol)
+/// fails above `tol` (a stored score) or `aggregate_tol` (an aggregate).
+fn compare_with(what: &str, got: &Array1<f64>, want: &Value, tol: f64, aggregate_tol: f64) -> f64 {
+    common::Summary {
+        aggregate_tol,
+        ..common::Summary::new("PyOD", tol)
+    }
+    .compare(what, got, want)
 }
 
-/// As [`compare`], with a separate tolerance for the aggregates over all
-/// scores.
-fn compare_with(what: &str, got: &Array1<f64>, want: &Value, tol: f64, agg_tol: f64) -> f64 {
-    let first = f64s(&want["first"]);
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        let tol = if label.starts_with("score") {
-            tol
-        } else {
-            agg_tol
-        };
-        assert!(
-            e <= tol,
-            "{what} {label}: anml {a} vs PyOD {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(&first).enumerate() {
-        check(format!("score {i}"), *a, *b);
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, want[label].as_f64().expect("number"));
-    }
-    worst
+/// As [`compare_with`], one tolerance for all.
+fn compare(what: &str, got: &Array1<f64>, want: &Value, tol: f64) -> f64 {
+    compare_with(what, got, want, tol, tol)
 }
 
 fn check_loda_exact(name: &str, data: &common::ModuloSplit, want: &Value) -> f64 {
@@ -154,7 +128,7 @@ fn check_loda_exact(name: &str, data: &common::ModuloSplit, want: &Value) -> f64
             .zip(&wl)
             .chain(cut.histogram.iter().zip(&wh))
         {
-            let e = rel_err(*a, *b);
+            let e = common::rel_err(*a, *b);
             assert!(e <= 1e-9, "{name} cut {i}: {a} vs {b}");
             worst = worst.max(e);
         }
@@ -211,7 +185,7 @@ fn cblof_kmeans_and_scores_match_sklearn_and_pyod() -> TestResult {
         let sk_centres = matrix(&want["centres"]);
         let mut worst_c = 0.0f64;
         for (a, b) in km.centres.iter().zip(sk_centres.iter()) {
-            worst_c = worst_c.max(rel_err(*a, *b));
+            worst_c = worst_c.max(common::rel_err(*a, *b));
         }
         assert!(worst_c <= 1e-9, "{name}: centres differ by {worst_c:.2e}");
         let mut sizes = vec![0u64; km.centres.nrows()];

@@ -24,49 +24,17 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::gmm::{GmmParams, fit_from_labels};
 use anml::detectors::{DetectorParams, Model};
 use ndarray::Array1;
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
 const TOLERANCE: f64 = 1e-6;
 const AUC_TOLERANCE: f64 = 1e-9;
-
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64().expect("fixture number")
-}
-
-/// Largest relative error of `got` against the stored summary `want`.
-fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= TOLERANCE,
-            "{what} {label}: anml {a} vs PyOD {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        check(format!("score {i}"), *a, num(b));
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, num(&want[label]));
-    }
-    worst
-}
+/// Scores against PyOD's.
+const SCORES: common::Summary = common::Summary::new("PyOD", TOLERANCE);
 
 fn check_scores(
     what: &str,
@@ -75,10 +43,10 @@ fn check_scores(
     train: &Array1<f64>,
     want: &Value,
 ) -> TestResult {
-    let e_test = compare(&format!("{what} test"), test, &want["test"]);
-    let e_train = compare(&format!("{what} train"), train, &want["train"]);
+    let e_test = SCORES.compare(&format!("{what} test"), test, &want["test"]);
+    let e_train = SCORES.compare(&format!("{what} train"), train, &want["train"]);
     let auc = anml::metrics::roc_auc(data.y_test.view(), test.view())?;
-    let want_auc = num(&want["test_roc_auc"]);
+    let want_auc = common::num(&want["test_roc_auc"]);
     assert!(
         (auc - want_auc).abs() <= AUC_TOLERANCE,
         "{what}: ROC-AUC {auc} vs PyOD {want_auc}"
@@ -93,15 +61,7 @@ fn check_scores(
 fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("gmm/reference.json");
     let want = &reference["datasets"][name];
-    let data = common::modulo_split(name)?;
-    assert_eq!(
-        data.x_train.nrows() as u64,
-        want["n_train"].as_u64().unwrap_or(0)
-    );
-    assert_eq!(
-        data.x_test.nrows() as u64,
-        want["n_test"].as_u64().unwrap_or(0)
-    );
+    let data = common::split_as_stored(name, want)?;
 
     // PyOD's default: one component.
     let fit = GmmParams::default().fit(data.x_train.view())?;
@@ -142,9 +102,9 @@ fn check_dataset(name: &str) -> TestResult {
         fl["converged"].as_bool(),
         "{name}: converged"
     );
-    let lb = num(&fl["lower_bound"]);
+    let lb = common::num(&fl["lower_bound"]);
     assert!(
-        rel_err(model.lower_bound(), lb) <= TOLERANCE,
+        common::rel_err(model.lower_bound(), lb) <= TOLERANCE,
         "{name}: lower bound {} vs {lb}",
         model.lower_bound()
     );
@@ -153,7 +113,10 @@ fn check_dataset(name: &str) -> TestResult {
         .iter()
         .zip(fl["weights"].as_array().expect("weights"))
     {
-        assert!((a - num(b)).abs() <= TOLERANCE, "{name}: weight {a} vs {b}");
+        assert!(
+            (a - common::num(b)).abs() <= TOLERANCE,
+            "{name}: weight {a} vs {b}"
+        );
     }
     let test = model.score_samples(data.x_test.view());
     let train = model.score_samples(data.x_train.view());

@@ -26,57 +26,21 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::kde::KdeParams;
-use anml::detectors::{Detector, DetectorParams, Model};
-use ndarray::Array1;
+use anml::detectors::{DetectorParams, Model};
 use serde_json::Value;
 use std::time::Instant;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const PYOD_TOLERANCE: f64 = 1e-6;
 const EXACT_TOLERANCE: f64 = 1e-9;
 const AUC_TOLERANCE: f64 = 1e-9;
-
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64().expect("fixture number")
-}
-
-/// Largest relative error of `got` against the stored summary `want`,
-/// skipping the stored rows in `skip`; the aggregates only when `skip` is
-/// empty.
-fn compare(what: &str, got: &Array1<f64>, want: &Value, tol: f64, skip: &[usize]) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= tol,
-            "{what} {label}: anml {a} vs {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        if !skip.contains(&i) {
-            check(format!("score {i}"), *a, num(b));
-        }
-    }
-    if skip.is_empty() {
-        let sum: f64 = got.sum();
-        let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-        let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-            check(label.to_string(), a, num(&want[label]));
-        }
-    }
-    worst
-}
+/// Scores against the exact sum.
+const EXACT: common::Summary = common::Summary::new("exact", EXACT_TOLERANCE);
+/// Scores against PyOD's; rows listed under `pyod_off` are skipped (and
+/// with them the aggregates) by setting `skip`.
+const PYOD: common::Summary = common::Summary::new("PyOD", PYOD_TOLERANCE);
 
 fn rows(v: &Value) -> Vec<usize> {
     v.as_array()
@@ -89,15 +53,7 @@ fn rows(v: &Value) -> Vec<usize> {
 fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("kde/reference.json");
     let want = &reference["datasets"][name];
-    let data = common::modulo_split(name)?;
-    assert_eq!(
-        data.x_train.nrows() as u64,
-        want["n_train"].as_u64().unwrap_or(0)
-    );
-    assert_eq!(
-        data.x_test.nrows() as u64,
-        want["n_test"].as_u64().unwrap_or(0)
-    );
+    let data = common::split_as_stored(name, want)?;
 
     let start = Instant::now();
     let fit = KdeParams::default().fit(data.x_train.view())?;
@@ -106,38 +62,14 @@ fn check_dataset(name: &str) -> TestResult {
     let test = fit.model.score_samples(data.x_test.view());
     let score_time = start.elapsed();
     let train = fit.train_scores;
-    if data.x_train.nrows() < 5000 {
-        let det = Detector::new("kde", &serde_json::Map::new())?;
-        let via_api = det
-            .fit(data.x_train.view())?
-            .score_samples(data.x_test.view())?;
-        assert!(
-            via_api
-                .iter()
-                .zip(&test)
-                .all(|(a, b)| a.to_bits() == b.to_bits()),
-            "{name}: Detector API scores differ from the params path"
-        );
-    }
+    common::assert_api_scores_match("kde", &data, &test, name)?;
 
     let auc = anml::metrics::roc_auc(data.y_test.view(), test.view())?;
     // The exact sum.
     let ex = &want["exact"];
-    let e_test = compare(
-        &format!("{name}/kde test (exact)"),
-        &test,
-        &ex["test"],
-        EXACT_TOLERANCE,
-        &[],
-    );
-    let e_train = compare(
-        &format!("{name}/kde train (exact)"),
-        &train,
-        &ex["train"],
-        EXACT_TOLERANCE,
-        &[],
-    );
-    let exact_auc = num(&ex["test_roc_auc"]);
+    let e_test = EXACT.compare(&format!("{name}/kde test (exact)"), &test, &ex["test"]);
+    let e_train = EXACT.compare(&format!("{name}/kde train (exact)"), &train, &ex["train"]);
+    let exact_auc = common::num(&ex["test_roc_auc"]);
     assert!(
         (auc - exact_auc).abs() <= AUC_TOLERANCE,
         "{name}: ROC-AUC {auc} vs exact {exact_auc}"
@@ -147,24 +79,20 @@ fn check_dataset(name: &str) -> TestResult {
     let py = &want["pyod"];
     let off_test = rows(&want["pyod_off"]["test"]);
     let off_train = rows(&want["pyod_off"]["train"]);
-    let p_test = compare(
-        &format!("{name}/kde test (PyOD)"),
-        &test,
-        &py["test"],
-        PYOD_TOLERANCE,
-        &off_test,
-    );
-    let p_train = compare(
-        &format!("{name}/kde train (PyOD)"),
-        &train,
-        &py["train"],
-        PYOD_TOLERANCE,
-        &off_train,
-    );
+    let p_test = common::Summary {
+        skip: &off_test,
+        ..PYOD
+    }
+    .compare(&format!("{name}/kde test (PyOD)"), &test, &py["test"]);
+    let p_train = common::Summary {
+        skip: &off_train,
+        ..PYOD
+    }
+    .compare(&format!("{name}/kde train (PyOD)"), &train, &py["train"]);
     for (part, got, off) in [("test", &test, &off_test), ("train", &train, &off_train)] {
         let first = py[part]["first"].as_array().expect("first");
         for &i in off.iter().filter(|&&i| i < first.len()) {
-            let b = num(&first[i]);
+            let b = common::num(&first[i]);
             assert!(
                 got[i] > b,
                 "{name} {part} row {i}: anml {} should exceed PyOD {b}",
@@ -176,7 +104,7 @@ fn check_dataset(name: &str) -> TestResult {
             );
         }
     }
-    let pyod_auc = num(&py["test_roc_auc"]);
+    let pyod_auc = common::num(&py["test_roc_auc"]);
     if off_test.is_empty() {
         assert!(
             (auc - pyod_auc).abs() <= AUC_TOLERANCE,

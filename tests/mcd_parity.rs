@@ -19,48 +19,15 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::mcd::{McdParams, chi2_ppf_cdf, reweighted_from_support};
 use anml::detectors::{DetectorParams, Model};
-use ndarray::Array1;
-use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const TOLERANCE: f64 = 1e-6;
 const AUC_GAP: f64 = 0.03;
-
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64().expect("number")
-}
-
-fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= TOLERANCE,
-            "{what} {label}: anml {a} vs sklearn {b} ({e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        check(format!("score {i}"), *a, num(b));
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, num(&want[label]));
-    }
-    worst
-}
+/// Scores against scikit-learn's.
+const SCORES: common::Summary = common::Summary::new("sklearn", TOLERANCE);
 
 #[test]
 fn chi2_matches_scipy() {
@@ -69,9 +36,9 @@ fn chi2_matches_scipy() {
     assert!(rows.len() > 100);
     let mut worst = 0.0f64;
     for r in rows {
-        let (df, p) = (num(&r["df"]), num(&r["p"]));
+        let (df, p) = (common::num(&r["df"]), common::num(&r["p"]));
         let (ppf, _) = chi2_ppf_cdf(p, df, 0.0);
-        let want = num(&r["ppf"]);
+        let want = common::num(&r["ppf"]);
         let e = (ppf - want).abs() / want.abs().max(1e-300);
         assert!(
             e <= 1e-9,
@@ -79,7 +46,7 @@ fn chi2_matches_scipy() {
         );
         worst = worst.max(e);
         let (_, cdf) = chi2_ppf_cdf(0.5, df + 2.0, want);
-        let want_cdf = num(&r["cdf_df_plus_2"]);
+        let want_cdf = common::num(&r["cdf_df_plus_2"]);
         let e = (cdf - want_cdf).abs() / want_cdf.abs().max(1e-300);
         assert!(
             e <= 1e-9,
@@ -87,7 +54,10 @@ fn chi2_matches_scipy() {
             df + 2.0
         );
         let (isf, _) = chi2_ppf_cdf(0.975, df, 0.0);
-        assert!(rel_err(isf, num(&r["isf_0_025"])) <= 1e-12, "isf df {df}");
+        assert!(
+            common::rel_err(isf, common::num(&r["isf_0_025"])) <= 1e-12,
+            "isf df {df}"
+        );
     }
     eprintln!(
         "chi2: worst relative error {worst:.2e} over {} cases",
@@ -122,18 +92,18 @@ fn check_deterministic(name: &str) -> TestResult {
         let w = w.as_array().expect("array");
         assert_eq!(got.len(), w.len(), "{name} {label}");
         for (i, (a, b)) in got.iter().zip(w).enumerate() {
-            let e = rel_err(*a, num(b));
+            let e = common::rel_err(*a, common::num(b));
             assert!(
                 e <= TOLERANCE,
                 "{name} {label}[{i}]: {a} vs {} ({e:.2e})",
-                num(b)
+                common::num(b)
             );
             worst = worst.max(e);
         }
     }
     let test = model.score_samples(data.x_test.view());
-    worst = worst.max(compare(&format!("{name} train"), &train, &want["train"]));
-    worst = worst.max(compare(&format!("{name} test"), &test, &want["test"]));
+    worst = worst.max(SCORES.compare(&format!("{name} train"), &train, &want["train"]));
+    worst = worst.max(SCORES.compare(&format!("{name} test"), &test, &want["test"]));
     eprintln!(
         "{name:11} mcd from sklearn's raw support ({} rows): max rel err {worst:.2e}",
         support.len()
@@ -178,7 +148,7 @@ fn check_auc(name: &str) -> TestResult {
         aucs.push(anml::metrics::roc_auc(data.y_test.view(), test.view())?);
     }
     let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
-    let pyod = num(&want["pyod_mcd_mean_test_roc_auc"]);
+    let pyod = common::num(&want["pyod_mcd_mean_test_roc_auc"]);
     eprintln!(
         "{name:11} mcd ROC-AUC seeds 0-4 {aucs:.4?} mean {mean:.4} vs PyOD mean {pyod:.4} \
          (gap {:+.4}; {:.1?} for 5 fits)",

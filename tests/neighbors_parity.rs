@@ -30,64 +30,28 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::knn::{AvgKnnParams, KnnParams, MedKnnParams};
 use anml::detectors::lof::LofParams;
-use anml::detectors::{Detector, DetectorParams, Model};
+use anml::detectors::{DetectorParams, Model};
 use ndarray::Array1;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
 const DETECTORS: [&str; 4] = ["knn", "avg_knn", "med_knn", "lof"];
 const TOLERANCE: f64 = 1e-6;
 const AUC_TOLERANCE: f64 = 1e-9;
+/// Scores against PyOD's.
+const SCORES: common::Summary = common::Summary::new("PyOD", TOLERANCE);
 /// Shuttle LOF only (see [`check_tied_lof`]).
 const MIN_TIED_FRACTION: f64 = 0.6;
 const TIED_AUC_TOLERANCE: f64 = 1e-3;
 
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-/// Largest relative error of `got` against the stored summary `want`.
-fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= TOLERANCE,
-            "{what} {label}: anml {a} vs PyOD {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        check(format!("score {i}"), *a, b.as_f64().expect("number"));
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, want[label].as_f64().expect("number"));
-    }
-    worst
-}
-
 fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("neighbors/pyod_reference.json");
     let want = &reference["datasets"][name];
-    let data = common::modulo_split(name)?;
-    assert_eq!(
-        data.x_train.nrows() as u64,
-        want["n_train"].as_u64().unwrap_or(0)
-    );
-    assert_eq!(
-        data.x_test.nrows() as u64,
-        want["n_test"].as_u64().unwrap_or(0)
-    );
+    let data = common::split_as_stored(name, want)?;
     for det_name in DETECTORS {
         let Run {
             train_scores,
@@ -95,26 +59,19 @@ fn check_dataset(name: &str) -> TestResult {
             fit_time,
             score_time,
         } = run_named(det_name, &data)?;
-        // The public path gives the same bits (checked where it is cheap).
-        if data.x_train.nrows() < 5000 {
-            let det = Detector::new(det_name, &serde_json::Map::new())?;
-            let fitted = det.fit(data.x_train.view())?;
-            let via_api = fitted.score_samples(data.x_test.view())?;
-            assert!(
-                via_api
-                    .iter()
-                    .zip(&test_scores)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{name}/{det_name}: Detector API scores differ from the params path"
-            );
-        }
+        common::assert_api_scores_match(
+            det_name,
+            &data,
+            &test_scores,
+            &format!("{name}/{det_name}"),
+        )?;
         if det_name == "lof" && name == "shuttle" {
             check_tied_lof(name, &want["detectors"], &data, &test_scores, &train_scores)?;
             continue;
         }
         let w = &want["detectors"][det_name];
-        let e_test = compare(&format!("{name}/{det_name} test"), &test_scores, &w["test"]);
-        let e_train = compare(
+        let e_test = SCORES.compare(&format!("{name}/{det_name} test"), &test_scores, &w["test"]);
+        let e_train = SCORES.compare(
             &format!("{name}/{det_name} train"),
             &train_scores,
             &w["train"],
@@ -134,8 +91,8 @@ fn check_dataset(name: &str) -> TestResult {
         if det_name == "lof" {
             // Where no neighbour ties matter, brute force and KD-tree agree too.
             let w = &want["detectors"]["lof_brute"];
-            compare(&format!("{name}/lof_brute test"), &test_scores, &w["test"]);
-            compare(
+            SCORES.compare(&format!("{name}/lof_brute test"), &test_scores, &w["test"]);
+            SCORES.compare(
                 &format!("{name}/lof_brute train"),
                 &train_scores,
                 &w["train"],
@@ -151,7 +108,7 @@ fn fraction_close(got: &Array1<f64>, want: &Value) -> f64 {
     let ok = got
         .iter()
         .zip(first)
-        .filter(|(a, b)| rel_err(**a, b.as_f64().unwrap_or(f64::NAN)) <= TOLERANCE)
+        .filter(|(a, b)| common::rel_err(**a, b.as_f64().unwrap_or(f64::NAN)) <= TOLERANCE)
         .count();
     ok as f64 / first.len() as f64
 }

@@ -27,16 +27,16 @@
 
 mod common;
 
-use anml::detectors::ocsvm::OcsvmParams;
-use anml::detectors::{Detector, DetectorParams, Model};
-use ndarray::Array1;
-use serde_json::Value;
-use std::time::Instant;
+use common::TestResult;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use anml::detectors::ocsvm::OcsvmParams;
+use anml::detectors::{DetectorParams, Model};
+use std::time::Instant;
 
 const TOLERANCE: f64 = 1e-4;
 const AUC_TOLERANCE: f64 = 1e-6;
+/// Scores against PyOD's.
+const SCORES: common::Summary = common::Summary::new("PyOD", TOLERANCE);
 
 /// CPU time of this process (all threads) in seconds, from
 /// `/proc/self/stat` (utime + stime at Linux's usual 100 ticks/s); `None`
@@ -49,54 +49,10 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-fn num(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("fixture has no number `{key}`"))
-}
-
-/// Largest relative error of `got` against the stored summary `want`.
-fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= TOLERANCE,
-            "{what} {label}: anml {a} vs PyOD {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        check(format!("score {i}"), *a, b.as_f64().expect("number"));
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, num(want, label));
-    }
-    worst
-}
-
 fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("ocsvm/pyod_reference.json");
     let want = &reference["datasets"][name];
-    let data = common::modulo_split(name)?;
-    assert_eq!(
-        data.x_train.nrows() as u64,
-        want["n_train"].as_u64().unwrap_or(0)
-    );
-    assert_eq!(
-        data.x_test.nrows() as u64,
-        want["n_test"].as_u64().unwrap_or(0)
-    );
+    let data = common::split_as_stored(name, want)?;
 
     let (start, cpu_start) = (Instant::now(), cpu_seconds());
     let fit = OcsvmParams::default().fit(data.x_train.view())?;
@@ -108,37 +64,26 @@ fn check_dataset(name: &str) -> TestResult {
     let m = &fit.model;
     assert!(m.converged(), "{name}: solver hit max_iter");
 
-    let rho_err = rel_err(m.rho(), num(want, "rho"));
+    let rho_err = common::rel_err(m.rho(), common::num(&want["rho"]));
     assert!(
         rho_err <= TOLERANCE,
         "{name}: rho {} vs {}",
         m.rho(),
-        num(want, "rho")
+        common::num(&want["rho"])
     );
     let coef_sum = m.dual_coef().sum();
-    let coef_err = rel_err(coef_sum, num(want, "dual_coef_sum"));
+    let coef_err = common::rel_err(coef_sum, common::num(&want["dual_coef_sum"]));
     assert!(coef_err <= TOLERANCE, "{name}: sum alpha {coef_sum}");
 
-    let e_test = compare(&format!("{name} test"), &test_scores, &want["test"]);
-    let e_train = compare(&format!("{name} train"), &fit.train_scores, &want["train"]);
+    let e_test = SCORES.compare(&format!("{name} test"), &test_scores, &want["test"]);
+    let e_train = SCORES.compare(&format!("{name} train"), &fit.train_scores, &want["train"]);
     let auc = anml::metrics::roc_auc(data.y_test.view(), test_scores.view())?;
-    let want_auc = num(want, "test_roc_auc");
+    let want_auc = common::num(&want["test_roc_auc"]);
     assert!(
         (auc - want_auc).abs() <= AUC_TOLERANCE,
         "{name}: ROC-AUC {auc} vs PyOD {want_auc}"
     );
-    // The public path gives the same bits (checked where it is cheap).
-    if data.x_train.nrows() < 5000 {
-        let fitted = Detector::new("ocsvm", &serde_json::Map::new())?.fit(data.x_train.view())?;
-        let via_api = fitted.score_samples(data.x_test.view())?;
-        assert!(
-            via_api
-                .iter()
-                .zip(&test_scores)
-                .all(|(a, b)| a.to_bits() == b.to_bits()),
-            "{name}: Detector API scores differ from the params path"
-        );
-    }
+    common::assert_api_scores_match("ocsvm", &data, &test_scores, name)?;
     eprintln!(
         "{name:11}: max rel err test {e_test:.2e} train {e_train:.2e} rho {rho_err:.2e}; \
          nSV {} (libsvm {}), iter {} (libsvm {}); ROC-AUC {auc:.6} (PyOD {want_auc:.6}); \
@@ -147,9 +92,9 @@ fn check_dataset(name: &str) -> TestResult {
         want["n_support"],
         m.n_iter(),
         want["n_iter"],
-        num(want, "fit_seconds"),
+        common::num(&want["fit_seconds"]),
         fit_cpu.map_or("n/a".to_string(), |c| format!("{c:.2}s")),
-        num(want, "fit_cpu_seconds"),
+        common::num(&want["fit_cpu_seconds"]),
     );
     Ok(())
 }

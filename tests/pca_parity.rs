@@ -18,58 +18,20 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::pca::{NComponents, PcaParams};
 use anml::detectors::{DetectorParams, Model};
-use ndarray::Array1;
-use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const TOLERANCE: f64 = 1e-6;
 const AUC_TOLERANCE: f64 = 1e-9;
-
-fn rel_err(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1.0)
-}
-
-/// Largest relative error of `got` against the stored summary `want`.
-fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let first = want["first"].as_array().expect("fixture has `first`");
-    assert!(got.len() >= first.len(), "{what}: too few scores");
-    let mut worst = 0.0f64;
-    let mut check = |label: String, a: f64, b: f64| {
-        let e = rel_err(a, b);
-        assert!(
-            e <= TOLERANCE,
-            "{what} {label}: anml {a} vs reference {b} (relative error {e:.3e})"
-        );
-        worst = worst.max(e);
-    };
-    for (i, (a, b)) in got.iter().zip(first).enumerate() {
-        check(format!("score {i}"), *a, b.as_f64().expect("number"));
-    }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        check(label.to_string(), a, want[label].as_f64().expect("number"));
-    }
-    worst
-}
+/// Scores against the sklearn-based reference.
+const SCORES: common::Summary = common::Summary::new("reference", TOLERANCE);
 
 fn check_dataset(name: &str) -> TestResult {
     let reference = common::fixture("pca/reference.json");
     let want = &reference["datasets"][name];
-    let data = common::modulo_split(name)?;
-    assert_eq!(
-        data.x_train.nrows() as u64,
-        want["n_train"].as_u64().unwrap_or(0)
-    );
-    assert_eq!(
-        data.x_test.nrows() as u64,
-        want["n_test"].as_u64().unwrap_or(0)
-    );
+    let data = common::split_as_stored(name, want)?;
     let fit = PcaParams::default().fit(data.x_train.view())?;
     assert_eq!(
         fit.model.n_components() as u64,
@@ -77,8 +39,8 @@ fn check_dataset(name: &str) -> TestResult {
         "{name}: kept components"
     );
     let test = fit.model.score_samples(data.x_test.view());
-    let e_test = compare(&format!("{name} test"), &test, &want["test"]);
-    let e_train = compare(&format!("{name} train"), &fit.train_scores, &want["train"]);
+    let e_test = SCORES.compare(&format!("{name} test"), &test, &want["test"]);
+    let e_train = SCORES.compare(&format!("{name} train"), &fit.train_scores, &want["train"]);
     let auc = anml::metrics::roc_auc(data.y_test.view(), test.view())?;
     let want_auc = want["test_roc_auc"].as_f64().expect("test_roc_auc");
     assert!(
@@ -100,7 +62,7 @@ fn check_dataset(name: &str) -> TestResult {
             w["n_kept"].as_u64().unwrap_or(0),
             "{name}: kept components with n_components = {label}"
         );
-        compare(
+        SCORES.compare(
             &format!("{name} n_components={label} test"),
             &f.model.score_samples(data.x_test.view()),
             &w["test"],

@@ -23,11 +23,11 @@
 
 mod common;
 
+use common::TestResult;
+
 use anml::detectors::{Detector, DetectorParams, FittedDetector};
 use ndarray::Array1;
 use serde_json::{Map, Value};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Relative tolerance of score comparisons: |a − b| ≤ REL · max(1, |b|).
 const REL: f64 = 1e-6;
@@ -47,40 +47,16 @@ fn auc_tolerance(n_test_anomalies: usize) -> f64 {
 const DATASETS: [&str; 6] = ["cardio", "wbc", "glass", "satimage-2", "shuttle", "mnist"];
 
 /// Largest relative error of `got` against the fixture summary `want`
-/// (first values and aggregates); panics with context beyond `REL`.
+/// (all `n` scores present; the first values, under `head`, and the
+/// aggregates within `REL`); panics with context beyond it.
 fn compare(what: &str, got: &Array1<f64>, want: &Value) -> f64 {
-    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1.0);
     let n = want["n"].as_u64().expect("n") as usize;
     assert_eq!(got.len(), n, "{what}: number of scores");
-    let head: Vec<f64> = want["head"]
-        .as_array()
-        .expect("head")
-        .iter()
-        .map(|v| v.as_f64().expect("number"))
-        .collect();
-    let mut worst: f64 = 0.0;
-    for (i, (&g, &w)) in got.iter().zip(&head).enumerate() {
-        let e = rel(g, w);
-        assert!(
-            e <= REL,
-            "{what}: score {i} is {g}, PyOD/reference {w} (rel {e:.2e})"
-        );
-        worst = worst.max(e);
+    common::Summary {
+        first_key: "head",
+        ..common::Summary::new("PyOD/reference", REL)
     }
-    let sum: f64 = got.sum();
-    let sum_sq: f64 = got.iter().map(|v| v * v).sum();
-    let min = got.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    for (key, g) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
-        let w = want[key].as_f64().expect("aggregate");
-        let e = rel(g, w);
-        assert!(
-            e <= REL,
-            "{what}: {key} is {g}, reference {w} (rel {e:.2e})"
-        );
-        worst = worst.max(e);
-    }
-    worst
+    .compare(what, got, want)
 }
 
 fn detector(name: &str, params: Value) -> Result<Detector, Box<dyn std::error::Error>> {

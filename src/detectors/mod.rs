@@ -25,6 +25,8 @@ pub mod neighbors;
 pub mod ocsvm;
 pub mod pca;
 mod registry;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod threshold;
 
 pub use error::{DetectorError, ParamError};

@@ -118,3 +118,129 @@ pub fn modulo_split(name: &str) -> Result<ModuloSplit, anml::data::DataError> {
         y_test: ds.y.select(Axis(0), &test),
     })
 }
+
+/// The result type of the parity tests' `#[test]` functions.
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// `|a − b| / max(1, |b|)`: relative to the reference value `b`, absolute
+/// near zero. Every parity tolerance is on this measure.
+pub fn rel_err(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1.0)
+}
+
+/// A number stored in a reference fixture (panics if it is not one).
+pub fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("fixture value {v} is not a number"))
+}
+
+/// [`modulo_split`] of `name`, checked against the row counts a reference
+/// fixture stored for it (`want["n_train"]`, `want["n_test"]`).
+pub fn split_as_stored(
+    name: &str,
+    want: &serde_json::Value,
+) -> Result<ModuloSplit, anml::data::DataError> {
+    let data = modulo_split(name)?;
+    assert_eq!(
+        data.x_train.nrows() as u64,
+        want["n_train"].as_u64().unwrap_or(0),
+        "{name}: training rows"
+    );
+    assert_eq!(
+        data.x_test.nrows() as u64,
+        want["n_test"].as_u64().unwrap_or(0),
+        "{name}: test rows"
+    );
+    Ok(data)
+}
+
+/// How scores are compared with a fixture's summary of them: the reference
+/// scripts store the first scores (up to 300, under `first_key`) and the
+/// `sum`, `sum_sq`, `min` and `max` over all of them.
+pub struct Summary<'a> {
+    /// Who computed the reference, for failure messages ("PyOD", ...).
+    pub reference: &'a str,
+    /// Fixture key of the first scores: `"first"` (or `"head"`).
+    pub first_key: &'a str,
+    /// Largest allowed [`rel_err`] of each stored score.
+    pub tol: f64,
+    /// Largest allowed [`rel_err`] of the aggregates.
+    pub aggregate_tol: f64,
+    /// Positions among the stored first scores not compared; when any are
+    /// given, the aggregates (which include them) are not compared either.
+    pub skip: &'a [usize],
+}
+
+impl<'a> Summary<'a> {
+    /// Every stored score and aggregate within `tol` of `reference`'s.
+    pub const fn new(reference: &'a str, tol: f64) -> Self {
+        Self {
+            reference,
+            first_key: "first",
+            tol,
+            aggregate_tol: tol,
+            skip: &[],
+        }
+    }
+
+    /// Compare `got` with the stored summary `want`, failing (with `what`
+    /// and the value in the message) beyond a tolerance; returns the
+    /// largest relative error seen. `got` must hold at least as many scores
+    /// as were stored.
+    pub fn compare(&self, what: &str, got: &ndarray::Array1<f64>, want: &serde_json::Value) -> f64 {
+        let first = want[self.first_key]
+            .as_array()
+            .unwrap_or_else(|| panic!("fixture has no `{}`", self.first_key));
+        assert!(got.len() >= first.len(), "{what}: too few scores");
+        let mut worst = 0.0f64;
+        let mut check = |label: String, a: f64, b: f64, tol: f64| {
+            let e = rel_err(a, b);
+            assert!(
+                e <= tol,
+                "{what} {label}: anml {a} vs {} {b} (relative error {e:.3e})",
+                self.reference
+            );
+            worst = worst.max(e);
+        };
+        for (i, (a, b)) in got.iter().zip(first).enumerate() {
+            if !self.skip.contains(&i) {
+                check(format!("score {i}"), *a, num(b), self.tol);
+            }
+        }
+        if self.skip.is_empty() {
+            let sum: f64 = got.sum();
+            let sum_sq: f64 = got.iter().map(|v| v * v).sum();
+            let min = got.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for (label, a) in [("sum", sum), ("sum_sq", sum_sq), ("min", min), ("max", max)] {
+                check(label.to_string(), a, num(&want[label]), self.aggregate_tol);
+            }
+        }
+        worst
+    }
+}
+
+/// Scores from the public path (`Detector` with default parameters, fit on
+/// the training split, scoring the test split) are bit-identical to
+/// `test_scores` from the params path. Checked only where that second fit
+/// is cheap (fewer than 5000 training rows).
+pub fn assert_api_scores_match(
+    detector: &str,
+    data: &ModuloSplit,
+    test_scores: &ndarray::Array1<f64>,
+    what: &str,
+) -> TestResult {
+    if data.x_train.nrows() < 5000 {
+        let fitted = anml::detectors::Detector::new(detector, &serde_json::Map::new())?
+            .fit(data.x_train.view())?;
+        let via_api = fitted.score_samples(data.x_test.view())?;
+        assert!(
+            via_api
+                .iter()
+                .zip(test_scores)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{what}: Detector API scores differ from the params path"
+        );
+    }
+    Ok(())
+}

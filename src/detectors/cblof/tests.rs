@@ -4,35 +4,14 @@
 //! models.
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array, s};
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, assert_thread_count_independent, close,
+    data, detector,
+};
+use ndarray::{Array2, array, s};
 use rand::SeedableRng;
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("cblof", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
-}
+use serde_json::json;
 
 #[test]
 fn split_rule_prefers_both_then_alpha_then_beta() {
@@ -153,13 +132,13 @@ fn empty_cluster_is_relocated() {
 
 #[test]
 fn refusals() {
-    let e = detector(json!({"n_clusters": 8}))
+    let e = detector("cblof", json!({"n_clusters": 8}))
         .fit(data(5, 2, 1).view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     // Two equal clusters: no large/small boundary, as PyOD's ValueError.
     let x = array![[0.0], [0.0], [1.0], [1.0]];
-    let e = detector(json!({"n_clusters": 2}))
+    let e = detector("cblof", json!({"n_clusters": 2}))
         .fit(x.view())
         .unwrap_err();
     assert!(e.to_string().contains("could not separate"), "{e}");
@@ -167,52 +146,30 @@ fn refusals() {
 
 #[test]
 fn identical_for_any_thread_count() {
-    let x = data(3000, 5, 4);
-    let q = data(900, 5, 5);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({"seed": 11, "alpha": 0.6, "beta": 1.05}))
-                .fit(x.view())
-                .unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
+    // Non-default alpha and beta, and enough rows for several k-means blocks.
+    assert_thread_count_independent(
+        "cblof",
+        json!({"seed": 11, "alpha": 0.6, "beta": 1.05}),
+        &data(3000, 5, 4),
+        &data(900, 5, 5),
+    );
 }
 
 #[test]
 fn save_load_gives_identical_scores() {
-    let x = data(400, 3, 6);
-    let q = data(60, 3, 7);
-    let f = detector(json!({"alpha": 0.6, "beta": 1.05, "use_weights": true}))
-        .fit(x.view())
-        .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    let f = detector(
+        "cblof",
+        json!({"alpha": 0.6, "beta": 1.05, "use_weights": true}),
+    )
+    .fit(data(400, 3, 6).view())
+    .unwrap();
+    assert_save_load_identical(&f, &data(60, 3, 7));
     for (field, v) in [
         ("cluster_sizes", json!([1, 2])),
         ("large_clusters", json!([99])),
         ("large_clusters", json!([])),
         ("large_clusters", json!([0, 0])),
     ] {
-        let mut bad = good.clone();
-        bad["model"][field] = v;
-        assert!(FittedDetector::from_value(bad).is_err(), "{field}");
+        assert_corrupt_refused(&f, field, |m| m[field] = v);
     }
 }

@@ -2,31 +2,14 @@
 //! own next to the code).
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, assert_thread_count_independent, bits,
+    close_within, data, detector,
+};
+use ndarray::{Array2, array};
+use serde_json::json;
 use std::f64::consts::PI;
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("gmm", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
 
 /// Two well-separated blobs (the second shifted by +8 in every column).
 fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
@@ -39,10 +22,6 @@ fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
     x
 }
 
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
-}
-
 #[test]
 fn hand_computed_one_component() {
     // 1-d rows -1, 0, 1, 4: mean 1, variance (4 + 1 + 0 + 9) / 4 = 3.5
@@ -52,12 +31,16 @@ fn hand_computed_one_component() {
     let var = 3.5 + 1e-6;
     let nll = |v: f64| 0.5 * (2.0 * PI * var).ln() + 0.5 * (v - 1.0) * (v - 1.0) / var;
     for (i, v) in [-1.0, 0.0, 1.0, 4.0].into_iter().enumerate() {
-        assert!(close(fit.train_scores[i], nll(v), 1e-14), "{i}");
+        assert!(close_within(fit.train_scores[i], nll(v), 1e-14), "{i}");
     }
     let s = fit.model.score_samples(array![[10.0]].view());
-    assert!(close(s[0], nll(10.0), 1e-14));
-    assert!(close(fit.model.means()[[0, 0]], 1.0, 1e-14));
-    assert!(close(fit.model.precisions()[[0, 0, 0]], 1.0 / var, 1e-14));
+    assert!(close_within(s[0], nll(10.0), 1e-14));
+    assert!(close_within(fit.model.means()[[0, 0]], 1.0, 1e-14));
+    assert!(close_within(
+        fit.model.precisions()[[0, 0, 0]],
+        1.0 / var,
+        1e-14
+    ));
     assert_eq!(fit.model.weights().to_vec(), vec![1.0]);
     // EM stops after the second iteration: the M-step reproduces the start.
     assert!(fit.model.converged());
@@ -76,15 +59,15 @@ fn one_component_is_the_mle_in_2d_and_ignores_the_seed() {
     let det = cov[[0, 0]] * cov[[1, 1]] - cov[[0, 1]] * cov[[1, 0]];
     let inv = array![[cov[[1, 1]], -cov[[0, 1]]], [-cov[[1, 0]], cov[[0, 0]]]] / det;
     let q = data(30, 2, 2);
-    let a = detector(json!({"seed": 1})).fit(x.view()).unwrap();
-    let b = detector(json!({"seed": 99})).fit(x.view()).unwrap();
+    let a = detector("gmm", json!({"seed": 1})).fit(x.view()).unwrap();
+    let b = detector("gmm", json!({"seed": 99})).fit(x.view()).unwrap();
     let sa = a.score_samples(q.view()).unwrap();
     assert_eq!(bits(&sa), bits(&b.score_samples(q.view()).unwrap()));
     for (i, r) in q.rows().into_iter().enumerate() {
         let v = &r - &mean;
         let m = v.dot(&inv.dot(&v));
         let want = (2.0 * PI).ln() + 0.5 * det.ln() + 0.5 * m;
-        assert!(close(sa[i], want, 1e-10), "{i}: {} vs {want}", sa[i]);
+        assert!(close_within(sa[i], want, 1e-10), "{i}: {} vs {want}", sa[i]);
     }
 }
 
@@ -97,7 +80,7 @@ fn two_blobs_give_two_components() {
     };
     let fit = p.fit(x.view()).unwrap();
     let w = fit.model.weights();
-    assert!(close(w.sum(), 1.0, 1e-12));
+    assert!(close_within(w.sum(), 1.0, 1e-12));
     assert!(w.iter().all(|&v| (v - 0.5).abs() < 0.01), "{w}");
     let mut m: Vec<f64> = fit.model.means().column(0).to_vec();
     m.sort_by(f64::total_cmp);
@@ -113,9 +96,12 @@ fn two_blobs_give_two_components() {
 fn every_init_and_restarts_work() {
     let x = blobs(300, 3, 4);
     for init in ["kmeans", "k-means++", "random", "random_from_data"] {
-        let f = detector(json!({"n_components": 2, "init_params": init, "n_init": 3}))
-            .fit(x.view())
-            .unwrap();
+        let f = detector(
+            "gmm",
+            json!({"n_components": 2, "init_params": init, "n_init": 3}),
+        )
+        .fit(x.view())
+        .unwrap();
         let s = f.score_samples(x.view()).unwrap();
         assert!(s.iter().all(|v| v.is_finite()), "{init}");
     }
@@ -144,8 +130,8 @@ fn max_iter_zero_keeps_the_initial_parameters() {
     assert!(!fit.model.converged());
     assert_eq!(fit.model.n_iter(), 0);
     // weights = nk / n with nk = n + 10ε, as scikit-learn's _initialize.
-    assert!(close(fit.model.weights()[0], 1.0, 1e-15));
-    assert!(close(fit.model.means()[[0, 0]], 1.0, 1e-14));
+    assert!(close_within(fit.model.weights()[0], 1.0, 1e-15));
+    assert!(close_within(fit.model.means()[[0, 0]], 1.0, 1e-14));
 }
 
 #[test]
@@ -172,11 +158,11 @@ fn singular_covariance_names_reg_covar() {
 
 #[test]
 fn too_few_rows_are_refused() {
-    let e = detector(json!({}))
+    let e = detector("gmm", json!({}))
         .fit(array![[1.0, 2.0]].view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
-    let e = detector(json!({"n_components": 4}))
+    let e = detector("gmm", json!({"n_components": 4}))
         .fit(data(3, 2, 1).view())
         .unwrap_err();
     assert!(e.to_string().contains("n_components"), "{e}");
@@ -188,41 +174,29 @@ fn too_few_rows_are_refused() {
 #[test]
 fn far_rows_score_finite() {
     let x = data(100, 2, 6);
-    let f = detector(json!({"n_components": 2})).fit(x.view()).unwrap();
+    let f = detector("gmm", json!({"n_components": 2}))
+        .fit(x.view())
+        .unwrap();
     let s = f.score_samples(array![[1e6, -1e6]].view()).unwrap();
     assert!(s[0].is_finite() && s[0] > 1e10, "{s}");
 }
 
 #[test]
 fn identical_for_any_thread_count() {
-    let x = blobs(3000, 4, 7);
-    let q = data(700, 4, 8);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({"n_components": 3, "n_init": 2}))
-                .fit(x.view())
-                .unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
+    // Several components and restarts on enough rows for several blocks.
+    assert_thread_count_independent(
+        "gmm",
+        json!({"n_components": 3, "n_init": 2}),
+        &blobs(3000, 4, 7),
+        &data(700, 4, 8),
+    );
 }
 
 #[test]
 fn seed_changes_the_fit_reproducibly() {
     let x = data(300, 3, 9);
     let fit = |seed: u64| {
-        detector(json!({"n_components": 3, "seed": seed}))
+        detector("gmm", json!({"n_components": 3, "seed": seed}))
             .fit(x.view())
             .unwrap()
             .score_samples(x.view())
@@ -234,17 +208,10 @@ fn seed_changes_the_fit_reproducibly() {
 
 #[test]
 fn save_load_gives_identical_scores() {
-    let x = blobs(300, 3, 10);
-    let q = data(60, 3, 11);
-    let f = detector(json!({"n_components": 2})).fit(x.view()).unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    let f = detector("gmm", json!({"n_components": 2}))
+        .fit(blobs(300, 3, 10).view())
+        .unwrap();
+    assert_save_load_identical(&f, &data(60, 3, 11));
     for (key, value) in [
         ("weights", json!({"v": 1, "dim": [1], "data": [1.0]})),
         ("weights", json!({"v": 1, "dim": [2], "data": [0.0, 1.0]})),
@@ -254,11 +221,9 @@ fn save_load_gives_identical_scores() {
         ),
         ("extra", json!(1)),
     ] {
-        let mut bad = good.clone();
-        bad["model"][key] = value;
-        assert!(FittedDetector::from_value(bad).is_err(), "{key}");
+        assert_corrupt_refused(&f, key, |m| m[key] = value);
     }
-    let mut bad = good;
-    bad["model"]["precisions_cholesky"]["data"][0] = json!(-1.0);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_corrupt_refused(&f, "negative precisions_cholesky", |m| {
+        m["precisions_cholesky"]["data"][0] = json!(-1.0)
+    });
 }

@@ -3,30 +3,12 @@
 //! save/load and corrupt models.
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("inne", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, data, detector,
+};
+use ndarray::array;
+use serde_json::json;
 
 #[test]
 fn hand_computed_case() {
@@ -66,15 +48,17 @@ fn duplicate_centroids_have_ratio_zero() {
 
 #[test]
 fn psi_below_two_is_refused() {
-    let e = detector(json!({})).fit(array![[1.0]].view()).unwrap_err();
+    let e = detector("inne", json!({}))
+        .fit(array![[1.0]].view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     assert!(e.to_string().contains("at least 2"), "{e}");
-    let e = detector(json!({"max_samples": 0.01}))
+    let e = detector("inne", json!({"max_samples": 0.01}))
         .fit(data(50, 2, 1).view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
     // Two rows are enough.
-    let f = detector(json!({}))
+    let f = detector("inne", json!({}))
         .fit(array![[0.0], [1.0]].view())
         .unwrap();
     assert!(f.score_samples(array![[0.5]].view()).unwrap()[0].is_finite());
@@ -100,50 +84,16 @@ fn samples_are_psi_distinct_rows() {
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(1500, 5, 4);
-    let q = data(700, 5, 5);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({"seed": 11})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 4, 6);
-    let q = data(60, 4, 7);
-    let f = detector(json!({"n_estimators": 20})).fit(x.view()).unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    let f = detector("inne", json!({"n_estimators": 20}))
+        .fit(data(300, 4, 6).view())
+        .unwrap();
+    assert_save_load_identical(&f, &data(60, 4, 7));
     for (field, v) in [("radius", json!([1.0])), ("ratio", json!([]))] {
-        let mut bad = good.clone();
-        bad["model"]["estimators"][0][field] = v;
-        assert!(FittedDetector::from_value(bad).is_err(), "{field}");
+        assert_corrupt_refused(&f, field, |m| m["estimators"][0][field] = v);
     }
-    let mut bad = good.clone();
-    bad["model"]["estimators"][0]["radius"][0] = json!(-1.0);
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good;
-    bad["model"]["estimators"] = json!([]);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_corrupt_refused(&f, "negative radius", |m| {
+        m["estimators"][0]["radius"][0] = json!(-1.0)
+    });
+    assert_corrupt_refused(&f, "no estimators", |m| m["estimators"] = json!([]));
 }

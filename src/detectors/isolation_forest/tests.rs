@@ -2,8 +2,9 @@
 //! their own next to the code).
 
 use super::*;
+use crate::detectors::test_support::{assert_save_load_identical, bits, detector};
 use crate::detectors::{Detector, FittedDetector};
-use ndarray::{Array1, Array2, ShapeBuilder, s};
+use ndarray::{Array2, ShapeBuilder, s};
 use serde_json::{Map, Value, json};
 
 /// `n × d` standard-normal data (Box–Muller on a seeded ChaCha8 stream).
@@ -22,17 +23,6 @@ fn params(v: Value) -> IsolationForestParams {
 
 fn fit(p: &IsolationForestParams, x: &Array2<f64>) -> Fit<IsolationForestModel> {
     p.fit(x.view()).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("isolation_forest", &m).unwrap()
 }
 
 #[test]
@@ -269,7 +259,7 @@ fn duplicated_rows_end_in_shared_leaves() {
 fn single_row_dataset() {
     // ψ = 1, c(ψ) = 0: scikit-learn scores every sample 0.5.
     let x = Array2::from_shape_vec((1, 3), vec![1.0, 2.0, 3.0]).unwrap();
-    let det = detector(json!({}));
+    let det = detector("isolation_forest", json!({}));
     let fitted = det.fit(x.view()).unwrap();
     let s = fitted.score_samples(x.view()).unwrap();
     assert_eq!(s.to_vec(), [0.5]);
@@ -289,28 +279,21 @@ fn zero_column_dataset() {
 
 #[test]
 fn save_load_gives_bit_identical_scores() {
-    let x = gaussian(400, 5, 16);
-    let test = gaussian(100, 5, 17);
-    let det = detector(json!({"seed": 9, "max_features": 0.6, "contamination": 0.05}));
-    let fitted = det.fit(x.view()).unwrap();
-    let bytes = fitted.to_bytes().unwrap();
-    let loaded = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(
-        bits(&fitted.score_samples(test.view()).unwrap()),
-        bits(&loaded.score_samples(test.view()).unwrap())
+    let det = detector(
+        "isolation_forest",
+        json!({"seed": 9, "max_features": 0.6, "contamination": 0.05}),
     );
-    assert_eq!(
-        fitted.decision_threshold().to_bits(),
-        loaded.decision_threshold().to_bits()
-    );
-    assert_eq!(loaded.to_bytes().unwrap(), bytes);
+    let fitted = det.fit(gaussian(400, 5, 16).view()).unwrap();
+    let loaded = assert_save_load_identical(&fitted, &gaussian(100, 5, 17));
     assert_eq!(loaded.detector().params(), fitted.detector().params());
 }
 
 #[test]
 fn corrupt_saved_models_are_refused() {
     let x = gaussian(100, 2, 18);
-    let fitted = detector(json!({"n_estimators": 3})).fit(x.view()).unwrap();
+    let fitted = detector("isolation_forest", json!({"n_estimators": 3}))
+        .fit(x.view())
+        .unwrap();
     let good = fitted.to_value().unwrap();
     let tamper = |f: &dyn Fn(&mut Map<String, Value>)| {
         let mut v = good.clone();

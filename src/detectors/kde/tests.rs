@@ -3,35 +3,13 @@
 
 use super::model::log_sum_exp;
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, close_within, data, detector,
+};
+use ndarray::{Array2, array};
+use serde_json::json;
 use std::f64::consts::PI;
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("kde", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
-}
 
 /// `-ln p(x)` by the textbook formula, with direct differences.
 fn naive(train: &Array2<f64>, h: f64, x: &[f64]) -> f64 {
@@ -55,11 +33,14 @@ fn hand_computed_case() {
     let x = array![[0.0], [2.0]];
     let fit = KdeParams::default().fit(x.view()).unwrap();
     let s = fit.model.score_samples(array![[1.0]].view());
-    assert!(close(s[0], 0.5 + 0.5 * (2.0 * PI).ln(), 1e-15), "{s}");
+    assert!(
+        close_within(s[0], 0.5 + 0.5 * (2.0 * PI).ln(), 1e-15),
+        "{s}"
+    );
     // Training row 0: (φ(0) + φ(2)) / 2.
     let want = -(((1.0 + (-2.0f64).exp()) / 2.0).ln() - 0.5 * (2.0 * PI).ln());
-    assert!(close(fit.train_scores[0], want, 1e-15));
-    assert!(close(fit.train_scores[1], want, 1e-15));
+    assert!(close_within(fit.train_scores[0], want, 1e-15));
+    assert!(close_within(fit.train_scores[1], want, 1e-15));
     // h = 0.5 in 2-d on one point: p(x) = exp(-|x|²/(2·0.25)) / (2π·0.25).
     let fit = KdeParams {
         bandwidth: Bandwidth::Value(0.5),
@@ -68,7 +49,7 @@ fn hand_computed_case() {
     .unwrap();
     let s = fit.model.score_samples(array![[0.3, 0.4]].view());
     assert!(
-        close(s[0], 0.25 / 0.5 + (2.0 * PI * 0.25).ln(), 1e-15),
+        close_within(s[0], 0.25 / 0.5 + (2.0 * PI * 0.25).ln(), 1e-15),
         "{s}"
     );
 }
@@ -83,10 +64,10 @@ fn matches_the_textbook_formula() {
         let h = fit.model.bandwidth();
         let s = fit.model.score_samples(q.view());
         for (i, row) in q.rows().into_iter().enumerate() {
-            assert!(close(s[i], naive(&x, h, &row.to_vec()), 1e-12));
+            assert!(close_within(s[i], naive(&x, h, &row.to_vec()), 1e-12));
         }
         for (i, row) in x.rows().into_iter().enumerate() {
-            assert!(close(
+            assert!(close_within(
                 fit.train_scores[i],
                 naive(&x, h, &row.to_vec()),
                 1e-12
@@ -103,10 +84,10 @@ fn far_rows_do_not_underflow() {
     let s = fit.model.score_samples(array![[100.0], [1e6]].view());
     // -ln p(100) = -ln((e^{-5000} + e^{-4900.5}) / 2) + ln sqrt(2π).
     let want = 4900.5 - (1.0 + (-99.5f64).exp()).ln() + 2f64.ln() + 0.5 * (2.0 * PI).ln();
-    assert!(close(s[0], want, 1e-14), "{s}");
+    assert!(close_within(s[0], want, 1e-14), "{s}");
     // At 1e6 only the nearer point (1) matters: -ln(e^{-(1e6-1)²/2} / 2) + ln sqrt(2π).
     let want = 0.5 * (1e6 - 1.0f64).powi(2) + 2f64.ln() + 0.5 * (2.0 * PI).ln();
-    assert!(s[1].is_finite() && close(s[1], want, 1e-15), "{s}");
+    assert!(s[1].is_finite() && close_within(s[1], want, 1e-15), "{s}");
     // Only when every term overflows is the density 0 (score +inf), as in sklearn.
     let s = fit.model.score_samples(array![[1e300]].view());
     assert_eq!(s[0], f64::INFINITY);
@@ -115,12 +96,12 @@ fn far_rows_do_not_underflow() {
 #[test]
 fn log_sum_exp_is_stable() {
     assert_eq!(log_sum_exp(&[f64::NEG_INFINITY; 3]), f64::NEG_INFINITY);
-    assert!(close(
+    assert!(close_within(
         log_sum_exp(&[-1000.0, -1000.0]),
         -1000.0 + 2f64.ln(),
         1e-15
     ));
-    assert!(close(
+    assert!(close_within(
         log_sum_exp(&[700.0, 700.0]),
         700.0 + 2f64.ln(),
         1e-15
@@ -156,56 +137,22 @@ fn small_bandwidth_uses_direct_differences() {
             })
             .collect();
         let want = -(log_sum_exp(&terms) + fit.model.log_kernel_norm() - 100f64.ln());
-        assert!(close(s[i], want, 1e-12), "{i}: {} vs {want}", s[i]);
+        assert!(close_within(s[i], want, 1e-12), "{i}: {} vs {want}", s[i]);
     }
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(5000, 5, 3);
-    let q = data(700, 5, 4);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 4, 5);
-    let q = data(60, 4, 6);
-    let f = detector(json!({"bandwidth": "scott"}))
-        .fit(x.view())
+    let f = detector("kde", json!({"bandwidth": "scott"}))
+        .fit(data(300, 4, 5).view())
         .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    assert_save_load_identical(&f, &data(60, 4, 6));
     for (key, value) in [
         ("bandwidth", json!(0.0)),
         ("bandwidth", json!(-1.0)),
         ("train", json!({"v": 1, "dim": [0, 4], "data": []})),
         ("extra", json!(1)),
     ] {
-        let mut bad = good.clone();
-        bad["model"][key] = value;
-        assert!(FittedDetector::from_value(bad).is_err(), "{key}");
+        assert_corrupt_refused(&f, key, |m| m[key] = value);
     }
 }

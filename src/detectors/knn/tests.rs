@@ -2,31 +2,12 @@
 //! to the code; the neighbour search is tested in `neighbors.rs`).
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Map, Value, json};
-
-fn detector(name: &str, p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new(name, &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-/// Deterministic spread-out data (a small LCG; no RNG crate needed).
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
+use crate::detectors::Detector;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, data, detector,
+};
+use ndarray::array;
+use serde_json::{Map, json};
 
 #[test]
 fn hand_computed_scores() {
@@ -105,31 +86,6 @@ fn fit_needs_more_rows_than_neighbors() {
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(1500, 6, 1);
-    let q = data(400, 6, 2);
-    for name in ["knn", "avg_knn", "med_knn"] {
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let f = detector(name, json!({})).fit(x.view()).unwrap();
-                (
-                    f.score_samples(q.view()).unwrap(),
-                    f.decision_threshold().to_bits(),
-                )
-            })
-        };
-        let (a, ta) = run(1);
-        let (b, tb) = run(3);
-        assert_eq!(bits(&a), bits(&b), "{name}");
-        assert_eq!(ta, tb, "{name}");
-    }
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
     let x = data(300, 4, 3);
     let q = data(50, 4, 4);
@@ -137,30 +93,17 @@ fn save_load_gives_identical_scores() {
         let f = detector(name, json!({"n_neighbors": 7, "contamination": 0.05}))
             .fit(x.view())
             .unwrap();
-        let bytes = f.to_bytes().unwrap();
-        let g = FittedDetector::from_bytes(&bytes).unwrap();
+        let g = assert_save_load_identical(&f, &q);
         assert_eq!(g.name(), name);
-        assert_eq!(g.to_bytes().unwrap(), bytes);
-        assert_eq!(
-            bits(&f.score_samples(q.view()).unwrap()),
-            bits(&g.score_samples(q.view()).unwrap())
-        );
-        assert_eq!(f.decision_threshold(), g.decision_threshold());
     }
 }
 
 #[test]
 fn corrupt_saved_models_are_refused() {
-    let x = data(20, 2, 5);
-    let f = detector("knn", json!({})).fit(x.view()).unwrap();
-    let good = f.to_value().unwrap();
-    let mut bad = good.clone();
-    bad["model"]["n_neighbors"] = json!(20);
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good.clone();
-    bad["model"]["method"] = json!("mode");
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good;
-    bad["model"]["extra"] = json!(1);
-    assert!(FittedDetector::from_value(bad).is_err());
+    let f = detector("knn", json!({}))
+        .fit(data(20, 2, 5).view())
+        .unwrap();
+    assert_corrupt_refused(&f, "n_neighbors", |m| m["n_neighbors"] = json!(20));
+    assert_corrupt_refused(&f, "method", |m| m["method"] = json!("mode"));
+    assert_corrupt_refused(&f, "extra", |m| m["extra"] = json!(1));
 }

@@ -3,34 +3,12 @@
 //! independence, save/load and corrupt models.
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("loda", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
-}
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, bits, close, data, detector,
+};
+use ndarray::array;
+use serde_json::json;
 
 #[test]
 fn hand_computed_case() {
@@ -131,52 +109,20 @@ fn auto_bins_fit_and_score() {
 #[test]
 fn seeds_change_the_projections() {
     let x = data(100, 4, 3);
-    let a = detector(json!({"seed": 1})).fit(x.view()).unwrap();
-    let b = detector(json!({"seed": 2})).fit(x.view()).unwrap();
-    let c = detector(json!({"seed": 1})).fit(x.view()).unwrap();
+    let a = detector("loda", json!({"seed": 1})).fit(x.view()).unwrap();
+    let b = detector("loda", json!({"seed": 2})).fit(x.view()).unwrap();
+    let c = detector("loda", json!({"seed": 1})).fit(x.view()).unwrap();
     let sa = a.score_samples(x.view()).unwrap();
     assert_ne!(bits(&sa), bits(&b.score_samples(x.view()).unwrap()));
     assert_eq!(bits(&sa), bits(&c.score_samples(x.view()).unwrap()));
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(1500, 6, 4);
-    let q = data(700, 6, 5);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({"seed": 9})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 5, 6);
-    let q = data(60, 5, 7);
-    let f = detector(json!({"n_random_cuts": 30}))
-        .fit(x.view())
+    let f = detector("loda", json!({"n_random_cuts": 30}))
+        .fit(data(300, 5, 6).view())
         .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    assert_save_load_identical(&f, &data(60, 5, 7));
     for (path, v) in [
         ("histogram", json!([0.5])),
         ("features", json!([7])),
@@ -186,11 +132,7 @@ fn save_load_gives_identical_scores() {
         ),
         ("weights", json!([])),
     ] {
-        let mut bad = good.clone();
-        bad["model"]["cuts"][0][path] = v;
-        assert!(FittedDetector::from_value(bad).is_err(), "{path}");
+        assert_corrupt_refused(&f, path, |m| m["cuts"][0][path] = v);
     }
-    let mut bad = good;
-    bad["model"]["cuts"] = json!([]);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_corrupt_refused(&f, "no cuts", |m| m["cuts"] = json!([]));
 }

@@ -2,34 +2,12 @@
 //! the code; the neighbour search is tested in `neighbors.rs`).
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("lof", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
-}
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, bits, close, data, detector,
+};
+use ndarray::array;
+use serde_json::json;
 
 #[test]
 fn hand_computed_case() {
@@ -76,8 +54,12 @@ fn duplicates_give_finite_large_factors() {
 #[test]
 fn n_neighbors_is_clipped_to_n_minus_one() {
     let x = data(6, 2, 1);
-    let big = detector(json!({"n_neighbors": 50})).fit(x.view()).unwrap();
-    let five = detector(json!({"n_neighbors": 5})).fit(x.view()).unwrap();
+    let big = detector("lof", json!({"n_neighbors": 50}))
+        .fit(x.view())
+        .unwrap();
+    let five = detector("lof", json!({"n_neighbors": 5}))
+        .fit(x.view())
+        .unwrap();
     let q = data(4, 2, 2);
     assert_eq!(
         bits(&big.score_samples(q.view()).unwrap()),
@@ -90,50 +72,18 @@ fn n_neighbors_is_clipped_to_n_minus_one() {
     let fit = LofParams::default().fit(two.view()).unwrap();
     assert_eq!(fit.model.n_neighbors(), 1);
     assert!(fit.train_scores.iter().all(|&v| close(v, 1.0)));
-    let e = detector(json!({})).fit(array![[1.0]].view()).unwrap_err();
+    let e = detector("lof", json!({}))
+        .fit(array![[1.0]].view())
+        .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(1200, 5, 3);
-    let q = data(300, 5, 4);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 4, 5);
-    let q = data(60, 4, 6);
-    let f = detector(json!({"n_neighbors": 10})).fit(x.view()).unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
-    let mut bad = good.clone();
-    bad["model"]["lrd"] = json!([1.0]);
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good;
-    bad["model"]["n_neighbors"] = json!(0);
-    assert!(FittedDetector::from_value(bad).is_err());
+    let f = detector("lof", json!({"n_neighbors": 10}))
+        .fit(data(300, 4, 5).view())
+        .unwrap();
+    assert_save_load_identical(&f, &data(60, 4, 6));
+    assert_corrupt_refused(&f, "lrd", |m| m["lrd"] = json!([1.0]));
+    assert_corrupt_refused(&f, "n_neighbors", |m| m["n_neighbors"] = json!(0));
 }

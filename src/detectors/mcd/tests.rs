@@ -3,22 +3,15 @@
 //! outliers, thread independence, seeds, save/load.
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, assert_thread_count_independent, bits,
+    detector,
+};
+use ndarray::{Array2, array};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("mcd", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
+use serde_json::json;
 
 /// Standard-normal rows (Box–Muller on a seeded ChaCha8 stream).
 fn gaussian(n: usize, d: usize, seed: u64) -> Array2<f64> {
@@ -89,7 +82,7 @@ fn shortest_half_in_one_dimension_matches_sklearn() {
     // values puts the location at 25, and no row survives reweighting);
     // anml refuses it with a typed error.
     let x = array![[100.0], [3.0], [0.0], [50.0], [1.0], [4.0], [2.0]];
-    let e = detector(json!({})).fit(x.view()).unwrap_err();
+    let e = detector("mcd", json!({})).fit(x.view()).unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
@@ -137,9 +130,9 @@ fn singular_data_uses_the_pseudo_inverse() {
     assert!(fit.train_scores.iter().all(|v| v.is_finite()));
     // All rows identical: the support covariance is 0, refused.
     let c = Array2::from_elem((20, 2), 3.0);
-    let e = detector(json!({})).fit(c.view()).unwrap_err();
+    let e = detector("mcd", json!({})).fit(c.view()).unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
-    let e = detector(json!({}))
+    let e = detector("mcd", json!({}))
         .fit(array![[1.0, 2.0]].view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
@@ -148,9 +141,9 @@ fn singular_data_uses_the_pseudo_inverse() {
 #[test]
 fn seeds_change_the_draws_and_repeat_exactly() {
     let x = gaussian(700, 3, 5);
-    let a = detector(json!({"seed": 1})).fit(x.view()).unwrap();
-    let a2 = detector(json!({"seed": 1})).fit(x.view()).unwrap();
-    let b = detector(json!({"seed": 2})).fit(x.view()).unwrap();
+    let a = detector("mcd", json!({"seed": 1})).fit(x.view()).unwrap();
+    let a2 = detector("mcd", json!({"seed": 1})).fit(x.view()).unwrap();
+    let b = detector("mcd", json!({"seed": 2})).fit(x.view()).unwrap();
     let q = gaussian(50, 3, 6);
     let sa = a.score_samples(q.view()).unwrap();
     assert_eq!(bits(&sa), bits(&a2.score_samples(q.view()).unwrap()));
@@ -159,48 +152,27 @@ fn seeds_change_the_draws_and_repeat_exactly() {
 
 #[test]
 fn identical_for_any_thread_count() {
+    // 1600 rows take FastMCD's subset path (more than the contract's 600).
     for n in [300, 1600] {
-        let x = gaussian(n, 4, 7);
-        let q = gaussian(100, 4, 8);
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let f = detector(json!({"seed": 3})).fit(x.view()).unwrap();
-                (
-                    f.score_samples(q.view()).unwrap(),
-                    f.decision_threshold().to_bits(),
-                )
-            })
-        };
-        let (a, ta) = run(1);
-        let (b, tb) = run(3);
-        assert_eq!(bits(&a), bits(&b), "n = {n}");
-        assert_eq!(ta, tb);
+        assert_thread_count_independent(
+            "mcd",
+            json!({"seed": 3}),
+            &gaussian(n, 4, 7),
+            &gaussian(100, 4, 8),
+        );
     }
 }
 
 #[test]
 fn save_load_gives_identical_scores() {
-    let x = gaussian(200, 3, 9);
-    let q = gaussian(40, 3, 10);
-    let f = detector(json!({"support_fraction": 0.8}))
-        .fit(x.view())
+    let f = detector("mcd", json!({"support_fraction": 0.8}))
+        .fit(gaussian(200, 3, 9).view())
         .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
-    let mut bad = good.clone();
-    bad["model"]["precision"] = json!({"v": 1, "dim": [2, 2], "data": [1.0, 0.0, 0.0, 1.0]});
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good;
-    bad["model"]["location"]["data"][0] = json!(null);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_save_load_identical(&f, &gaussian(40, 3, 10));
+    assert_corrupt_refused(&f, "precision", |m| {
+        m["precision"] = json!({"v": 1, "dim": [2, 2], "data": [1.0, 0.0, 0.0, 1.0]})
+    });
+    assert_corrupt_refused(&f, "null location", |m| {
+        m["location"]["data"][0] = json!(null)
+    });
 }

@@ -2,34 +2,12 @@
 //! the solver's start have their own next to the code).
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, bits, close_within, data, detector,
+};
+use ndarray::array;
 use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("ocsvm", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
-}
 
 #[test]
 fn two_points_split_the_mass_evenly() {
@@ -49,10 +27,10 @@ fn two_points_split_the_mass_evenly() {
     let s = m.score_samples(q.view());
     let want = |v: f64| m.rho() - 0.5 * ((-v * v).exp() + (-(v - 1.0) * (v - 1.0)).exp());
     for (got, v) in s.iter().zip([3.0, 0.0, 1.0]) {
-        assert!(close(*got, want(v), 1e-15), "{got} vs {}", want(v));
+        assert!(close_within(*got, want(v), 1e-15), "{got} vs {}", want(v));
     }
     // scikit-learn: -decision_function = [0.674720201, 4.57487759e-09, same].
-    assert!(close(s[0], 0.674720201, 1e-9));
+    assert!(close_within(s[0], 0.674720201, 1e-9));
     assert!((s[1] - 4.57487759e-09).abs() < 1e-15);
     assert_eq!(
         bits(&fit.train_scores),
@@ -86,9 +64,9 @@ fn five_points_match_sklearn() {
     ];
     assert_eq!(f.model.support_vectors().nrows(), 5);
     for (a, b) in f.model.dual_coef().iter().zip(want_alpha) {
-        assert!(close(*a, b, 1e-12), "{a} vs {b}");
+        assert!(close_within(*a, b, 1e-12), "{a} vs {b}");
     }
-    assert!(close(f.model.rho(), 0.4677067894608862, 1e-12));
+    assert!(close_within(f.model.rho(), 0.4677067894608862, 1e-12));
     assert_eq!(f.model.n_iter(), 11);
     let s = f.model.score_samples(q.view());
     for (a, b) in s.iter().zip([
@@ -96,7 +74,7 @@ fn five_points_match_sklearn() {
         0.2414542691745036,
         -0.009819175577564121,
     ]) {
-        assert!(close(*a, b, 1e-12), "{a} vs {b}");
+        assert!(close_within(*a, b, 1e-12), "{a} vs {b}");
     }
     // Stopped after one iteration: support vectors 0, 1, 4.
     let f = fit(1);
@@ -112,15 +90,15 @@ fn five_points_match_sklearn() {
         .iter()
         .zip([0.3483673334121704, 0.5, 0.6516326665878296])
     {
-        assert!(close(*a, b, 1e-12), "{a} vs {b}");
+        assert!(close_within(*a, b, 1e-12), "{a} vs {b}");
     }
-    assert!(close(f.model.rho(), 0.6715202680150583, 1e-12));
+    assert!(close_within(f.model.rho(), 0.6715202680150583, 1e-12));
     let s = f.model.score_samples(q.view());
     for (a, b) in s
         .iter()
         .zip([0.3211085464210137, 0.3925571578399373, 0.6249776080657137])
     {
-        assert!(close(*a, b, 1e-12), "{a} vs {b}");
+        assert!(close_within(*a, b, 1e-12), "{a} vs {b}");
     }
 }
 
@@ -129,7 +107,7 @@ fn nu_one_is_refused_at_fit_like_sklearn() {
     // Every α at its bound 1: no free variable and no lower bound, so ρ is
     // infinite; scikit-learn raises "dual coefficients or intercepts are not
     // finite".
-    let e = detector(json!({"nu": 1.0}))
+    let e = detector("ocsvm", json!({"nu": 1.0}))
         .fit(array![[0.0], [1.0], [3.0]].view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
@@ -153,7 +131,7 @@ fn cache_size_and_shrinking_do_not_change_scores_here() {
     let x = data(400, 3, 9);
     let q = data(50, 3, 10);
     let run = |p: Value| {
-        detector(p)
+        detector("ocsvm", p)
             .fit(x.view())
             .unwrap()
             .score_samples(q.view())
@@ -166,7 +144,7 @@ fn cache_size_and_shrinking_do_not_change_scores_here() {
     let no_shrink = run(json!({"shrinking": false, "tol": 1e-9}));
     let tight = run(json!({"tol": 1e-9}));
     for (a, b) in no_shrink.iter().zip(&tight) {
-        assert!(close(*a, *b, 1e-6), "{a} vs {b}");
+        assert!(close_within(*a, *b, 1e-6), "{a} vs {b}");
     }
 }
 
@@ -181,47 +159,15 @@ fn scale_gamma_uses_the_variance() {
     .unwrap();
     let mean = x.mean().unwrap();
     let var = x.mapv(|v| (v - mean) * (v - mean)).mean().unwrap();
-    assert!(close(f.model.gamma(), 1.0 / (4.0 * var), 1e-12));
-}
-
-#[test]
-fn identical_for_any_thread_count() {
-    let x = data(1500, 5, 3);
-    let q = data(700, 5, 4);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
+    assert!(close_within(f.model.gamma(), 1.0 / (4.0 * var), 1e-12));
 }
 
 #[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 4, 5);
-    let q = data(60, 4, 6);
-    let f = detector(json!({"nu": 0.2, "gamma": 0.3}))
-        .fit(x.view())
+    let f = detector("ocsvm", json!({"nu": 0.2, "gamma": 0.3}))
+        .fit(data(300, 4, 5).view())
         .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
+    assert_save_load_identical(&f, &data(60, 4, 6));
     for (field, value) in [
         ("dual_coef", json!({"v": 1, "dim": [1], "data": [0.5]})),
         ("gamma", json!(0.0)),
@@ -232,11 +178,9 @@ fn save_load_gives_identical_scores() {
         ),
         ("extra", json!(1)),
     ] {
-        let mut bad = good.clone();
-        bad["model"][field] = value;
-        assert!(FittedDetector::from_value(bad).is_err(), "{field}");
+        assert_corrupt_refused(&f, field, |m| m[field] = value);
     }
-    let mut bad = good;
-    bad["model"]["dual_coef"]["data"][0] = json!(1.5);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_corrupt_refused(&f, "dual_coef above 1", |m| {
+        m["dual_coef"]["data"][0] = json!(1.5)
+    });
 }

@@ -3,34 +3,12 @@
 //! independence, save/load.
 
 use super::*;
-use crate::detectors::{Detector, FittedDetector, Model};
-use ndarray::{Array1, Array2, array};
-use serde_json::{Value, json};
-
-fn detector(p: Value) -> Detector {
-    let Value::Object(m) = p else {
-        panic!("params must be an object")
-    };
-    Detector::new("pca", &m).unwrap()
-}
-
-fn bits(a: &Array1<f64>) -> Vec<u64> {
-    a.iter().map(|v| v.to_bits()).collect()
-}
-
-fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(7);
-    Array2::from_shape_simple_fn((n, d), || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
-}
+use crate::detectors::Model;
+use crate::detectors::test_support::{
+    assert_corrupt_refused, assert_save_load_identical, bits, close, data, detector,
+};
+use ndarray::{Array2, array};
+use serde_json::json;
 
 #[test]
 fn hand_computed_case() {
@@ -94,7 +72,7 @@ fn constant_and_collinear_columns_are_dropped() {
     assert_eq!(bits(&before), bits(&fit.model.score_samples(q.view())));
     // All columns constant: nothing to model.
     let c = Array2::from_elem((10, 3), 1.5);
-    let e = detector(json!({})).fit(c.view()).unwrap_err();
+    let e = detector("pca", json!({})).fit(c.view()).unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
@@ -135,61 +113,27 @@ fn one_component_keeps_the_leading_direction() {
     let s = fit.model.score_samples(array![[6.0, 5.0]].view());
     assert!(close(s[0], 36.0 / 12.0), "{s}");
     // More components than min(n, d): refused like scikit-learn.
-    let e = detector(json!({"n_components": 3}))
+    let e = detector("pca", json!({"n_components": 3}))
         .fit(x.view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
-    let e = detector(json!({}))
+    let e = detector("pca", json!({}))
         .fit(array![[1.0, 2.0]].view())
         .unwrap_err();
     assert!(matches!(e, DetectorError::BadParams { .. }), "{e}");
 }
 
 #[test]
-fn identical_for_any_thread_count() {
-    let x = data(1500, 8, 3);
-    let q = data(300, 8, 4);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            let f = detector(json!({})).fit(x.view()).unwrap();
-            (
-                f.score_samples(q.view()).unwrap(),
-                f.decision_threshold().to_bits(),
-            )
-        })
-    };
-    let (a, ta) = run(1);
-    let (b, tb) = run(3);
-    assert_eq!(bits(&a), bits(&b));
-    assert_eq!(ta, tb);
-}
-
-#[test]
 fn save_load_gives_identical_scores() {
-    let x = data(300, 5, 5);
-    let q = data(60, 5, 6);
-    let f = detector(json!({"n_components": 0.8}))
-        .fit(x.view())
+    let f = detector("pca", json!({"n_components": 0.8}))
+        .fit(data(300, 5, 5).view())
         .unwrap();
-    let bytes = f.to_bytes().unwrap();
-    let g = FittedDetector::from_bytes(&bytes).unwrap();
-    assert_eq!(g.to_bytes().unwrap(), bytes);
-    assert_eq!(
-        bits(&f.score_samples(q.view()).unwrap()),
-        bits(&g.score_samples(q.view()).unwrap())
-    );
-    let good = f.to_value().unwrap();
-    let mut bad = good.clone();
-    bad["model"]["eigenvalues"]["data"][0] = json!(-1.0);
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good.clone();
-    bad["model"]["scale"] = json!({"v": 1, "dim": [1], "data": [1.0]});
-    assert!(FittedDetector::from_value(bad).is_err());
-    let mut bad = good;
-    bad["model"]["extra"] = json!(1);
-    assert!(FittedDetector::from_value(bad).is_err());
+    assert_save_load_identical(&f, &data(60, 5, 6));
+    assert_corrupt_refused(&f, "negative eigenvalue", |m| {
+        m["eigenvalues"]["data"][0] = json!(-1.0)
+    });
+    assert_corrupt_refused(&f, "scale", |m| {
+        m["scale"] = json!({"v": 1, "dim": [1], "data": [1.0]})
+    });
+    assert_corrupt_refused(&f, "extra", |m| m["extra"] = json!(1));
 }
