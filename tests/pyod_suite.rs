@@ -30,12 +30,17 @@ const SEEDS: u64 = 10;
 /// against an independent train-only implementation on the same splits).
 /// Isolation Forest on optdigits sits 0.033 below PyOD with seeds 0-9, which
 /// is seed noise: PyOD's own mean moves over 0.028 when only the forest seed
-/// moves (`isolation_forest_seed_spread_on_optdigits`).
+/// moves (`seed_spread_matches_pyod`). LODA's seed noise (up to 0.2 sd per
+/// run) makes its 10-seed means loose; fifty runs a side are compared there.
 const KNOWN_GAPS: &[(&str, &str, f64, f64)] = &[
     ("ionosphere", "copod", -0.0112, 0.02),
     ("vertebral", "copod", -0.0273, 0.04),
     ("vowels", "copod", 0.0199, 0.03),
     ("optdigits", "isolation_forest", -0.0332, 0.045),
+    // PyOD's ten LODA draws on optdigits average 0.359; over 30 seeds on the
+    // seed-0 split PyOD averages 0.472 and anml 0.494 (sd 0.21 per run), and
+    // `seed_spread_matches_pyod` compares fifty runs a side.
+    ("optdigits", "loda", 0.2363, 0.26),
 ];
 
 fn known_gap(dataset: &str, model: &str) -> Option<f64> {
@@ -54,19 +59,40 @@ fn reference() -> Value {
 }
 
 fn mean_roc_auc(reg: &DatasetRegistry, dataset: &str, model: &str) -> (f64, usize) {
-    mean_roc_auc_with(reg, dataset, model, None)
+    let (per_seed, anomalies) = per_seed_roc_auc(reg, dataset, model, None);
+    (mean(&per_seed), anomalies)
 }
 
-/// Mean over seeds 0-9 of the test ROC-AUC; with `seed_offset`, the
-/// detector's own seed is `seed + offset` (the split stays `RandomState(seed)`).
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Sample standard deviation (n − 1).
+fn sd(v: &[f64]) -> f64 {
+    let m = mean(v);
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+}
+
 fn mean_roc_auc_with(
     reg: &DatasetRegistry,
     dataset: &str,
     model: &str,
     seed_offset: Option<u64>,
 ) -> (f64, usize) {
+    let (per_seed, anomalies) = per_seed_roc_auc(reg, dataset, model, seed_offset);
+    (mean(&per_seed), anomalies)
+}
+
+/// The test ROC-AUC of seeds 0-9; with `seed_offset`, the detector's own
+/// seed is `seed + offset` (the split stays `RandomState(seed)`).
+fn per_seed_roc_auc(
+    reg: &DatasetRegistry,
+    dataset: &str,
+    model: &str,
+    seed_offset: Option<u64>,
+) -> (Vec<f64>, usize) {
     let ds = reg.load(dataset).expect("dataset");
-    let mut sum = 0.0;
+    let mut per_seed = Vec::new();
     let mut test_anomalies = 0;
     for seed in 0..SEEDS {
         let mut params = serde_json::Map::new();
@@ -75,26 +101,54 @@ fn mean_roc_auc_with(
         }
         let det = Detector::new(model, &params).expect("detector");
         let o = bench::run(&ds, &det, Protocol::Pyod, seed).expect("run");
-        sum += o.result.roc_auc;
+        per_seed.push(o.result.roc_auc);
         test_anomalies = o.test_labels.iter().filter(|&&v| v == 1).count();
     }
-    (sum / SEEDS as f64, test_anomalies)
+    (per_seed, test_anomalies)
 }
 
 /// Detectors whose 10 seeds on shuttle (29k train × 20k test rows) take
 /// minutes in a debug build; CI skips them there (their parity tests cover
 /// shuttle on one split) and `shuttle_heavy_detectors_match_pyod` runs them:
 /// `cargo test --release --test pyod_suite -- --ignored`.
-const HEAVY_ON_SHUTTLE: &[&str] = &["knn", "avg_knn", "med_knn", "lof", "ocsvm", "kde"];
+const HEAVY_ON_SHUTTLE: &[&str] = &["knn", "avg_knn", "med_knn", "lof", "ocsvm", "kde", "mcd"];
+
+/// The reference value for `model` on one dataset: PyOD's, except for
+/// `kde`, whose reference is `kde_exact`: the sum scikit-learn's
+/// KernelDensity means to compute (atol = rtol = 0), by brute force in numpy.
+/// PyOD's tree-based KDE leaves a rounding remainder larger than the true
+/// density of far-away rows (arrhythmia: 87 of 181 test scores off by up to
+/// 46% on the seed-0 split, mean ROC-AUC 0.728 against the exact 0.785;
+/// mnist: 3e-4), and takes hours on shuttle (no reference there).
+fn reference_value(per_model: &Value, model: &str) -> Option<f64> {
+    per_model[format!("{model}_exact")]["mean_roc_auc"]
+        .as_f64()
+        .or_else(|| per_model[model]["mean_roc_auc"].as_f64())
+}
 
 /// (dataset, model, anml, PyOD) per checked cell.
 type Rows = Vec<(String, String, f64, f64)>;
+
+/// What a bound may depend on: the model, the test part's anomaly count and
+/// the seed noise of the comparison (the standard error of the difference of
+/// the two 10-seed means, from both sides' per-seed ROC-AUCs).
+struct Cell {
+    anomalies: usize,
+    noise: f64,
+}
+
+/// The bound for stochastic detectors: 0.03, or three standard errors of the
+/// seed noise where ten seeds cannot resolve 0.03 (LODA's ROC-AUC moves by
+/// up to 0.2 between seeds on one split; PyOD's own does the same).
+fn stochastic_bound(c: &Cell) -> f64 {
+    0.03f64.max(3.0 * c.noise)
+}
 
 fn check(
     models: &[&str],
     only: Option<&str>,
     skip_heavy: bool,
-    bound: impl Fn(&str, usize) -> f64,
+    bound: impl Fn(&Cell) -> f64,
 ) -> Rows {
     let sb = common::Sandbox::new();
     let reg = DatasetRegistry::new(sb.cache())
@@ -112,13 +166,25 @@ fn check(
             if skip_heavy && dataset == "shuttle" && HEAVY_ON_SHUTTLE.contains(&model) {
                 continue;
             }
-            let want = per_model[model]["mean_roc_auc"]
-                .as_f64()
+            let want = reference_value(per_model, model)
                 .unwrap_or_else(|| panic!("no reference for {dataset} {model}"));
-            let (got, anomalies) = mean_roc_auc(&reg, dataset, model);
-            let b = known_gap(dataset, model).unwrap_or_else(|| bound(model, anomalies));
+            let (per_seed, anomalies) = per_seed_roc_auc(&reg, dataset, model, None);
+            let got = mean(&per_seed);
+            let theirs: Vec<f64> = per_model[model]["per_seed"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            let noise = if theirs.len() > 1 {
+                (sd(&per_seed).powi(2) / per_seed.len() as f64
+                    + sd(&theirs).powi(2) / theirs.len() as f64)
+                    .sqrt()
+            } else {
+                0.0
+            };
+            let cell = Cell { anomalies, noise };
+            let b = known_gap(dataset, model).unwrap_or_else(|| bound(&cell));
             println!(
-                "{dataset:12} {model:16} anml {got:.4}  pyod {want:.4}  diff {:+.4}  (bound {b})",
+                "{dataset:12} {model:16} anml {got:.4}  pyod {want:.4}  diff {:+.4}  (bound {b:.4}, seed noise {noise:.4})",
                 got - want
             );
             if (got - want).abs() > b {
@@ -139,6 +205,7 @@ fn check(
 /// ROC-AUC: the leaderboard's summary row. Asserts |anml − PyOD| <= `bound`.
 fn check_averages(rows: &Rows, bound: f64) {
     let mut models: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    models.sort_unstable();
     models.dedup();
     let mut failures = Vec::new();
     for m in models {
@@ -160,10 +227,10 @@ fn check_averages(rows: &Rows, bound: f64) {
 #[test]
 fn deterministic_detectors_match_pyod_within_0_001() {
     let rows = check(
-        &["knn", "avg_knn", "med_knn", "lof", "hbos"],
+        &["knn", "avg_knn", "med_knn", "lof", "hbos", "ocsvm", "kde"],
         None,
         true,
-        |_, _| 0.001,
+        |_| 0.001,
     );
     check_averages(&rows, 0.001);
 }
@@ -171,29 +238,85 @@ fn deterministic_detectors_match_pyod_within_0_001() {
 #[test]
 #[ignore = "minutes: the heavy detectors x 10 seeds on shuttle; run with --ignored"]
 fn shuttle_heavy_detectors_match_pyod() {
-    check(HEAVY_ON_SHUTTLE, Some("shuttle"), false, |_, _| 0.001);
+    // PyOD's KDE (and its exact numpy equivalent) on shuttle takes hours
+    // here, so the table may lack it; those models are listed and skipped.
+    let reference = reference();
+    let shuttle = &reference["mean_roc_auc"]["shuttle"];
+    let (have, missing): (Vec<&str>, Vec<&str>) = HEAVY_ON_SHUTTLE
+        .iter()
+        .partition(|m| reference_value(shuttle, m).is_some());
+    println!("no shuttle reference for: {missing:?}");
+    for m in have {
+        let bound = if m == "mcd" { 0.03 } else { 0.001 };
+        check(&[m], Some("shuttle"), false, |_| bound);
+    }
 }
 
 #[test]
 fn copod_and_ecod_are_close_to_pyod() {
-    let rows = check(&["copod", "ecod"], None, false, |_, anomalies| {
-        if anomalies >= 10 { 0.01 } else { 0.05 }
+    let rows = check(&["copod", "ecod"], None, false, |c| {
+        if c.anomalies >= 10 { 0.01 } else { 0.05 }
     });
     check_averages(&rows, 0.005);
 }
 
 #[test]
 fn isolation_forest_is_close_to_pyod() {
-    let rows = check(&["isolation_forest"], None, false, |_, _| 0.03);
+    let rows = check(&["isolation_forest"], None, false, stochastic_bound);
     check_averages(&rows, 0.005);
 }
 
-/// PyOD's own seed noise against anml's on the one dataset where Isolation
-/// Forest's seeds-0-9 mean misses by more than 0.03: the averages over five
-/// forest-seed offsets (50 runs a side, scripts/gen_seed_spread_reference.py)
-/// agree within 0.02, about two standard errors of that noise.
 #[test]
-fn isolation_forest_seed_spread_on_optdigits() {
+fn stochastic_zoo_detectors_are_close_to_pyod() {
+    let rows = check(
+        &["mcd", "loda", "cblof", "inne", "gmm"],
+        None,
+        true,
+        stochastic_bound,
+    );
+    // LODA's 10-seed averages carry too much seed noise for 0.005; its
+    // average is checked over fifty runs a side in
+    // `seed_spread_matches_pyod`.
+    let rows: Rows = rows.into_iter().filter(|r| r.1 != "loda").collect();
+    check_averages(&rows, 0.005);
+}
+
+/// anml's `pca` is Shyu et al.'s score, PyOD's `PCA` sums distances to the
+/// eigenvectors taken as points (sign-dependent; non-finite where a
+/// component has zero variance, mapped by `np.nan_to_num` in the table).
+/// The bar: anml's mean over the 17 datasets is at least PyOD's.
+#[test]
+fn pca_is_at_least_as_good_as_pyod_pca() {
+    let rows = check(&["pca"], None, false, |_| 1.0);
+    let n = rows.len() as f64;
+    let ours = rows.iter().map(|r| r.2).sum::<f64>() / n;
+    let theirs = rows.iter().map(|r| r.3).sum::<f64>() / n;
+    println!("average over {n} datasets: pca anml (Shyu) {ours:.4} PyOD PCA {theirs:.4}");
+    assert_eq!(rows.len(), 17);
+    assert!(ours >= theirs, "anml {ours:.4} < PyOD {theirs:.4}");
+}
+
+/// Seed noise, measured: for Isolation Forest on optdigits (the one dataset
+/// where its seeds-0-9 mean misses by more than 0.03) and LODA on all 17
+/// datasets, both sides run the same ten splits with the detector seeded
+/// `seed + offset` for five offsets (50 runs a side,
+/// scripts/gen_seed_spread_reference.py). Per case the two 50-run averages
+/// agree within max(0.03, 3 standard errors); LODA's average over the 17
+/// datasets within `LODA_AVERAGE_BOUND`; `SPREAD_GAPS` holds the open gaps.
+/// Open in the zoo issue, measured with fifty runs a side: anml's LODA scores
+/// higher than PyOD's on optdigits (0.518 against 0.416; every one of
+/// anml's five offset means is above every one of PyOD's), and the average
+/// over the 17 datasets sits 0.012 above PyOD's (optdigits, shuttle and
+/// mnist account for most of it). Given PyOD's own projections anml's LODA
+/// reproduces PyOD's scores to 5e-12 (tests/ensemble_parity.rs, on datasets
+/// without constant columns), so the difference is in how projections meet
+/// constant or discrete columns, not yet found. These bounds pin the gap so
+/// any change shows.
+const SPREAD_GAPS: &[(&str, &str, f64, f64)] = &[("optdigits", "loda", 0.1018, 0.12)];
+const LODA_AVERAGE_BOUND: f64 = 0.015;
+
+#[test]
+fn seed_spread_matches_pyod() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/pyod_suite/seed_spread.json"
@@ -210,6 +333,8 @@ fn isolation_forest_seed_spread_on_optdigits() {
         .iter()
         .map(|v| v.as_u64().expect("offset"))
         .collect();
+    let mut failures = Vec::new();
+    let mut loda = Vec::new();
     for case in fx["cases"].as_array().expect("cases") {
         let dataset = case["dataset"].as_str().expect("dataset");
         let model = case["model"].as_str().expect("model");
@@ -223,15 +348,35 @@ fn isolation_forest_seed_spread_on_optdigits() {
             .iter()
             .map(|&off| mean_roc_auc_with(&reg, dataset, model, Some(off)).0)
             .collect();
-        let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        println!("{dataset} {model}: anml {ours:.4?} pyod {theirs:.4?}");
-        let (a, b) = (avg(&ours), avg(&theirs));
-        assert!(
-            (a - b).abs() <= 0.02,
-            "{dataset} {model}: anml {a:.4} pyod {b:.4} over {} forest seeds",
-            offsets.len()
+        let (a, b) = (mean(&ours), mean(&theirs));
+        let noise = (sd(&ours).powi(2) / ours.len() as f64
+            + sd(&theirs).powi(2) / theirs.len() as f64)
+            .sqrt();
+        let bound = SPREAD_GAPS
+            .iter()
+            .find(|g| g.0 == dataset && g.1 == model)
+            .map_or(0.03f64.max(3.0 * noise), |g| g.3);
+        println!(
+            "{dataset:12} {model:16} anml {a:.4} pyod {b:.4} diff {:+.4} (bound {bound:.4}) per offset anml {ours:.3?} pyod {theirs:.3?}",
+            a - b
         );
+        if (a - b).abs() > bound {
+            failures.push(format!("{dataset} {model}: anml {a:.4} pyod {b:.4}"));
+        }
+        if model == "loda" {
+            loda.push((a, b));
+        }
     }
+    if !loda.is_empty() {
+        let n = loda.len() as f64;
+        let a = loda.iter().map(|p| p.0).sum::<f64>() / n;
+        let b = loda.iter().map(|p| p.1).sum::<f64>() / n;
+        println!("loda average over {n} datasets: anml {a:.4} pyod {b:.4}");
+        if (a - b).abs() > LODA_AVERAGE_BOUND {
+            failures.push(format!("loda average: anml {a:.4} pyod {b:.4}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// COPOD and ECOD against an independent numpy implementation of anml's
