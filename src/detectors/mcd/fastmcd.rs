@@ -187,29 +187,14 @@ fn select_candidates(
     select: usize,
     n_iter: usize,
 ) -> Result<Vec<Candidate>, String> {
-    let starts: Vec<(usize, Start<'_>)> = starts.into_iter().enumerate().collect();
     let mut all: Vec<Candidate> = starts
         .into_par_iter()
-        .map(|(_, s)| c_step(x, h, s, n_iter))
+        .map(|s| c_step(x, h, s, n_iter))
         .collect::<Result<_, _>>()?;
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by(|&a, &b| all[a].det.total_cmp(&all[b].det).then(a.cmp(&b)));
-    order.truncate(select);
-    let mut out = Vec::with_capacity(order.len());
-    for i in order {
-        out.push(std::mem::replace(&mut all[i], placeholder()));
-    }
-    Ok(out)
-}
-
-fn placeholder() -> Candidate {
-    Candidate {
-        location: Array1::zeros(0),
-        covariance: Array2::zeros((0, 0)),
-        det: 0.0,
-        support: Vec::new(),
-        dist: Array1::zeros(0),
-    }
+    // Stable sort: equal determinants keep the earlier start first.
+    all.sort_by(|a, b| a.det.total_cmp(&b.det));
+    all.truncate(select);
+    Ok(all)
 }
 
 fn random_starts(rng: &mut ChaCha8Rng, n: usize) -> Vec<Start<'static>> {
