@@ -3,6 +3,7 @@
 //! what `print` and the REPL show.
 
 use crate::data::{Dataset, Prepared};
+use crate::detectors::FittedDetector;
 use crate::results::RunResult;
 use comfy_table::{Table as ComfyTable, presets::UTF8_FULL_CONDENSED};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -61,9 +62,11 @@ pub struct DatasetRef(pub Arc<Dataset>);
 #[derive(Debug, Clone)]
 pub struct SplitRef(pub Arc<Prepared>);
 
-/// One benchmark run (script type `RunResult`).
+/// One benchmark run (script type `RunResult`): the result record and, for a
+/// run made in this session, the fitted model (so it can be published). A
+/// result read back from the run store has no model.
 #[derive(Debug, Clone)]
-pub struct ResultRef(pub Arc<RunResult>);
+pub struct ResultRef(pub Arc<RunResult>, pub Option<FittedDetector>);
 
 /// A printable table (script type `Table`).
 #[derive(Debug, Clone, Default)]

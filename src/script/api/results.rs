@@ -15,7 +15,7 @@ fn run(
     seed: u64,
 ) -> Result<ResultRef, Box<EvalAltResult>> {
     bench::run(&ds.0, det, protocol, seed)
-        .map(|o| ResultRef(Arc::new(o.result)))
+        .map(|o| ResultRef(Arc::new(o.result), Some(o.fitted)))
         .map_err(ctx_err)
 }
 
@@ -214,6 +214,36 @@ pub mod results_api {
     #[rhai_fn(get = "run_id", pure)]
     pub fn run_id(r: &mut ResultRef) -> String {
         r.0.run_id.clone()
+    }
+
+    /// The run's fitted model (a result read back from a run store has
+    /// none, and asking for it is an error).
+    ///
+    /// ```rhai
+    /// let r = evaluate(load_dataset("toy-blobs"), detector("hbos"), 0);
+    /// print(r.fitted.digest == r.artefact_digest);
+    /// ```
+    #[rhai_fn(get = "fitted", return_raw, pure)]
+    pub fn fitted(
+        r: &mut ResultRef,
+    ) -> Result<crate::detectors::FittedDetector, Box<EvalAltResult>> {
+        r.1.clone().ok_or_else(|| {
+            crate::script::api::convert::msg_err(format!(
+                "run {} was read from the run store and has no fitted model; re-run it with evaluate() to get one",
+                &r.0.run_id[..16]
+            ))
+        })
+    }
+
+    /// The serialized model's digest (`sha256:` + hex); equals the registry's
+    /// `sha256` once the model is published.
+    ///
+    /// ```rhai
+    /// print(evaluate(load_dataset("toy-blobs"), detector("hbos"), 0).artefact_digest);
+    /// ```
+    #[rhai_fn(get = "artefact_digest", pure)]
+    pub fn artefact_digest(r: &mut ResultRef) -> String {
+        r.0.artefact_digest.clone()
     }
 
     /// Text form of a result.
