@@ -367,19 +367,19 @@ fn suite_writes_every_run_and_a_leaderboard() {
         .count();
     assert_eq!(n, 17);
     let mut files = 0;
-    for ds in std::fs::read_dir(&out).unwrap() {
-        let ds = ds.unwrap().path();
-        if ds.is_dir() {
-            for f in std::fs::read_dir(&ds).unwrap() {
-                let v: Value =
-                    serde_json::from_str(&std::fs::read_to_string(f.unwrap().path()).unwrap())
-                        .unwrap();
-                anml::results::validate(&v).unwrap();
-                files += 1;
-            }
-        }
+    for f in std::fs::read_dir(out.join("runs")).unwrap() {
+        let path = f.unwrap().path();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        anml::results::validate(&v).unwrap();
+        assert_eq!(
+            path.file_stem().unwrap().to_str().unwrap(),
+            v["run_id"].as_str().unwrap(),
+            "runs are filed by run id"
+        );
+        files += 1;
     }
     assert_eq!(files, 17 * 2);
+    assert!(stdout.contains("0 cached, 34 run, 0 failed"), "{stdout}");
     let md = std::fs::read_to_string(out.join("leaderboard.md")).unwrap();
     assert!(md.contains("| satimage-2 |"), "{md}");
     let csv = std::fs::read_to_string(out.join("leaderboard.csv")).unwrap();

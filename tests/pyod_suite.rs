@@ -100,7 +100,14 @@ fn per_seed_roc_auc(
             params.insert("seed".into(), (seed + off).into());
         }
         let det = Detector::new(model, &params).expect("detector");
-        let o = bench::run(&ds, &det, Protocol::Pyod, seed).expect("run");
+        let o = bench::run(
+            &ds,
+            &det,
+            Protocol::Pyod,
+            seed,
+            &bench::RunContext::default(),
+        )
+        .expect("run");
         per_seed.push(o.result.roc_auc);
         test_anomalies = o.test_labels.iter().filter(|&&v| v == 1).count();
     }

@@ -14,12 +14,7 @@ fn host(sb: &common::Sandbox) -> Host {
         .with_download(false);
     let workspace = Workspace::new(sb.root(), datasets.cache_dir()).unwrap();
     Host::new(
-        HostContext {
-            workspace,
-            datasets,
-            limits: Limits::default(),
-            experiment: "docs".into(),
-        },
+        HostContext::new(workspace, datasets, Limits::default(), "docs"),
         Interrupt::new(),
     )
 }

@@ -22,7 +22,9 @@ fn mean(v: &[f64]) -> f64 {
     }
 }
 
-/// Aggregated suite results. Datasets and models keep first-seen order.
+/// Aggregated suite results. Datasets and models keep first-seen order; a
+/// model's column is its [`RunResult::label`] (the model plus its sweep
+/// variant), so each parameter setting of a sweep gets its own column.
 #[derive(Debug, Clone, Default)]
 pub struct Leaderboard {
     datasets: Vec<String>,
@@ -37,13 +39,11 @@ impl Leaderboard {
             if !lb.datasets.contains(&r.dataset) {
                 lb.datasets.push(r.dataset.clone());
             }
-            if !lb.models.contains(&r.model) {
-                lb.models.push(r.model.clone());
+            let label = r.label();
+            if !lb.models.contains(&label) {
+                lb.models.push(label.clone());
             }
-            let c = lb
-                .cells
-                .entry((r.dataset.clone(), r.model.clone()))
-                .or_default();
+            let c = lb.cells.entry((r.dataset.clone(), label)).or_default();
             c.roc.push(r.roc_auc);
             c.pr.push(r.pr_auc);
             c.secs.push(r.fit_time + r.score_time);
@@ -102,7 +102,7 @@ impl Leaderboard {
 
     /// Rows of the leaderboard: one per dataset (mean ROC-AUC / PR-AUC per
     /// model), then the mean over datasets, average rank and mean time.
-    fn rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
+    pub fn rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut header = vec!["dataset".to_string()];
         header.extend(self.models.iter().cloned());
         let fmt = |v: f64| {

@@ -1,21 +1,35 @@
 //! Benchmark runs, shared by `anml benchmark`, the script API's `evaluate`
 //! and the stdlib. [`run`] does one: split and scale a dataset by a
 //! protocol, fit a detector on the train part, score the test part, compute
-//! every metric, and assemble the schema-valid [`RunResult`]. `suite` runs
-//! a grid of them in parallel and `leaderboard` summarises it.
+//! every metric, and assemble the schema-valid [`RunResult`]. `sweep` runs
+//! a grid of them in parallel against a `store` of finished runs, and
+//! `leaderboard` summarises it.
 
 mod leaderboard;
-mod suite;
+mod merge;
+mod progress;
+mod report;
+mod store;
+mod sweep;
 
 pub use leaderboard::{
     ComparisonRow, Leaderboard, ReferenceTable, comparison_markdown, comparison_table,
 };
-pub use suite::{Failure, SuiteOutcome, SuiteSpec, parse_seeds, run_suite};
+pub use merge::{MergeOutcome, merge_stores};
+pub use progress::SweepProgress;
+pub use report::{failures_markdown, write_reports};
+pub use store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
+pub use sweep::{
+    GridPoint, PointStatus, Shard, SweepOptions, SweepOutcome, SweepSpec, expand, manifest,
+    parse_seeds, run_sweep,
+};
 
 use crate::data::{DataError, Dataset, Protocol};
 use crate::detectors::{Detector, DetectorError, FittedDetector, spec};
 use crate::metrics::{self, MetricError};
-use crate::results::{Hardware, ResultError, RunResult, SCHEMA_ID, TimePer1000, run_id};
+use crate::results::{
+    Hardware, Provenance, ResultError, RunKey, RunResult, SCHEMA_ID, STATUS_OK, TimePer1000,
+};
 use ndarray::Array1;
 use std::time::Instant;
 use thiserror::Error;
@@ -50,26 +64,85 @@ pub struct RunOutcome {
     pub test_labels: Array1<u8>,
 }
 
-/// Run `detector` on `dataset` under `protocol` with seed `seed`. The seed
-/// drives the split and, unless the detector's params name their own
-/// `seed`, the detector's randomness too, so one seed controls the run. A
-/// protocol that fixes contamination (`pyod`: the dataset's anomaly ratio)
-/// overrides the detector's, and a protocol's parameter defaults
-/// ([`Protocol::detector_defaults`]) apply to parameters the caller did not
-/// name.
-pub fn run(
+/// What a run belongs to: its experiment, the script it came from, and how
+/// it was produced. The same for every run of one command.
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    pub experiment: String,
+    /// SHA-256 of the script (part of the run id), when run from one.
+    pub script_sha256: Option<String>,
+    pub provenance: Provenance,
+}
+
+impl RunContext {
+    /// A context for runs outside any script.
+    pub fn cli(experiment: &str) -> Self {
+        Self {
+            experiment: experiment.to_string(),
+            script_sha256: None,
+            provenance: Provenance {
+                argv: crate::results::recorded_argv(std::env::args()),
+                ..Provenance::default()
+            },
+        }
+    }
+
+    /// The run id of `detector` (as resolved by [`resolve_detector`]) on a
+    /// dataset with SHA-256 `dataset_sha256`.
+    pub fn run_id(
+        &self,
+        dataset_sha256: &str,
+        detector: &Detector,
+        protocol: Protocol,
+        seed: u64,
+    ) -> String {
+        RunKey {
+            experiment: &self.experiment,
+            script_sha256: self.script_sha256.as_deref(),
+            dataset_sha256,
+            model: detector.name(),
+            params: &detector.all_params(),
+            protocol: protocol.name(),
+            seed,
+        }
+        .run_id()
+    }
+}
+
+/// The detector a run actually fits: the protocol's parameter defaults
+/// ([`Protocol::detector_defaults`]) for parameters the caller did not name,
+/// the run seed unless the params set `seed`, and the protocol's
+/// contamination (`pyod`: the dataset's anomaly ratio) when it fixes one.
+/// Cheap (no data is touched beyond the labels), so a sweep can compute
+/// every run id before running anything.
+pub fn resolve_detector(
     dataset: &Dataset,
     detector: &Detector,
     protocol: Protocol,
     seed: u64,
-) -> Result<RunOutcome, BenchError> {
+) -> Result<Detector, BenchError> {
     let mut detector = detector
         .with_protocol_defaults(&protocol.detector_defaults(detector.name()))?
         .with_run_seed(seed)?;
     if let Some(c) = protocol.contamination(dataset) {
         detector = detector.with_contamination(c)?;
     }
-    let detector = &detector;
+    Ok(detector)
+}
+
+/// Run `detector` on `dataset` under `protocol` with seed `seed`. The seed
+/// is the run's root seed: it drives the split and, unless the detector's
+/// params name their own `seed`, the detector's randomness too, so one seed
+/// controls the run and nothing depends on the run's place in a grid.
+/// See [`resolve_detector`] for what the protocol changes.
+pub fn run(
+    dataset: &Dataset,
+    detector: &Detector,
+    protocol: Protocol,
+    seed: u64,
+    ctx: &RunContext,
+) -> Result<RunOutcome, BenchError> {
+    let detector = &resolve_detector(dataset, detector, protocol, seed)?;
     let prepared = protocol.prepare(dataset, seed)?;
 
     let t0 = Instant::now();
@@ -93,19 +166,16 @@ pub fn run(
     let per_1000 = |secs: f64, n: usize| secs * 1000.0 / n.max(1) as f64;
     let result = RunResult {
         schema: SCHEMA_ID.to_string(),
-        run_id: run_id(
-            &dataset.sha256,
-            detector.name(),
-            &params,
-            protocol.name(),
-            seed,
-        ),
+        run_id: ctx.run_id(&dataset.sha256, detector, protocol, seed),
+        status: STATUS_OK.to_string(),
+        experiment: ctx.experiment.clone(),
         anml_version: crate::VERSION.to_string(),
         dataset: dataset.name.clone(),
         dataset_sha256: dataset.sha256.clone(),
         n_samples: dataset.n_samples(),
         model: detector.name().to_string(),
         model_version: spec.version.to_string(),
+        variant: String::new(),
         params,
         seed,
         split: prepared.info.clone(),
@@ -121,6 +191,7 @@ pub fn run(
             score: per_1000(score_time, prepared.info.n_test),
         },
         artefact_digest: fitted.digest()?,
+        provenance: ctx.provenance.clone(),
         hardware: Hardware::detect(),
     };
     result

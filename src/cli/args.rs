@@ -91,6 +91,44 @@ pub enum Command {
     Models(ListArgs),
     /// Interactive Rhai session with the anml API.
     Repl(ReplArgs),
+    /// Work with run stores (results/{experiment}/runs).
+    #[command(subcommand)]
+    Results(ResultsCommand),
+}
+
+/// `anml results ...`
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Combine run stores (e.g. the shards of one sweep) into one store and
+    /// leaderboard; checks that shards belong to the same grid and reports
+    /// missing runs.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Run stores to merge: experiment directories holding runs/ (and
+    /// sweep.json when written by a sweep).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The merged store (created; may be one of the inputs).
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+/// Scheduling flags shared by suites and scripts; they never change a result.
+#[derive(Debug, Args, Clone)]
+pub struct SweepFlags {
+    /// Runs in flight [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Re-run grid points whose results are already in the run store.
+    #[arg(long)]
+    pub force: bool,
+    /// Run only slice i of N of the grid (i = 0..N-1), e.g. a Slurm array
+    /// task: --shard $SLURM_ARRAY_TASK_ID/N. Merge with `anml results merge`.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -120,12 +158,13 @@ pub struct BenchmarkArgs {
     /// Seeds for a suite: `A-B` (inclusive) or a comma list.
     #[arg(long, requires = "suite", default_value = "0-9")]
     pub seeds: String,
-    /// Runs in flight for a suite [default: one per core].
-    #[arg(long, default_value_t = 0)]
-    pub jobs: usize,
-    /// Detector parameter as NAME=VALUE (repeatable; one run only); VALUE is
-    /// JSON or a bare string, e.g. --param n_estimators=200.
-    #[arg(long = "param", value_name = "NAME=VALUE", conflicts_with = "suite")]
+    #[command(flatten)]
+    pub sweep: SweepFlags,
+    /// Detector parameter as NAME=VALUE (repeatable); VALUE is JSON or a
+    /// bare string, e.g. --param n_estimators=200. In a suite a JSON array
+    /// is a grid: --param 'n_estimators=[50,100]' (applied to the models
+    /// that have the parameter).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
     /// Seed for the split and the detector's randomness (one run).
     #[arg(long, default_value_t = 0, conflicts_with = "suite")]
@@ -151,6 +190,8 @@ pub struct ScriptArgs {
     /// Experiment name [default: the script's file stem].
     #[arg(long)]
     pub experiment: Option<String>,
+    #[command(flatten)]
+    pub sweep: SweepFlags,
 }
 
 #[derive(Debug, Args)]

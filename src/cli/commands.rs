@@ -3,7 +3,9 @@
 //! and prints.
 
 use super::Outcome;
-use super::args::{BenchmarkArgs, Cli, Command, GlobalOpts, ListArgs, ScriptArgs};
+use super::args::{
+    BenchmarkArgs, Cli, Command, GlobalOpts, ListArgs, ResultsCommand, ScriptArgs, SweepFlags,
+};
 use crate::bench;
 use crate::data::{DatasetRegistry, Protocol, catalog};
 use crate::detectors::{DETECTORS, Detector, DetectorError};
@@ -23,6 +25,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Datasets(a) => datasets(&cli.global, a),
         Command::Models(a) => models(a),
         Command::Repl(a) => super::repl::run(&cli.global, a, interrupt),
+        Command::Results(ResultsCommand::Merge(a)) => super::results_cmd::merge(&cli.global, a),
     }
 }
 
@@ -37,21 +40,41 @@ pub(crate) fn registry(g: &GlobalOpts) -> Result<DatasetRegistry, Error> {
         .with_download(!g.offline))
 }
 
-/// The script host the flags describe.
+/// The script host the flags describe. A script (`path`, `source`) puts
+/// its SHA-256 into every run id and its path and git state into every
+/// run's provenance.
 pub(crate) fn host(
     g: &GlobalOpts,
     experiment: String,
+    script: Option<(&Path, &str)>,
+    sweep: Option<&SweepFlags>,
     interrupt: Interrupt,
 ) -> Result<Host, Error> {
     let datasets = registry(g)?;
     let workspace = Workspace::new(&g.workspace, datasets.cache_dir())?;
-    let ctx = HostContext {
-        workspace,
-        datasets,
-        limits: g.limits.to_limits(),
-        experiment,
-    };
+    let mut ctx = HostContext::new(workspace, datasets, g.limits.to_limits(), &experiment);
+    if let Some((path, source)) = script {
+        let sha = crate::hashing::sha256_hex(source.as_bytes());
+        ctx.run.script_sha256 = Some(sha.clone());
+        ctx.run.provenance.script = Some(crate::results::ScriptInfo {
+            path: path.display().to_string(),
+            sha256: sha,
+        });
+        ctx.run.provenance.git = crate::results::git_info(path);
+    }
+    if let Some(f) = sweep {
+        ctx.sweep = sweep_options(f)?;
+    }
     Ok(Host::new(ctx, interrupt))
+}
+
+/// The scheduling flags as sweep options.
+fn sweep_options(f: &SweepFlags) -> Result<bench::SweepOptions, Error> {
+    Ok(bench::SweepOptions {
+        jobs: f.jobs,
+        force: f.force,
+        shard: f.shard.as_deref().map(bench::Shard::parse).transpose()?,
+    })
 }
 
 fn styled_table(header: Vec<&str>) -> Table {
@@ -106,20 +129,32 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     // Everything the flags name is checked before any data is loaded.
     let detector = Detector::new(model, &parse_params(&a.params)?)?;
     let protocol = Protocol::parse(&a.protocol)?;
+    if a.sweep.force || a.sweep.shard.is_some() {
+        return Err(bench::BenchError::Suite(
+            "--force and --shard apply to suites (--suite) and scripts; a single run always runs"
+                .into(),
+        )
+        .into());
+    }
     let reg = registry(g)?;
     let dataset = reg.load(dataset_name)?;
-    let outcome = bench::run(&dataset, &detector, protocol, a.seed)?;
+    let experiment = safe_name(a.experiment.as_deref().unwrap_or(dataset_name));
+    let outcome = bench::run(
+        &dataset,
+        &detector,
+        protocol,
+        a.seed,
+        &bench::RunContext::cli(&experiment),
+    )?;
     let r = &outcome.result;
 
     let path: PathBuf = match &a.output {
         Some(p) => p.clone(),
-        None => {
-            let exp = safe_name(a.experiment.as_deref().unwrap_or(dataset_name));
-            g.workspace
-                .join("results")
-                .join(exp)
-                .join(format!("{}.json", r.model))
-        }
+        None => g
+            .workspace
+            .join("results")
+            .join(&experiment)
+            .join(format!("{}.json", r.model)),
     };
     r.write(&path)?;
 
@@ -187,47 +222,23 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
             )
         }
     };
-    let spec = bench::SuiteSpec {
+    let experiment = safe_name(a.experiment.as_deref().unwrap_or(suite));
+    let spec = bench::SweepSpec {
         datasets,
         models,
+        params: parse_params(&a.params)?,
         seeds: bench::parse_seeds(&a.seeds)?,
         protocol: Protocol::parse(&a.protocol)?,
-        out_dir: out_dir.clone(),
-        jobs: a.jobs,
     };
-    let total = spec.datasets.len() * spec.models.len() * spec.seeds.len();
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} runs, {msg} [{elapsed_precise}, ETA {eta}]",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let failed = std::sync::atomic::AtomicUsize::new(0);
-    let outcome = bench::run_suite(&registry(g)?, &spec, &|ds, model, seed, ok| {
-        if !ok {
-            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        bar.set_message(format!(
-            "{} failed; last {ds} {model} seed {seed}",
-            failed.load(std::sync::atomic::Ordering::Relaxed)
-        ));
-        bar.inc(1);
-    })?;
-    bar.finish();
+    let opts = sweep_options(&a.sweep)?;
+    let ctx = bench::RunContext::cli(&experiment);
+    let store = bench::RunStore::new(&out_dir);
+    let outcome = run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store)?;
 
-    let lb = bench::Leaderboard::new(&outcome.results);
+    let results = outcome.results();
+    let failures = outcome.failures();
+    let lb = bench::write_reports(&out_dir, &results, &failures)?;
     println!("{}", lb.to_table());
-    let write = |name: &str, text: &str| {
-        let p = out_dir.join(name);
-        crate::atomic_file::write(&p, text.as_bytes())
-            .map_err(|source| crate::results::ResultError::Io { path: p, source })
-    };
-    write("leaderboard.md", &lb.to_markdown())?;
-    let csv = lb
-        .to_csv()
-        .map_err(|e| bench::BenchError::Suite(format!("leaderboard CSV: {e}")))?;
-    write("leaderboard.csv", &csv)?;
     if let Some(reference) = &reference {
         let rows = lb.compare(reference);
         println!(
@@ -235,26 +246,74 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
             a.compare.as_deref().unwrap_or(Path::new("")).display()
         );
         println!("{}", bench::comparison_table(&rows));
-        write("comparison.md", &bench::comparison_markdown(&rows))?;
+        let p = out_dir.join("comparison.md");
+        crate::atomic_file::write(&p, bench::comparison_markdown(&rows).as_bytes())
+            .map_err(|source| crate::results::ResultError::Io { path: p, source })?;
     }
+    report_sweep(&outcome, &out_dir, opts.shard);
+    if outcome.failed == 0 {
+        Ok(Outcome::Success)
+    } else {
+        Err(bench::BenchError::Suite(format!(
+            "{} of {} runs failed (listed in {})",
+            outcome.failed,
+            outcome.records.len(),
+            out_dir.join("failures.md").display()
+        ))
+        .into())
+    }
+}
+
+/// Run a sweep with a progress bar on stderr.
+pub(crate) fn run_sweep_with_progress(
+    reg: &DatasetRegistry,
+    spec: &bench::SweepSpec,
+    opts: &bench::SweepOptions,
+    ctx: &bench::RunContext,
+    store: &bench::RunStore,
+) -> Result<bench::SweepOutcome, Error> {
+    let per_shard = opts.shard.map_or(1, |s| s.count);
+    let total = spec.datasets.len() * spec.models.len() * spec.seeds.len();
+    let progress = bench::SweepProgress::new(total.div_ceil(per_shard));
+    let outcome = bench::run_sweep(reg, spec, opts, ctx, store, &|p, st| progress.done(p, st));
+    progress.finish();
+    Ok(outcome?)
+}
+
+/// The closing lines of a sweep: counts, where the runs are, failures.
+fn report_sweep(outcome: &bench::SweepOutcome, dir: &Path, shard: Option<bench::Shard>) {
+    let part = match shard {
+        Some(s) => format!(
+            "shard {}/{}: {} of the grid's {} runs",
+            s.index,
+            s.count,
+            outcome.records.len(),
+            outcome.grid_size
+        ),
+        None => format!("{} runs", outcome.records.len()),
+    };
     println!(
-        "{} runs written under {} (leaderboard.md, leaderboard.csv)",
-        outcome.results.len(),
-        out_dir.display()
+        "{part}: {} (store {}; leaderboard.md, leaderboard.csv)",
+        outcome.summary(),
+        dir.join("runs").display()
     );
-    if outcome.failures.is_empty() {
-        return Ok(Outcome::Success);
+    for why in &outcome.replaced_invalid {
+        eprintln!("warning: replaced an invalid run file: {why}");
     }
-    for f in &outcome.failures {
+    for f in outcome.failures() {
         eprintln!(
-            "failed: {} {} seed {}: {}",
-            f.dataset, f.model, f.seed, f.error
+            "failed: {} {}{} seed {}: {}",
+            f.dataset,
+            f.model,
+            if f.variant.is_empty() {
+                String::new()
+            } else {
+                format!("[{}]", f.variant)
+            },
+            f.seed,
+            f.error
         );
     }
-    Err(
-        bench::BenchError::Suite(format!("{} of {total} runs failed", outcome.failures.len()))
-            .into(),
-    )
 }
 
 fn script(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
@@ -263,7 +322,13 @@ fn script(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outcom
         source,
     })?;
     let experiment = a.experiment.clone().unwrap_or_else(|| stem(&a.file));
-    let host = host(g, safe_name(&experiment), interrupt)?;
+    let host = host(
+        g,
+        safe_name(&experiment),
+        Some((&a.file, &source)),
+        Some(&a.sweep),
+        interrupt,
+    )?;
     match host.run(&a.file.display().to_string(), &source) {
         Ok(_) => Ok(Outcome::Success),
         Err(ScriptError::Interrupted(msg)) => {

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 pub mod repl;
+mod results_cmd;
 
 pub use args::{Cli, Command, GlobalOpts};
 pub use commands::run;

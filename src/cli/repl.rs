@@ -176,7 +176,7 @@ fn show(value: &Dynamic) {
 }
 
 pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
-    let host: Host = super::commands::host(g, "repl".into(), interrupt)?;
+    let host: Host = super::commands::host(g, "repl".into(), None, None, interrupt)?;
     let docs = function_docs(host.engine());
     let mut names = completion_names(host.engine());
     names.extend(

@@ -128,7 +128,7 @@ impl Protocol {
 }
 
 /// What a result records about the split.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SplitInfo {
     pub protocol: String,
     pub seed: u64,

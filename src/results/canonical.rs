@@ -29,22 +29,28 @@ pub fn canonical_json(v: &Value) -> String {
     sorted(v).to_string()
 }
 
-/// SHA-256 (hex) of the canonical JSON of the run's identifying inputs.
-pub fn run_id(
-    dataset_sha256: &str,
-    model: &str,
-    params: &Value,
-    protocol: &str,
-    seed: u64,
-) -> String {
-    let key = serde_json::json!({
-        "dataset_sha256": dataset_sha256,
-        "model": model,
-        "params": params,
-        "protocol": protocol,
-        "seed": seed,
-    });
-    sha256_hex(canonical_json(&key).as_bytes())
+/// Everything that identifies a run. Its run id is the SHA-256 (hex) of
+/// the canonical JSON of these fields, so the same experiment, script,
+/// data, detector, parameters, protocol and seed always get the same id,
+/// and a changed one gets a new id. Scheduling (threads, shards, order in
+/// the grid) is not part of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunKey<'a> {
+    pub experiment: &'a str,
+    /// SHA-256 of the script when the run comes from one.
+    pub script_sha256: Option<&'a str>,
+    pub dataset_sha256: &'a str,
+    pub model: &'a str,
+    pub params: &'a Value,
+    pub protocol: &'a str,
+    pub seed: u64,
+}
+
+impl RunKey<'_> {
+    pub fn run_id(&self) -> String {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        sha256_hex(canonical_json(&v).as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -66,22 +72,70 @@ mod tests {
     #[test]
     fn run_id_depends_on_every_input() {
         let p = json!({"n_estimators": 100});
-        let base = run_id("ab", "isolation_forest", &p, "holdout60", 0);
-        assert_eq!(base.len(), 64);
-        assert_eq!(base, run_id("ab", "isolation_forest", &p, "holdout60", 0));
-        assert_ne!(base, run_id("ac", "isolation_forest", &p, "holdout60", 0));
-        assert_ne!(base, run_id("ab", "other", &p, "holdout60", 0));
-        assert_ne!(
-            base,
-            run_id(
-                "ab",
-                "isolation_forest",
-                &json!({"n_estimators": 50}),
-                "holdout60",
-                0
-            )
+        let p50 = json!({"n_estimators": 50});
+        let base = RunKey {
+            experiment: "exp",
+            script_sha256: None,
+            dataset_sha256: "ab",
+            model: "isolation_forest",
+            params: &p,
+            protocol: "holdout60",
+            seed: 0,
+        };
+        let id = base.run_id();
+        assert_eq!(id.len(), 64);
+        assert_eq!(id, base.clone().run_id());
+        let variants = [
+            RunKey {
+                experiment: "exp2",
+                ..base.clone()
+            },
+            RunKey {
+                script_sha256: Some("cd"),
+                ..base.clone()
+            },
+            RunKey {
+                dataset_sha256: "ac",
+                ..base.clone()
+            },
+            RunKey {
+                model: "other",
+                ..base.clone()
+            },
+            RunKey {
+                params: &p50,
+                ..base.clone()
+            },
+            RunKey {
+                protocol: "pyod",
+                ..base.clone()
+            },
+            RunKey {
+                seed: 1,
+                ..base.clone()
+            },
+        ];
+        for v in variants {
+            assert_ne!(v.run_id(), id, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn run_id_is_pinned() {
+        // The id of a fixed key; a change here invalidates every run store.
+        let p = json!({"b": 1.0, "a": -0.0});
+        let key = RunKey {
+            experiment: "e",
+            script_sha256: None,
+            dataset_sha256: "d",
+            model: "m",
+            params: &p,
+            protocol: "holdout60",
+            seed: 3,
+        };
+        assert_eq!(
+            canonical_json(&serde_json::to_value(&key).unwrap()),
+            r#"{"dataset_sha256":"d","experiment":"e","model":"m","params":{"a":0.0,"b":1.0},"protocol":"holdout60","script_sha256":null,"seed":3}"#
         );
-        assert_ne!(base, run_id("ab", "isolation_forest", &p, "pyod", 0));
-        assert_ne!(base, run_id("ab", "isolation_forest", &p, "holdout60", 1));
     }
 }

@@ -1,7 +1,7 @@
 //! The hardware descriptor recorded in every result, read from the machine
 //! (/proc/cpuinfo, the core count, the linked BLAS).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ffi::{CStr, c_char};
 
 // The BLAS that ndarray-linalg links (Debian's libopenblas through
@@ -31,7 +31,7 @@ pub fn blas_description() -> String {
     format!("{} (kernel {})", c_str(config), c_str(core))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hardware {
     pub device_type: String,
     pub vendor: String,

@@ -5,15 +5,19 @@
 //! it is written; an invalid result is an error and nothing is written.
 
 mod canonical;
+mod failed;
 mod hardware;
+mod provenance;
 mod schema;
 
-pub use canonical::{canonical_json, run_id};
+pub use canonical::{RunKey, canonical_json};
+pub use failed::{FailedRun, STATUS_FAILED, StoredRun};
 pub use hardware::Hardware;
+pub use provenance::{GitInfo, Provenance, ScriptInfo, git_info, recorded_argv};
 pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate};
 
 use crate::data::SplitInfo;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -34,36 +38,54 @@ pub enum ResultError {
 }
 
 /// Wall time per 1,000 samples.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimePer1000 {
     pub fit: f64,
     pub score: f64,
 }
 
+/// JSON writes the +inf threshold as null; read it back as +inf so a
+/// result read from the run store re-serialises to the same bytes.
+fn null_as_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+}
+
+/// The `status` of a completed run.
+pub const STATUS_OK: &str = "ok";
+
 /// One benchmark run, in the field order of the JSON file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunResult {
     #[serde(rename = "$schema")]
     pub schema: String,
     pub run_id: String,
+    /// Always [`STATUS_OK`]; a failed run is a [`FailedRun`].
+    pub status: String,
+    pub experiment: String,
     pub anml_version: String,
     pub dataset: String,
     pub dataset_sha256: String,
     pub n_samples: usize,
     pub model: String,
     pub model_version: String,
+    /// The swept parameters that distinguish this run within its sweep,
+    /// as `name=value` pairs (empty outside a parameter sweep).
+    pub variant: String,
     pub params: Value,
     pub seed: u64,
     pub split: SplitInfo,
     pub roc_auc: f64,
     pub pr_auc: f64,
     pub f1: f64,
+    #[serde(deserialize_with = "null_as_infinity")]
     pub threshold: f64,
     pub precision_at_n: f64,
     pub fit_time: f64,
     pub score_time: f64,
     pub time_per_1000: TimePer1000,
     pub artefact_digest: String,
+    pub provenance: Provenance,
     pub hardware: Hardware,
 }
 
@@ -93,6 +115,15 @@ impl RunResult {
             format!("{:.4}", self.fit_time),
             format!("{:.4}", self.score_time),
         ]
+    }
+
+    /// The leaderboard column: the model, plus its sweep variant if any.
+    pub fn label(&self) -> String {
+        if self.variant.is_empty() {
+            self.model.clone()
+        } else {
+            format!("{}[{}]", self.model, self.variant)
+        }
     }
 
     pub fn to_value(&self) -> Result<Value, ResultError> {
@@ -128,12 +159,15 @@ mod tests {
         RunResult {
             schema: SCHEMA_ID.into(),
             run_id: "0".repeat(64),
+            status: STATUS_OK.into(),
+            experiment: "test".into(),
             anml_version: crate::VERSION.into(),
             dataset: "toy-blobs".into(),
             dataset_sha256: "a".repeat(64),
             n_samples: 10,
             model: "isolation_forest".into(),
             model_version: "1.0.0".into(),
+            variant: String::new(),
             params: serde_json::json!({"n_estimators": 100}),
             seed: 0,
             split: SplitInfo {
@@ -154,6 +188,10 @@ mod tests {
                 score: 1.0,
             },
             artefact_digest: format!("sha256:{}", "b".repeat(64)),
+            provenance: Provenance {
+                argv: vec!["anml".into(), "script".into(), "x.rhai".into()],
+                ..Provenance::default()
+            },
             hardware: Hardware::detect(),
         }
     }
@@ -173,6 +211,17 @@ mod tests {
         r.threshold = f64::INFINITY;
         let json = r.to_json().unwrap();
         assert!(json.contains("\"threshold\": null"), "{json}");
+    }
+
+    #[test]
+    fn a_written_result_reads_back_to_the_same_bytes() {
+        for threshold in [0.25, f64::INFINITY] {
+            let mut r = sample();
+            r.threshold = threshold;
+            let json = r.to_json().unwrap();
+            let back: RunResult = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.to_json().unwrap(), json);
+        }
     }
 
     #[test]

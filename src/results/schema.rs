@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 pub const SCHEMA_JSON: &str = include_str!("../resources/results-schema.json");
 
 /// The schema's `$id`, written as every result's `$schema`.
-pub const SCHEMA_ID: &str = "https://anml.dev/schemas/results-1.json";
+pub const SCHEMA_ID: &str = "https://anml.dev/schemas/results-2.json";
 
 fn validator() -> Result<&'static jsonschema::Validator, ResultError> {
     static V: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();

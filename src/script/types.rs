@@ -68,6 +68,69 @@ pub struct SplitRef(pub Arc<Prepared>);
 #[derive(Debug, Clone)]
 pub struct ResultRef(pub Arc<RunResult>, pub Option<FittedDetector>);
 
+/// The outcome of a sweep (script type `Runs`): completed results and
+/// failures, in grid order, with how many were cached, run or failed.
+/// Filtering keeps the counts of the sweep it came from.
+#[derive(Debug, Clone)]
+pub struct Runs {
+    pub results: Arc<Vec<RunResult>>,
+    pub failures: Arc<Vec<crate::results::FailedRun>>,
+    pub cached: usize,
+    pub ran: usize,
+    pub failed: usize,
+}
+
+impl Runs {
+    /// `N cached, M run, F failed`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} cached, {} run, {} failed",
+            self.cached, self.ran, self.failed
+        )
+    }
+
+    /// One row per completed run.
+    pub fn table(&self) -> Table {
+        let mut header: Vec<String> = RunResult::TABLE_HEADER
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        header.insert(2, "variant".into());
+        Table {
+            header,
+            rows: self
+                .results
+                .iter()
+                .map(|r| {
+                    let mut row = r.table_row();
+                    row.insert(2, r.variant.clone());
+                    row
+                })
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for Runs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", self.table().render())?;
+        write!(
+            f,
+            "{} results; sweep: {}",
+            self.results.len(),
+            self.summary()
+        )?;
+        for x in self.failures.iter() {
+            write!(
+                f,
+                "\nfailed: {} {} [{}] seed {}: {}",
+                x.dataset, x.model, x.variant, x.seed, x.error
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// A printable table (script type `Table`).
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -186,7 +249,7 @@ pub fn display_value(v: &rhai::Dynamic) -> String {
         };
     }
     try_show!(
-        DatasetRef, SplitRef, Matrix, Vector, Labels, ResultRef, Table
+        DatasetRef, SplitRef, Matrix, Vector, Labels, ResultRef, Table, Runs
     );
     if let Some(d) = v.read_lock::<crate::detectors::Detector>() {
         return format!("Detector({} {})", d.name(), d.all_params());

@@ -10,9 +10,10 @@ mod detectors;
 mod matrix;
 mod metrics;
 mod results;
+mod sweeps;
 mod tables;
 
-use super::types::{DatasetRef, Labels, Matrix, ResultRef, SplitRef, Table, Vector};
+use super::types::{DatasetRef, Labels, Matrix, ResultRef, Runs, SplitRef, Table, Vector};
 use crate::detectors::{Detector, FittedDetector};
 use rhai::{Engine, exported_module};
 
@@ -27,13 +28,15 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<Detector>("Detector")
         .register_type_with_name::<FittedDetector>("FittedDetector")
         .register_type_with_name::<ResultRef>("RunResult")
-        .register_type_with_name::<Table>("Table");
+        .register_type_with_name::<Table>("Table")
+        .register_type_with_name::<Runs>("Runs");
     for module in [
         exported_module!(datasets::datasets_api),
         exported_module!(matrix::matrix_api),
         exported_module!(detectors::detectors_api),
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
+        exported_module!(sweeps::sweeps_api),
         exported_module!(tables::tables_api),
     ] {
         engine.register_global_module(module.into());

@@ -5,16 +5,19 @@ use crate::data::Protocol;
 use crate::detectors::Detector;
 use crate::script::api::convert::ctx_err;
 use crate::script::types::{DatasetRef, ResultRef};
+use rhai::NativeCallContext;
 use rhai::plugin::*;
 use std::sync::Arc;
 
 fn run(
+    ctx: &NativeCallContext,
     ds: &DatasetRef,
     det: &Detector,
     protocol: Protocol,
     seed: u64,
 ) -> Result<ResultRef, Box<EvalAltResult>> {
-    bench::run(&ds.0, det, protocol, seed)
+    let host = crate::script::HostContext::of(ctx)?;
+    bench::run(&ds.0, det, protocol, seed, &host.run)
         .map(|o| ResultRef(Arc::new(o.result), Some(o.fitted)))
         .map_err(ctx_err)
 }
@@ -39,11 +42,18 @@ pub mod results_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn evaluate(
+        ctx: NativeCallContext,
         ds: DatasetRef,
         det: Detector,
         seed: i64,
     ) -> Result<ResultRef, Box<EvalAltResult>> {
-        run(&ds, &det, Protocol::Holdout60, non_negative("seed", seed)?)
+        run(
+            &ctx,
+            &ds,
+            &det,
+            Protocol::Holdout60,
+            non_negative("seed", seed)?,
+        )
     }
 
     /// Run one benchmark with options `#{ seed: 0, protocol: "holdout60" }`.
@@ -54,12 +64,13 @@ pub mod results_api {
     /// ```
     #[rhai_fn(name = "evaluate", return_raw)]
     pub fn evaluate_opts(
+        ctx: NativeCallContext,
         ds: DatasetRef,
         det: Detector,
         opts: Map,
     ) -> Result<ResultRef, Box<EvalAltResult>> {
         let (protocol, seed) = run_options("evaluate", &opts)?;
-        run(&ds, &det, protocol, seed)
+        run(&ctx, &ds, &det, protocol, seed)
     }
 
     /// Write a result as schema-validated JSON (atomically) to a path under

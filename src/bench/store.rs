@@ -1,0 +1,220 @@
+//! The run store: one experiment's runs on disk, one JSON file per run at
+//! `results/{experiment}/runs/{run_id}.json`, plus the last sweep's
+//! manifest (`sweep.json`: its grid in order). A run is done when its file
+//! exists and is a valid `ok` record; files are only ever written whole
+//! (temp file + rename), so a sweep killed at any point leaves complete
+//! records and, at worst, a stray temp file that the next sweep removes.
+
+use super::BenchError;
+use crate::results::{ResultError, StoredRun, canonical_json};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// One grid point of a sweep, as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub run_id: String,
+    pub dataset: String,
+    pub model: String,
+    pub variant: String,
+    pub seed: u64,
+}
+
+/// The grid of the last sweep written to a store, in grid order. Shards of
+/// one sweep write the same manifest (the whole grid), which is how
+/// `anml results merge` checks that they belong together and that every
+/// run is present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub experiment: String,
+    pub protocol: String,
+    pub grid: Vec<ManifestEntry>,
+}
+
+/// What the store holds for one run id.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Missing,
+    Found(StoredRun),
+    /// A file that does not parse or validate (edited by hand, or from
+    /// another anml version); the run is treated as not done.
+    Invalid(String),
+}
+
+/// One experiment's directory of runs.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    dir: PathBuf,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
+    move |source| {
+        BenchError::Result(ResultError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+fn is_run_file(name: &str) -> bool {
+    name.len() == 64 + 5
+        && name.ends_with(".json")
+        && name[..64]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl RunStore {
+    /// The store rooted at `dir` (`results/{experiment}`); nothing is
+    /// created until something is written.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.dir.join("runs")
+    }
+
+    pub fn path_of(&self, run_id: &str) -> PathBuf {
+        self.runs_dir().join(format!("{run_id}.json"))
+    }
+
+    /// The record stored for `run_id`, checking that it is the run it is
+    /// filed as.
+    pub fn get(&self, run_id: &str) -> Result<Lookup, BenchError> {
+        let path = self.path_of(run_id);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lookup::Missing),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        Ok(match StoredRun::from_json(&text) {
+            Ok(rec) if rec.run_id() == run_id => Lookup::Found(rec),
+            Ok(rec) => Lookup::Invalid(format!(
+                "{} holds run {}, not {run_id}",
+                path.display(),
+                rec.run_id()
+            )),
+            Err(e) => Lookup::Invalid(format!("{}: {e}", path.display())),
+        })
+    }
+
+    /// Validate and write a record atomically.
+    pub fn put(&self, rec: &StoredRun) -> Result<(), BenchError> {
+        let json = rec.to_json()?;
+        let path = self.path_of(rec.run_id());
+        crate::atomic_file::write(&path, json.as_bytes()).map_err(io_err(&path))
+    }
+
+    /// Copy a record's exact bytes in from another store's file.
+    pub fn put_bytes(&self, run_id: &str, bytes: &[u8]) -> Result<(), BenchError> {
+        let path = self.path_of(run_id);
+        crate::atomic_file::write(&path, bytes).map_err(io_err(&path))
+    }
+
+    /// Remove temp files left by a process killed mid-write. Only call this
+    /// when no other process writes to the store.
+    pub fn remove_stale_temp_files(&self) -> Result<usize, BenchError> {
+        let dir = self.runs_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io_err(&dir)(e)),
+        };
+        let mut n = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".json.tmp-") {
+                std::fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Run ids of every run file, sorted.
+    pub fn run_ids(&self) -> Result<Vec<String>, BenchError> {
+        let dir = self.runs_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&dir)(e)),
+        };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_run_file(n))
+            .map(|n| n[..64].to_string())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.dir.join("sweep.json")
+    }
+
+    pub fn write_manifest(&self, m: &Manifest) -> Result<(), BenchError> {
+        let v = serde_json::to_value(m).map_err(|e| BenchError::Suite(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(&v).map_err(|e| BenchError::Suite(e.to_string()))?;
+        text.push('\n');
+        let path = self.manifest_path();
+        crate::atomic_file::write(&path, text.as_bytes()).map_err(io_err(&path))
+    }
+
+    /// The manifest, or `None` when the store has none.
+    pub fn read_manifest(&self) -> Result<Option<Manifest>, BenchError> {
+        let path = self.manifest_path();
+        match std::fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t)
+                .map(Some)
+                .map_err(|e| BenchError::Suite(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+}
+
+/// The deterministic part of a record: its canonical JSON without the
+/// timing and hardware fields. Two runs of the same inputs agree on it.
+pub fn deterministic_json(rec: &StoredRun) -> Result<String, BenchError> {
+    let mut v = rec.to_value()?;
+    if let Some(m) = v.as_object_mut() {
+        for f in crate::results::NONDETERMINISTIC_FIELDS {
+            m.remove(*f);
+        }
+    }
+    Ok(canonical_json(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_file_names_are_recognised() {
+        assert!(is_run_file(&format!("{}.json", "a".repeat(64))));
+        assert!(!is_run_file(&format!(".{}.json.tmp-1-0", "a".repeat(64))));
+        assert!(!is_run_file(&format!("{}.json", "A".repeat(64))));
+        assert!(!is_run_file("sweep.json"));
+    }
+
+    #[test]
+    fn missing_and_invalid_files_are_not_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let id = "c".repeat(64);
+        assert!(matches!(store.get(&id).unwrap(), Lookup::Missing));
+        std::fs::create_dir_all(store.runs_dir()).unwrap();
+        std::fs::write(store.path_of(&id), "{ not json").unwrap();
+        assert!(matches!(store.get(&id).unwrap(), Lookup::Invalid(_)));
+        std::fs::write(store.runs_dir().join(format!(".{id}.json.tmp-9-0")), "x").unwrap();
+        assert_eq!(store.remove_stale_temp_files().unwrap(), 1);
+        assert_eq!(store.run_ids().unwrap(), vec![id]);
+    }
+}
