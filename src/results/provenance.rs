@@ -59,10 +59,20 @@ const SCHEDULING_FLAGS: &[(&str, bool)] = &[
 
 /// `args` without the scheduling and location flags (`--jobs 2`,
 /// `--jobs=2`, `--force`, `--shard 0/3`, `--output x.json`, ...).
+/// The program itself is recorded by its file name (`anml`), not the path
+/// it was started from.
 pub fn recorded_argv<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
     let mut out = Vec::new();
     let mut skip_next = false;
-    for a in args {
+    for (i, a) in args.into_iter().enumerate() {
+        if i == 0 {
+            let name = Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(a);
+            out.push(name);
+            continue;
+        }
         if skip_next {
             skip_next = false;
             continue;
@@ -141,7 +151,10 @@ mod tests {
             v(&["anml", "benchmark", "--suite", "odds", "--seeds", "0-1"])
         );
         // a value that merely starts with a flag's name is kept
-        assert_eq!(recorded_argv(v(&["--jobsx", "1"])), v(&["--jobsx", "1"]));
+        assert_eq!(
+            recorded_argv(v(&["anml", "--jobsx", "1"])),
+            v(&["anml", "--jobsx", "1"])
+        );
     }
 
     #[test]

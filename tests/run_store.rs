@@ -1,0 +1,343 @@
+//! The run store end to end, through the real binary: a sweep killed with
+//! `kill -9` resumes to the same results as an uninterrupted one (with a
+//! different thread count), cached counts are right, shards merged equal
+//! one unsharded run, and merge refuses stores that disagree.
+
+mod common;
+
+use anml::bench::deterministic_json;
+use anml::results::StoredRun;
+use common::{Sandbox, text};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// 3 datasets × 3 detectors × 2 values of one parameter each × 3 seeds.
+const SWEEP: &str = r#"
+let runs = sweep(#{
+    datasets: ["cardio", "satellite", "wbc"],
+    detectors: ["isolation_forest", "knn", "hbos"],
+    params: #{
+        isolation_forest: #{ n_estimators: [50, 100] },
+        knn: #{ n_neighbors: [5, 10] },
+        hbos: #{ n_bins: [10, 20] },
+    },
+    seeds: 0..3,
+});
+print(`summary: ${runs.summary}`);
+print(`results: ${runs.len}`);
+"#;
+const GRID: usize = 3 * 3 * 2 * 3;
+
+/// Run files of a store: name → bytes.
+fn run_files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
+        return out;
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            out.insert(name, std::fs::read_to_string(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// The lines of a run file that do not hold timing or hardware values.
+fn without_timing(json: &str) -> String {
+    let mut skip_depth = 0usize;
+    let mut out = Vec::new();
+    for line in json.lines() {
+        let t = line.trim_start();
+        if skip_depth > 0 {
+            skip_depth += t.matches('{').count();
+            skip_depth -= t.matches('}').count();
+            continue;
+        }
+        if t.starts_with("\"fit_time\"") || t.starts_with("\"score_time\"") {
+            continue;
+        }
+        if t.starts_with("\"time_per_1000\"") || t.starts_with("\"hardware\"") {
+            skip_depth = t.matches('{').count() - t.matches('}').count();
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+/// Two stores hold the same runs: same run ids, and every file identical
+/// apart from timing and hardware, both as parsed records and as bytes.
+fn assert_same_runs(a: &Path, b: &Path) {
+    let fa = run_files(a);
+    let fb = run_files(b);
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "run ids differ"
+    );
+    for (name, ja) in &fa {
+        let jb = &fb[name];
+        let ra = StoredRun::from_json(ja).expect("valid record");
+        let rb = StoredRun::from_json(jb).expect("valid record");
+        assert_eq!(
+            deterministic_json(&ra).unwrap(),
+            deterministic_json(&rb).unwrap(),
+            "{name}"
+        );
+        assert_eq!(without_timing(ja), without_timing(jb), "{name}");
+    }
+}
+
+fn summary_line(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("summary: "))
+        .unwrap_or_else(|| panic!("no summary in {stdout}"))
+        .to_string()
+}
+
+fn run_script(sb: &Sandbox, jobs: &str) -> String {
+    let o = sb
+        .anml()
+        .current_dir(sb.root())
+        .args(["script", "sweep.rhai", "--jobs", jobs])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_identical_results() {
+    // Uninterrupted, one run at a time.
+    let clean = Sandbox::new();
+    clean.write("sweep.rhai", SWEEP);
+    let out = run_script(&clean, "1");
+    assert_eq!(
+        summary_line(&out),
+        format!("summary: 0 cached, {GRID} run, 0 failed")
+    );
+    let clean_store = clean.root().join("results/sweep");
+    assert_eq!(run_files(&clean_store).len(), GRID);
+
+    // Killed part-way, two at a time.
+    let sb = Sandbox::new();
+    sb.write("sweep.rhai", SWEEP);
+    let store = sb.root().join("results/sweep");
+    let mut child = sb
+        .anml()
+        .current_dir(sb.root())
+        .args(["script", "sweep.rhai", "--jobs", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while run_files(&store).len() < 10 && t0.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = run_files(&store).len();
+    assert!(
+        (10..GRID).contains(&done),
+        "the kill must land mid-sweep; {done} of {GRID} runs were stored"
+    );
+    // Every file the killed process left is a complete, valid record.
+    for (name, json) in run_files(&store) {
+        StoredRun::from_json(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+
+    let out = run_script(&sb, "2");
+    assert_eq!(
+        summary_line(&out),
+        format!("summary: {done} cached, {} run, 0 failed", GRID - done)
+    );
+    assert!(out.contains(&format!("results: {GRID}")), "{out}");
+    assert_same_runs(&store, &clean_store);
+    assert_eq!(
+        std::fs::read_to_string(store.join("sweep.json")).unwrap(),
+        std::fs::read_to_string(clean_store.join("sweep.json")).unwrap()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(store.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // A third run finds everything.
+    let out = run_script(&sb, "2");
+    assert_eq!(
+        summary_line(&out),
+        format!("summary: {GRID} cached, 0 run, 0 failed")
+    );
+}
+
+fn suite(sb: &Sandbox, out: &str, extra: &[&str]) -> (bool, String, String) {
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--suite",
+            "odds",
+            "--datasets",
+            "wbc,glass,vertebral",
+        ])
+        .args([
+            "--models",
+            "hbos,knn",
+            "--seeds",
+            "0-2",
+            "--protocol",
+            "pyod",
+        ])
+        .args(["--param", r#"knn={"n_neighbors":[5,10]}"#])
+        .args(["--experiment", "sharded", "--jobs", "2", "--output"])
+        .arg(sb.root().join(out))
+        .args(extra)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    (o.status.success(), stdout, stderr)
+}
+
+fn merge(sb: &Sandbox, inputs: &[&str], out: &str) -> (bool, String, String) {
+    let o = sb
+        .anml()
+        .args(["results", "merge"])
+        .args(inputs.iter().map(|i| sb.root().join(i)))
+        .arg("--output")
+        .arg(sb.root().join(out))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    (o.status.success(), stdout, stderr)
+}
+
+/// A leaderboard without its time row.
+fn scores_only(md: &str) -> String {
+    md.lines()
+        .filter(|l| !l.contains("fit+score"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn shards_merged_equal_one_unsharded_run() {
+    let sb = Sandbox::new();
+    let grid = 3 * (1 + 2) * 3;
+    let (ok, stdout, stderr) = suite(&sb, "full", &[]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("0 cached, {grid} run, 0 failed")),
+        "{stdout}"
+    );
+    let mut sizes = Vec::new();
+    for i in 0..3 {
+        let (ok, stdout, stderr) =
+            suite(&sb, &format!("shard{i}"), &["--shard", &format!("{i}/3")]);
+        assert!(ok, "{stdout}\n{stderr}");
+        assert!(stdout.contains(&format!("shard {i}/3")), "{stdout}");
+        sizes.push(run_files(&sb.root().join(format!("shard{i}"))).len());
+    }
+    assert_eq!(
+        sizes.iter().sum::<usize>(),
+        grid,
+        "shards are disjoint and cover the grid"
+    );
+    assert!(sizes.iter().all(|&n| n == grid / 3), "{sizes:?}");
+
+    // Two of three shards: the merge reports what is missing.
+    let (ok, _, stderr) = merge(&sb, &["shard0", "shard1"], "partial");
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("{} grid points are in no input store", grid / 3)),
+        "{stderr}"
+    );
+
+    let (ok, stdout, stderr) = merge(&sb, &["shard0", "shard1", "shard2"], "merged");
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{grid} runs ({grid} copied")),
+        "{stdout}"
+    );
+    let full = sb.root().join("full");
+    let merged = sb.root().join("merged");
+    assert_same_runs(&merged, &full);
+    for f in ["sweep.json"] {
+        assert_eq!(
+            std::fs::read_to_string(merged.join(f)).unwrap(),
+            std::fs::read_to_string(full.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        scores_only(&std::fs::read_to_string(merged.join("leaderboard.md")).unwrap()),
+        scores_only(&std::fs::read_to_string(full.join("leaderboard.md")).unwrap())
+    );
+    // Merging the same shards again copies nothing.
+    let (ok, stdout, _) = merge(&sb, &["shard0", "shard1", "shard2"], "merged");
+    assert!(ok);
+    assert!(stdout.contains("(0 copied"), "{stdout}");
+}
+
+#[test]
+fn merge_refuses_stores_that_disagree() {
+    let sb = Sandbox::new();
+    let (ok, stdout, stderr) = suite(&sb, "a", &["--shard", "0/2"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    // A copy of the store with one score changed: not the same experiment.
+    let a = sb.root().join("a");
+    let b = sb.root().join("b");
+    std::fs::create_dir_all(b.join("runs")).unwrap();
+    let files = run_files(&a);
+    let (name, json) = files.iter().next().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["roc_auc"] = serde_json::json!(0.123);
+    std::fs::write(
+        b.join("runs").join(name),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(a.join("sweep.json"), b.join("sweep.json")).unwrap();
+    let (ok, _, stderr) = merge(&sb, &["a", "b"], "m");
+    assert!(!ok);
+    assert!(stderr.contains("conflict"), "{stderr}");
+}
+
+#[test]
+fn a_failing_run_is_recorded_and_the_suite_goes_on() {
+    let sb = Sandbox::new();
+    let o = sb
+        .anml()
+        .args(["benchmark", "--suite", "odds", "--datasets", "wbc,glass"])
+        .args(["--models", "knn", "--seeds", "0"])
+        // glass has 214 rows: 150 neighbours fit wbc's 378-row train part
+        // (60%: 226 rows) but not glass's 128.
+        .args(["--param", "n_neighbors=150", "--output"])
+        .arg(sb.root().join("f"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(!o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0 cached, 1 run, 1 failed"), "{stdout}");
+    assert!(stderr.contains("failed: glass knn[n_neighbors=150] seed 0"), "{stderr}");
+    let failures = std::fs::read_to_string(sb.root().join("f/failures.md")).unwrap();
+    assert!(failures.contains("| glass | knn |"), "{failures}");
+    let recs: Vec<StoredRun> = run_files(&sb.root().join("f"))
+        .values()
+        .map(|j| StoredRun::from_json(j).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        recs.iter()
+            .filter(|r| matches!(r, StoredRun::Failed(_)))
+            .count(),
+        1
+    );
+}
