@@ -270,15 +270,31 @@ fn bench_script_runs_and_writes_results() {
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("satimage-2"), "{stdout}");
-    for ds in ["cardio", "wbc", "satimage-2"] {
-        for seed in 0..5 {
-            let p = sb.root().join(format!(
-                "results/bench/{ds}/isolation_forest-seed{seed}.json"
-            ));
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            anml::results::validate(&v).unwrap();
-        }
+    assert!(
+        stdout.contains("15 runs (0 cached, 15 run, 0 failed)"),
+        "{stdout}"
+    );
+    let runs = sb.root().join("results/bench/runs");
+    let files: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    assert_eq!(files.len(), 15);
+    for f in files {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+        anml::results::validate(&v).unwrap();
+        assert_eq!(v["experiment"], "bench");
     }
+    let again = sb
+        .anml()
+        .arg("script")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench.rhai"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("15 runs (15 cached, 0 run, 0 failed)"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -269,13 +269,11 @@ fn shards_merged_equal_one_unsharded_run() {
     let full = sb.root().join("full");
     let merged = sb.root().join("merged");
     assert_same_runs(&merged, &full);
-    for f in ["sweep.json"] {
-        assert_eq!(
-            std::fs::read_to_string(merged.join(f)).unwrap(),
-            std::fs::read_to_string(full.join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    assert_eq!(
+        std::fs::read_to_string(merged.join("sweep.json")).unwrap(),
+        std::fs::read_to_string(full.join("sweep.json")).unwrap(),
+        "the merged grid is the unsharded one"
+    );
     assert_eq!(
         scores_only(&std::fs::read_to_string(merged.join("leaderboard.md")).unwrap()),
         scores_only(&std::fs::read_to_string(full.join("leaderboard.md")).unwrap())
@@ -326,7 +324,10 @@ fn a_failing_run_is_recorded_and_the_suite_goes_on() {
     let (stdout, stderr) = text(&o);
     assert!(!o.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("0 cached, 1 run, 1 failed"), "{stdout}");
-    assert!(stderr.contains("failed: glass knn[n_neighbors=150] seed 0"), "{stderr}");
+    assert!(
+        stderr.contains("failed: glass knn[n_neighbors=150] seed 0"),
+        "{stderr}"
+    );
     let failures = std::fs::read_to_string(sb.root().join("f/failures.md")).unwrap();
     assert!(failures.contains("| glass | knn |"), "{failures}");
     let recs: Vec<StoredRun> = run_files(&sb.root().join("f"))

@@ -92,9 +92,10 @@ pub mod results_api {
         Ok(file.display().to_string())
     }
 
-    /// Write a result to the default place,
-    /// `results/{experiment}/{dataset}/{model}-seed{seed}.json`, where the
-    /// experiment is the script's file name. Returns the path.
+    /// File a result in the experiment's run store,
+    /// `results/{experiment}/runs/{run_id}.json`, where the experiment is
+    /// the script's file name (a later `sweep` of the same run finds it
+    /// there). Returns the path.
     ///
     /// ```rhai
     /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
@@ -106,13 +107,7 @@ pub mod results_api {
         r: ResultRef,
     ) -> Result<String, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let rel = format!(
-            "results/{}/{}/{}-seed{}.json",
-            host.experiment,
-            r.0.dataset.replace('/', "_"),
-            r.0.model,
-            r.0.seed
-        );
+        let rel = format!("results/{}/runs/{}.json", host.experiment, r.0.run_id);
         write_result(ctx, r, &rel)
     }
 
