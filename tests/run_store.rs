@@ -123,6 +123,23 @@ fn a_killed_sweep_resumes_to_identical_results() {
     );
     let clean_store = clean.root().join("results/sweep");
     assert_eq!(run_files(&clean_store).len(), GRID);
+    // Provenance: the script and its hash (also in the run id), the command
+    // line without scheduling/location flags, the limits; no repository.
+    let any: serde_json::Value =
+        serde_json::from_str(run_files(&clean_store).values().next().unwrap()).unwrap();
+    let p = &any["provenance"];
+    assert_eq!(p["script"]["path"], "sweep.rhai");
+    assert_eq!(
+        p["script"]["sha256"],
+        anml::hashing::sha256_hex(SWEEP.as_bytes())
+    );
+    assert_eq!(
+        p["argv"],
+        serde_json::json!(["anml", "script", "sweep.rhai"])
+    );
+    assert_eq!(p["limits"]["max_operations"], 20_000_000);
+    assert!(p["git"].is_null(), "a temp dir is in no repository");
+    assert_eq!(any["experiment"], "sweep");
 
     // Killed part-way, two at a time.
     let sb = Sandbox::new();
