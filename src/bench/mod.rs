@@ -20,8 +20,8 @@ pub use progress::SweepProgress;
 pub use report::{failures_markdown, write_reports};
 pub use store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
 pub use sweep::{
-    GridPoint, PointStatus, Shard, SweepOptions, SweepOutcome, SweepSpec, expand, manifest,
-    parse_seeds, run_sweep,
+    GridPoint, PointStatus, Shard, SweepEvent, SweepOptions, SweepOutcome, SweepSpec, expand,
+    manifest, parse_seeds, run_sweep,
 };
 
 use crate::data::{DataError, Dataset, Protocol};

@@ -2,7 +2,7 @@
 //! `anml benchmark --suite` and the script function `sweep`. It draws on
 //! stderr only when that is a terminal.
 
-use super::{GridPoint, PointStatus};
+use super::{PointStatus, SweepEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,10 +12,16 @@ pub struct SweepProgress {
     failed: AtomicUsize,
 }
 
+impl Default for SweepProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SweepProgress {
-    /// A bar for `total` grid points.
-    pub fn new(total: usize) -> Self {
-        let bar = ProgressBar::new(total as u64);
+    /// A bar whose length is set when the sweep reports its plan.
+    pub fn new() -> Self {
+        let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} runs, {msg} [{elapsed_precise}, ETA {eta}]",
@@ -29,8 +35,15 @@ impl SweepProgress {
         }
     }
 
-    /// Record one finished grid point.
-    pub fn done(&self, p: &GridPoint, status: PointStatus) {
+    /// Follow one sweep event.
+    pub fn event(&self, e: SweepEvent<'_>) {
+        let (p, status) = match e {
+            SweepEvent::Planned { points, .. } => {
+                self.bar.set_length(points as u64);
+                return;
+            }
+            SweepEvent::Done(p, status) => (p, status),
+        };
         match status {
             PointStatus::Cached => {
                 self.cached.fetch_add(1, Ordering::Relaxed);

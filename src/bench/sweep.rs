@@ -112,6 +112,15 @@ pub struct GridPoint {
     detector: Result<Detector, String>,
 }
 
+/// What a sweep reports while it runs (for progress).
+#[derive(Debug, Clone, Copy)]
+pub enum SweepEvent<'a> {
+    /// The grid is expanded: this shard has `points` of the grid's `grid_size`.
+    Planned { points: usize, grid_size: usize },
+    /// One grid point finished.
+    Done(&'a GridPoint, PointStatus),
+}
+
 /// How one grid point ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointStatus {
@@ -409,14 +418,14 @@ fn run_point(
 
 /// Run the sweep (this shard's part of it) against `store`. Datasets and
 /// detector names are all resolved before any run, so a typo fails fast;
-/// `on_done` is called after each grid point (for progress).
+/// `on_event` hears the plan, then each finished grid point.
 pub fn run_sweep(
     registry: &DatasetRegistry,
     spec_: &SweepSpec,
     opts: &SweepOptions,
     ctx: &RunContext,
     store: &RunStore,
-    on_done: &(dyn Fn(&GridPoint, PointStatus) + Sync),
+    on_event: &(dyn Fn(SweepEvent<'_>) + Sync),
 ) -> Result<SweepOutcome, BenchError> {
     if spec_.seeds.is_empty() || spec_.models.is_empty() || spec_.datasets.is_empty() {
         return Err(BenchError::Suite(
@@ -435,6 +444,10 @@ pub fn run_sweep(
         .iter()
         .filter(|p| opts.shard.is_none_or(|s| s.contains(p.index)))
         .collect();
+    on_event(SweepEvent::Planned {
+        points: mine.len(),
+        grid_size: grid.len(),
+    });
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
@@ -454,7 +467,7 @@ pub fn run_sweep(
                     opts.force,
                 );
                 if let Ok((_, status, _)) = &r {
-                    on_done(p, *status);
+                    on_event(SweepEvent::Done(p, *status));
                 }
                 r
             })
@@ -572,18 +585,18 @@ mod tests {
             jobs: 2,
             ..SweepOptions::default()
         };
-        let first = run_sweep(&reg, &s, &opts, &ctx, &store, &|_, _| {}).unwrap();
+        let first = run_sweep(&reg, &s, &opts, &ctx, &store, &|_| {}).unwrap();
         assert_eq!((first.cached, first.ran, first.failed), (0, 4, 2));
         assert_eq!(first.grid_size, 6);
         assert_eq!(first.failures()[0].variant, "n_neighbors=10000");
-        let again = run_sweep(&reg, &s, &opts, &ctx, &store, &|_, _| {}).unwrap();
+        let again = run_sweep(&reg, &s, &opts, &ctx, &store, &|_| {}).unwrap();
         assert_eq!((again.cached, again.ran, again.failed), (4, 0, 2));
         assert_eq!(store.run_ids().unwrap().len(), 6);
         let forced = SweepOptions {
             force: true,
             ..opts
         };
-        let f = run_sweep(&reg, &s, &forced, &ctx, &store, &|_, _| {}).unwrap();
+        let f = run_sweep(&reg, &s, &forced, &ctx, &store, &|_| {}).unwrap();
         assert_eq!((f.cached, f.ran), (0, 4));
     }
 }

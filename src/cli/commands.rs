@@ -272,10 +272,8 @@ pub(crate) fn run_sweep_with_progress(
     ctx: &bench::RunContext,
     store: &bench::RunStore,
 ) -> Result<bench::SweepOutcome, Error> {
-    let per_shard = opts.shard.map_or(1, |s| s.count);
-    let total = spec.datasets.len() * spec.models.len() * spec.seeds.len();
-    let progress = bench::SweepProgress::new(total.div_ceil(per_shard));
-    let outcome = bench::run_sweep(reg, spec, opts, ctx, store, &|p, st| progress.done(p, st));
+    let progress = bench::SweepProgress::new();
+    let outcome = bench::run_sweep(reg, spec, opts, ctx, store, &|e| progress.event(e));
     progress.finish();
     Ok(outcome?)
 }

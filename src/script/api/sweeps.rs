@@ -151,16 +151,14 @@ pub mod sweeps_api {
         let host = HostContext::of(&ctx)?;
         let spec = spec_of(&spec)?;
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
-        let total = spec.datasets.len() * spec.models.len() * spec.seeds.len();
-        let progress =
-            bench::SweepProgress::new(total.div_ceil(host.sweep.shard.map_or(1, |s| s.count)));
+        let progress = bench::SweepProgress::new();
         let out = bench::run_sweep(
             &host.datasets,
             &spec,
             &host.sweep,
             &host.run,
             &store,
-            &|p, st| progress.done(p, st),
+            &|e| progress.event(e),
         );
         progress.finish();
         let out = out.map_err(ctx_err)?;
