@@ -23,6 +23,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Datasets(a) => datasets(&cli.global, a),
         Command::Models(a) => models(a),
         Command::Repl(a) => super::repl::run(&cli.global, a, interrupt),
+        Command::Registry(a) => super::registry_cmd::registry(&cli.global, a),
     }
 }
 
@@ -106,6 +107,7 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     // Everything the flags name is checked before any data is loaded.
     let detector = Detector::new(model, &parse_params(&a.params)?)?;
     let protocol = Protocol::parse(&a.protocol)?;
+    let publish = super::registry_cmd::publish_request(g, a)?;
     let reg = registry(g)?;
     let dataset = reg.load(dataset_name)?;
     let outcome = bench::run(&dataset, &detector, protocol, a.seed)?;
@@ -127,6 +129,9 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     t.add_row(r.table_row());
     println!("{t}");
     println!("result: {} (run_id {})", path.display(), &r.run_id[..16]);
+    if let Some(p) = &publish {
+        super::registry_cmd::publish_run(p, &outcome)?;
+    }
     Ok(Outcome::Success)
 }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod registry_cmd;
 pub mod repl;
 
 pub use args::{Cli, Command, GlobalOpts};
@@ -14,4 +15,7 @@ pub enum Outcome {
     Success,
     /// A script was stopped by Ctrl-C.
     Interrupted,
+    /// A check ran and found problems it has already reported
+    /// (`anml registry verify`).
+    ChecksFailed,
 }
