@@ -9,6 +9,7 @@ mod datasets;
 mod detectors;
 mod matrix;
 mod metrics;
+mod registry;
 mod results;
 mod tables;
 
@@ -34,6 +35,7 @@ pub fn register(engine: &mut Engine) {
         exported_module!(detectors::detectors_api),
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
+        exported_module!(registry::registry_api),
         exported_module!(tables::tables_api),
     ] {
         engine.register_global_module(module.into());
