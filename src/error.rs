@@ -15,6 +15,8 @@ pub enum Error {
     #[error(transparent)]
     Result(#[from] crate::results::ResultError),
     #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(transparent)]
     Bench(#[from] crate::bench::BenchError),
     #[error(transparent)]
     Workspace(#[from] crate::workspace::WorkspaceError),

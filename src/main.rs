@@ -1,5 +1,6 @@
 //! The `anml` binary: parse flags, run, print an error once with its cause
-//! chain, exit with a deliberate code (0 ok, 1 error, 2 usage, 130 Ctrl-C).
+//! chain, exit with a deliberate code (0 ok, 1 error or failed check, 2 usage,
+//! 130 Ctrl-C).
 
 use anml::cli::{Cli, Outcome};
 use anml::script::Interrupt;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     match anml::cli::run(cli, interrupt) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
             let e = anyhow::Error::new(e);
             let text = format!("{e:#}");

@@ -91,6 +91,8 @@ pub enum Command {
     Models(ListArgs),
     /// Interactive Rhai session with the anml API.
     Repl(ReplArgs),
+    /// The model registry: list, show and verify published models.
+    Registry(RegistryArgs),
     /// Work with run stores (results/{experiment}/runs).
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -181,6 +183,50 @@ pub struct BenchmarkArgs {
     /// Result file (one run) or output directory (suite).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Publish the run's fitted model to the workspace registry under NAME
+    /// (one run only); the version is `--bump patch` unless given.
+    #[arg(long, value_name = "NAME", conflicts_with = "suite")]
+    pub publish: Option<String>,
+    /// With --publish: the next version after the highest published
+    /// release, `patch`, `minor` or `major` (the first release is 1.0.0).
+    #[arg(long, value_parser = ["patch", "minor", "major"], requires = "publish", conflicts_with = "publish_version")]
+    pub bump: Option<String>,
+    /// With --publish: exactly this version (X.Y.Z); published versions are
+    /// immutable, so an existing one is an error.
+    #[arg(
+        long = "version",
+        id = "publish_version",
+        value_name = "X.Y.Z",
+        requires = "publish"
+    )]
+    pub publish_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub command: RegistryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Every published model: name, version, detector, dataset, date, digest.
+    List(ListArgs),
+    /// One model's metadata: NAME, NAME@1.2.3 (exact), NAME@^1.2 or any
+    /// semver requirement; the highest matching version is shown.
+    Show(RegistryShowArgs),
+    /// Re-hash every published model and check its metadata; exits 1 and
+    /// names each bad entry if any is bad.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryShowArgs {
+    /// NAME[@VERSION|@REQUIREMENT]
+    pub spec: String,
+    /// Print JSON (the meta.json contents).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

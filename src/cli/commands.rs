@@ -26,6 +26,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Models(a) => models(a),
         Command::Repl(a) => super::repl::run(&cli.global, a, interrupt),
         Command::Results(ResultsCommand::Merge(a)) => super::results_cmd::merge(&cli.global, a),
+        Command::Registry(a) => super::registry_cmd::registry(&cli.global, a),
     }
 }
 
@@ -136,6 +137,7 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         )
         .into());
     }
+    let publish = super::registry_cmd::publish_request(g, a)?;
     let reg = registry(g)?;
     let dataset = reg.load(dataset_name)?;
     let experiment = safe_name(a.experiment.as_deref().unwrap_or(dataset_name));
@@ -162,6 +164,9 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     t.add_row(r.table_row());
     println!("{t}");
     println!("result: {} (run_id {})", path.display(), &r.run_id[..16]);
+    if let Some(p) = &publish {
+        super::registry_cmd::publish_run(p, &outcome)?;
+    }
     Ok(Outcome::Success)
 }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod registry_cmd;
 pub mod repl;
 mod results_cmd;
 
@@ -15,4 +16,7 @@ pub enum Outcome {
     Success,
     /// A script was stopped by Ctrl-C.
     Interrupted,
+    /// A check ran and found problems it has already reported
+    /// (`anml registry verify`).
+    ChecksFailed,
 }

@@ -7,7 +7,7 @@ use super::mt19937::NumpyRandomState;
 use super::split::{Split, shuffle_split, split_permutation, split_sizes};
 use super::{DataError, Dataset, scale::StandardScaler};
 use ndarray::{Array1, Array2, Axis};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A named split protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl Protocol {
 }
 
 /// What a result records about the split.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitInfo {
     pub protocol: String,
     pub seed: u64,

@@ -9,6 +9,7 @@ mod datasets;
 mod detectors;
 mod matrix;
 mod metrics;
+mod registry;
 mod results;
 mod sweeps;
 mod tables;
@@ -37,6 +38,7 @@ pub fn register(engine: &mut Engine) {
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
         exported_module!(sweeps::sweeps_api),
+        exported_module!(registry::registry_api),
         exported_module!(tables::tables_api),
     ] {
         engine.register_global_module(module.into());
