@@ -140,9 +140,11 @@ impl Workspace {
         }
     }
 
-    /// A file a script may create: under `results/` or `registry/`.
+    /// A file a script may create: under `results/`. The registry is
+    /// written only by the registry itself (`save_model`), so a script can
+    /// never overwrite or plant files in a published version.
     pub fn resolve_write(&self, path: &str) -> Result<PathBuf, WorkspaceError> {
-        self.resolve(path, &[&self.results, &self.registry], "write")
+        self.resolve(path, &[&self.results], "write")
     }
 
     /// A file a script may read: under `results/`, `registry/` or the
@@ -173,12 +175,17 @@ mod tests {
     }
 
     #[test]
-    fn allows_results_and_registry() {
+    fn allows_results_writes_and_registry_reads() {
         let (_d, ws) = ws();
         let p = ws.resolve_write("results/exp/a.json").unwrap();
         assert!(p.starts_with(ws.results_dir()));
-        assert!(ws.resolve_write("registry/m@1.0.0/model.json").is_ok());
         assert!(ws.resolve_write("results/../results/x.json").is_ok());
+        assert!(ws.resolve_read("registry/m/1.0.0/meta.json").is_ok());
+        let err = ws
+            .resolve_write("registry/m/1.0.0/model.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write only under"), "{err}");
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub mod results_api {
     }
 
     /// Write a result as schema-validated JSON (atomically) to a path under
-    /// the workspace's `results/` or `registry/`.
+    /// the workspace's `results/` (the registry is written only by
+    /// `save_model`).
     ///
     /// ```rhai
     /// let r = evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0);
