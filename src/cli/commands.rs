@@ -305,14 +305,9 @@ fn report_sweep(outcome: &bench::SweepOutcome, dir: &Path, shard: Option<bench::
     }
     for f in outcome.failures() {
         eprintln!(
-            "failed: {} {}{} seed {}: {}",
+            "failed: {} {} seed {}: {}",
             f.dataset,
-            f.model,
-            if f.variant.is_empty() {
-                String::new()
-            } else {
-                format!("[{}]", f.variant)
-            },
+            crate::results::label(&f.model, &f.variant),
             f.seed,
             f.error
         );

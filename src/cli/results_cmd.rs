@@ -28,14 +28,9 @@ pub fn merge(_g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
     );
     for e in m.missing.iter().take(20) {
         eprintln!(
-            "missing: {} {}{} seed {} (run {})",
+            "missing: {} {} seed {} (run {})",
             e.dataset,
-            e.model,
-            if e.variant.is_empty() {
-                String::new()
-            } else {
-                format!("[{}]", e.variant)
-            },
+            crate::results::label(&e.model, &e.variant),
             e.seed,
             &e.run_id[..16]
         );

@@ -66,12 +66,7 @@ impl StoredRun {
 
     /// Pretty JSON with a trailing newline, validated against the schema.
     pub fn to_json(&self) -> Result<String, ResultError> {
-        let v = self.to_value()?;
-        validate(&v)?;
-        let mut s =
-            serde_json::to_string_pretty(&v).map_err(|e| ResultError::Serialise(e.to_string()))?;
-        s.push('\n');
-        Ok(s)
+        super::validated_json(&self.to_value()?)
     }
 
     /// Parse and validate a record (either kind).

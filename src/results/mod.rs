@@ -50,6 +50,25 @@ fn null_as_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
+/// `model` or `model[variant]`: how a run is named in tables and messages.
+pub fn label(model: &str, variant: &str) -> String {
+    if variant.is_empty() {
+        model.to_string()
+    } else {
+        format!("{model}[{variant}]")
+    }
+}
+
+/// A record as pretty JSON with a trailing newline, after validating it
+/// against the schema.
+pub(crate) fn validated_json(v: &Value) -> Result<String, ResultError> {
+    validate(v)?;
+    let mut s =
+        serde_json::to_string_pretty(v).map_err(|e| ResultError::Serialise(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}
+
 /// The `status` of a completed run.
 pub const STATUS_OK: &str = "ok";
 
@@ -119,11 +138,7 @@ impl RunResult {
 
     /// The leaderboard column: the model, plus its sweep variant if any.
     pub fn label(&self) -> String {
-        if self.variant.is_empty() {
-            self.model.clone()
-        } else {
-            format!("{}[{}]", self.model, self.variant)
-        }
+        label(&self.model, &self.variant)
     }
 
     pub fn to_value(&self) -> Result<Value, ResultError> {
@@ -132,12 +147,7 @@ impl RunResult {
 
     /// Pretty JSON with a trailing newline, validated against the schema.
     pub fn to_json(&self) -> Result<String, ResultError> {
-        let v = self.to_value()?;
-        validate(&v)?;
-        let mut s =
-            serde_json::to_string_pretty(&v).map_err(|e| ResultError::Serialise(e.to_string()))?;
-        s.push('\n');
-        Ok(s)
+        validated_json(&self.to_value()?)
     }
 
     /// Validate, then write atomically (temp file + rename) to `path`,
