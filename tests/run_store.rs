@@ -359,3 +359,29 @@ fn a_failing_run_is_recorded_and_the_suite_goes_on() {
         1
     );
 }
+
+#[test]
+fn a_single_run_is_filed_in_the_store_a_suite_then_reuses() {
+    let sb = Sandbox::new();
+    let o = sb
+        .anml()
+        .args(["benchmark", "--dataset", "wbc", "--model", "hbos"])
+        .args(["--seed", "1", "--experiment", "e"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let store = sb.root().join("results/e");
+    let files = run_files(&store);
+    assert_eq!(files.len(), 1, "{stdout}");
+    let o = sb
+        .anml()
+        .args(["benchmark", "--suite", "odds", "--datasets", "wbc"])
+        .args(["--models", "hbos", "--seeds", "1-2", "--experiment", "e"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 cached, 1 run, 0 failed"), "{stdout}");
+    assert_eq!(run_files(&store).len(), 2);
+}

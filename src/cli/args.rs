@@ -175,8 +175,8 @@ pub struct BenchmarkArgs {
     /// PyOD benchmark split, contamination = anomaly ratio).
     #[arg(long, default_value = "holdout60")]
     pub protocol: String,
-    /// Experiment name; a single result goes to
-    /// results/{experiment}/{model}.json unless --output is given
+    /// Experiment name; a single result is filed in the run store,
+    /// results/{experiment}/runs/{run_id}.json, unless --output is given
     /// [default: the dataset name; for a suite, the suite name].
     #[arg(long)]
     pub experiment: Option<String>,

@@ -152,11 +152,9 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
 
     let path: PathBuf = match &a.output {
         Some(p) => p.clone(),
-        None => g
-            .workspace
-            .join("results")
-            .join(&experiment)
-            .join(format!("{}.json", r.model)),
+        None => {
+            bench::RunStore::new(g.workspace.join("results").join(&experiment)).path_of(&r.run_id)
+        }
     };
     r.write(&path)?;
 
