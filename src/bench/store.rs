@@ -116,8 +116,11 @@ impl RunStore {
         crate::atomic_file::write(&path, bytes).map_err(io_err(&path))
     }
 
-    /// Remove temp files left by a process killed mid-write. Only call this
-    /// when no other process writes to the store.
+    /// Remove temp files left by a process killed mid-write: those whose
+    /// writer (the pid in the name `atomic_file` gives them) is no longer
+    /// running on this machine, so a sweep never deletes the file another
+    /// live process on this host is about to rename. Processes on other
+    /// hosts cannot be checked: give each host its own store and merge.
     pub fn remove_stale_temp_files(&self) -> Result<usize, BenchError> {
         let dir = self.runs_dir();
         let entries = match std::fs::read_dir(&dir) {
@@ -128,9 +131,24 @@ impl RunStore {
         let mut n = 0;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".json.tmp-") {
-                std::fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
-                n += 1;
+            let Some((_, tail)) = name.split_once(".json.tmp-") else {
+                continue;
+            };
+            if !name.starts_with('.') {
+                continue;
+            }
+            let writer_alive = tail
+                .split('-')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
+            if !writer_alive {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => n += 1,
+                    // another sweep cleaned it first
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err(&entry.path())(e)),
+                }
             }
         }
         Ok(n)
@@ -213,8 +231,15 @@ mod tests {
         std::fs::create_dir_all(store.runs_dir()).unwrap();
         std::fs::write(store.path_of(&id), "{ not json").unwrap();
         assert!(matches!(store.get(&id).unwrap(), Lookup::Invalid(_)));
-        std::fs::write(store.runs_dir().join(format!(".{id}.json.tmp-9-0")), "x").unwrap();
+        // A dead writer's temp file goes; a live one's (ours) stays.
+        let dead = store.runs_dir().join(format!(".{id}.json.tmp-4294967295-0"));
+        let live = store
+            .runs_dir()
+            .join(format!(".{id}.json.tmp-{}-0", std::process::id()));
+        std::fs::write(&dead, "x").unwrap();
+        std::fs::write(&live, "x").unwrap();
         assert_eq!(store.remove_stale_temp_files().unwrap(), 1);
+        assert!(!dead.exists() && live.exists());
         assert_eq!(store.run_ids().unwrap(), vec![id]);
     }
 }
