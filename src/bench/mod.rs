@@ -65,13 +65,24 @@ pub struct RunOutcome {
 }
 
 /// What a run belongs to: its experiment, the script it came from, and how
-/// it was produced. The same for every run of one command.
-#[derive(Debug, Clone, Default)]
+/// it was produced. The same for every run of one command. The default is
+/// the experiment `default`, outside any script, with empty provenance.
+#[derive(Debug, Clone)]
 pub struct RunContext {
     pub experiment: String,
     /// SHA-256 of the script (part of the run id), when run from one.
     pub script_sha256: Option<String>,
     pub provenance: Provenance,
+}
+
+impl Default for RunContext {
+    fn default() -> Self {
+        Self {
+            experiment: "default".to_string(),
+            script_sha256: None,
+            provenance: Provenance::default(),
+        }
+    }
 }
 
 impl RunContext {

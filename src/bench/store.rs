@@ -232,7 +232,9 @@ mod tests {
         std::fs::write(store.path_of(&id), "{ not json").unwrap();
         assert!(matches!(store.get(&id).unwrap(), Lookup::Invalid(_)));
         // A dead writer's temp file goes; a live one's (ours) stays.
-        let dead = store.runs_dir().join(format!(".{id}.json.tmp-4294967295-0"));
+        let dead = store
+            .runs_dir()
+            .join(format!(".{id}.json.tmp-4294967295-0"));
         let live = store
             .runs_dir()
             .join(format!(".{id}.json.tmp-{}-0", std::process::id()));

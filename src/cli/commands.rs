@@ -106,17 +106,27 @@ fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
 }
 
 /// A file-system-safe experiment name.
+/// A file-system-safe experiment name: ASCII letters, digits, `-_.`, not
+/// starting with `.` (so never `.` or `..`), and never empty.
 fn safe_name(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+    let name: String = s
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.is_ascii_alphanumeric() || "-_".contains(c) || (c == '.' && i > 0) {
                 c
             } else {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if name.is_empty() {
+        "default".to_string()
+    } else {
+        name
+    }
 }
+
 
 fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     if let Some(suite) = &a.suite {
@@ -466,4 +476,15 @@ fn models(a: &ListArgs) -> Result<Outcome, Error> {
         }
     }
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn experiment_names_stay_inside_results() {
+        assert_eq!(super::safe_name(""), "default");
+        assert_eq!(super::safe_name(".."), "_.");
+        assert_eq!(super::safe_name("a/b c"), "a_b_c");
+        assert_eq!(super::safe_name("odds.v2"), "odds.v2");
+    }
 }
