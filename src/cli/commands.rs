@@ -127,7 +127,6 @@ fn safe_name(s: &str) -> String {
     }
 }
 
-
 fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     if let Some(suite) = &a.suite {
         return benchmark_suite(g, a, suite);
