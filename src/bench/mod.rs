@@ -16,7 +16,7 @@ pub use leaderboard::{
     ComparisonRow, Leaderboard, ReferenceTable, comparison_markdown, comparison_table,
 };
 pub use merge::{MergeOutcome, merge_stores};
-pub use progress::SweepProgress;
+pub use progress::{SweepProgress, run_sweep_with_progress};
 pub use report::{failures_markdown, write_reports};
 pub use store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
 pub use sweep::{
@@ -98,12 +98,14 @@ impl RunContext {
         }
     }
 
-    /// The run id of `detector` (as resolved by [`resolve_detector`]) on a
+    /// The run id of `model` with `params` (the resolved ones, see
+    /// [`resolve_detector`], or as given when they do not resolve) on a
     /// dataset with SHA-256 `dataset_sha256`.
     pub fn run_id(
         &self,
         dataset_sha256: &str,
-        detector: &Detector,
+        model: &str,
+        params: &serde_json::Value,
         protocol: Protocol,
         seed: u64,
     ) -> String {
@@ -111,8 +113,8 @@ impl RunContext {
             experiment: &self.experiment,
             script_sha256: self.script_sha256.as_deref(),
             dataset_sha256,
-            model: detector.name(),
-            params: &detector.all_params(),
+            model,
+            params,
             protocol: protocol.name(),
             seed,
         }
@@ -177,7 +179,7 @@ pub fn run(
     let per_1000 = |secs: f64, n: usize| secs * 1000.0 / n.max(1) as f64;
     let result = RunResult {
         schema: SCHEMA_ID.to_string(),
-        run_id: ctx.run_id(&dataset.sha256, detector, protocol, seed),
+        run_id: ctx.run_id(&dataset.sha256, detector.name(), &params, protocol, seed),
         status: STATUS_OK.to_string(),
         experiment: ctx.experiment.clone(),
         anml_version: crate::VERSION.to_string(),

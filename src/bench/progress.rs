@@ -2,7 +2,11 @@
 //! `anml benchmark --suite` and the script function `sweep`. It draws on
 //! stderr only when that is a terminal.
 
-use super::{PointStatus, SweepEvent};
+use super::{
+    BenchError, PointStatus, RunContext, RunStore, SweepEvent, SweepOptions, SweepOutcome,
+    SweepSpec, run_sweep,
+};
+use crate::data::DatasetRegistry;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -67,4 +71,19 @@ impl SweepProgress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// [`run_sweep`] with a progress bar on stderr (the CLI's suites and the
+/// script function `sweep`).
+pub fn run_sweep_with_progress(
+    registry: &DatasetRegistry,
+    spec: &SweepSpec,
+    opts: &SweepOptions,
+    ctx: &RunContext,
+    store: &RunStore,
+) -> Result<SweepOutcome, BenchError> {
+    let progress = SweepProgress::new();
+    let outcome = run_sweep(registry, spec, opts, ctx, store, &|e| progress.event(e));
+    progress.finish();
+    outcome
 }

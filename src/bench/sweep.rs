@@ -18,7 +18,7 @@ use super::store::{Lookup, Manifest, ManifestEntry, RunStore};
 use super::{BenchError, RunContext, resolve_detector, run};
 use crate::data::{DataError, Dataset, DatasetRegistry, Protocol};
 use crate::detectors::{Detector, spec};
-use crate::results::{FailedRun, RunKey, SCHEMA_ID, StoredRun};
+use crate::results::{FailedRun, SCHEMA_ID, StoredRun};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -284,19 +284,11 @@ pub fn expand(
                     let detector = base.clone().and_then(|d| {
                         resolve_detector(ds, &d, spec_.protocol, seed).map_err(|e| e.to_string())
                     });
-                    let run_id = match &detector {
-                        Ok(d) => ctx.run_id(&ds.sha256, d, spec_.protocol, seed),
-                        Err(_) => RunKey {
-                            experiment: &ctx.experiment,
-                            script_sha256: ctx.script_sha256.as_deref(),
-                            dataset_sha256: &ds.sha256,
-                            model,
-                            params: &Value::Object(params.clone()),
-                            protocol: spec_.protocol.name(),
-                            seed,
-                        }
-                        .run_id(),
+                    let key_params = match &detector {
+                        Ok(d) => d.all_params(),
+                        Err(_) => Value::Object(params.clone()),
                     };
+                    let run_id = ctx.run_id(&ds.sha256, model, &key_params, spec_.protocol, seed);
                     points.push(GridPoint {
                         index: points.len(),
                         dataset: ds.name.clone(),

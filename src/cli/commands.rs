@@ -245,7 +245,7 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
     let opts = sweep_options(&a.sweep)?;
     let ctx = bench::RunContext::cli(&experiment);
     let store = bench::RunStore::new(&out_dir);
-    let outcome = run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store)?;
+    let outcome = bench::run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store)?;
 
     let results = outcome.results();
     let failures = outcome.failures();
@@ -274,20 +274,6 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
         ))
         .into())
     }
-}
-
-/// Run a sweep with a progress bar on stderr.
-pub(crate) fn run_sweep_with_progress(
-    reg: &DatasetRegistry,
-    spec: &bench::SweepSpec,
-    opts: &bench::SweepOptions,
-    ctx: &bench::RunContext,
-    store: &bench::RunStore,
-) -> Result<bench::SweepOutcome, Error> {
-    let progress = bench::SweepProgress::new();
-    let outcome = bench::run_sweep(reg, spec, opts, ctx, store, &|e| progress.event(e));
-    progress.finish();
-    Ok(outcome?)
 }
 
 /// The closing lines of a sweep: counts, where the runs are, failures.

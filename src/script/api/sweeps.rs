@@ -7,6 +7,7 @@ use crate::data::Protocol;
 use crate::results::RunResult;
 use crate::script::HostContext;
 use crate::script::api::convert::{ctx_err, map_to_json, msg_err, non_negative};
+use crate::script::api::tables::mean_std;
 use crate::script::types::{Runs, Table};
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use serde_json::Value;
@@ -151,17 +152,9 @@ pub mod sweeps_api {
         let host = HostContext::of(&ctx)?;
         let spec = spec_of(&spec)?;
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
-        let progress = bench::SweepProgress::new();
-        let out = bench::run_sweep(
-            &host.datasets,
-            &spec,
-            &host.sweep,
-            &host.run,
-            &store,
-            &|e| progress.event(e),
-        );
-        progress.finish();
-        let out = out.map_err(ctx_err)?;
+        let out =
+            bench::run_sweep_with_progress(&host.datasets, &spec, &host.sweep, &host.run, &store)
+                .map_err(ctx_err)?;
         let results = out.results();
         let failures: Vec<_> = out.failures().into_iter().cloned().collect();
         bench::write_reports(store.dir(), &results, &failures.iter().collect::<Vec<_>>())
@@ -350,12 +343,6 @@ pub mod sweeps_api {
             }
             groups.entry(key).or_default().push(x);
         }
-        let mean_std = |v: &[f64]| {
-            let n = v.len() as f64;
-            let m = v.iter().sum::<f64>() / n;
-            let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
-            format!("{m:.4} ± {s:.4}")
-        };
         let mut header = names.clone();
         header.extend(["runs", "roc_auc", "pr_auc", "p@n"].map(String::from));
         let rows = order

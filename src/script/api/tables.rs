@@ -13,6 +13,15 @@ fn cell(v: &Dynamic) -> String {
     }
 }
 
+/// `mean ± std` (population std) to four decimals: the summary cell of a
+/// group of runs.
+pub(crate) fn mean_std(v: &[f64]) -> String {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
+    format!("{m:.4} ± {s:.4}")
+}
+
 fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
     items
         .iter()
@@ -30,7 +39,7 @@ fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
 
 #[export_module]
 pub mod tables_api {
-    use super::{cell, results_of};
+    use super::{cell, mean_std, results_of};
     use crate::script::api::convert::msg_err;
     use crate::script::types::Table;
     use rhai::{Array, EvalAltResult};
@@ -121,12 +130,6 @@ pub mod tables_api {
             }
             groups.entry(key).or_default().push(&r.0);
         }
-        let mean_std = |v: &[f64]| {
-            let n = v.len() as f64;
-            let m = v.iter().sum::<f64>() / n;
-            let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
-            format!("{m:.4} ± {s:.4}")
-        };
         let header = [
             "dataset",
             "model",
