@@ -22,6 +22,8 @@ pub enum Format {
     Npz,
     /// CSV with a header row and a label column.
     Csv,
+    /// JSON side data (NAB's label windows); never a table.
+    Json,
 }
 
 impl Format {
@@ -31,6 +33,7 @@ impl Format {
             Format::Mat => "MAT",
             Format::Npz => "NPZ",
             Format::Csv => "CSV",
+            Format::Json => "JSON",
         }
     }
 }

@@ -15,7 +15,8 @@
 //! `ANML_OFFLINE=1` (never download).
 
 use super::catalog::{self, Collection, DatasetSpec, FileSpec};
-use super::{DataError, Dataset, fetch, formats, toy};
+use super::series_catalog::{self, SeriesLayout, SeriesSpec};
+use super::{DataError, Dataset, TimeSeries, Training, fetch, formats, toy};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -157,6 +158,111 @@ impl DatasetRegistry {
         Ok(dataset)
     }
 
+    /// Load a registered time series by name (see
+    /// [`series_catalog::SERIES_NAMING_RULE`]); every file it is read from is
+    /// verified like a dataset file.
+    pub fn load_series(&self, name: &str) -> Result<TimeSeries, DataError> {
+        let spec = series_catalog::find_series(name).ok_or_else(|| DataError::UnknownDataset {
+            name: name.to_string(),
+            hint: series_hint(name),
+        })?;
+        self.load_series_spec(spec)
+    }
+
+    /// Load the series `spec` describes and check it has the registered
+    /// shape.
+    pub fn load_series_spec(&self, spec: &SeriesSpec) -> Result<TimeSeries, DataError> {
+        let source = spec.collection.name();
+        let series = match &spec.layout {
+            SeriesLayout::TimeEval {
+                test,
+                train,
+                train_is_prefix,
+            } => {
+                let parts = formats::series::read_csv(
+                    &self.fetch_file(test)?,
+                    Path::new(test.path),
+                    spec.name,
+                )?;
+                let (training, sha) = match train {
+                    None => (Training::None, test.sha256.to_string()),
+                    Some(file) => {
+                        let train_parts = formats::series::read_csv(
+                            &self.fetch_file(file)?,
+                            Path::new(file.path),
+                            spec.name,
+                        )?;
+                        let training = if *train_is_prefix {
+                            check_prefix(spec.name, &parts, &train_parts)?;
+                            Training::Prefix(train_parts.values.nrows())
+                        } else {
+                            Training::Separate(train_parts.values)
+                        };
+                        (training, combined_sha(&[test, file]))
+                    }
+                };
+                let ts =
+                    TimeSeries::new(spec.name, parts.values, parts.labels, training, sha, source)?;
+                match parts.timestamps {
+                    Some(t) => ts.with_timestamps(t)?,
+                    None => ts,
+                }
+            }
+            SeriesLayout::Nab { data } => {
+                let windows_file = &series_catalog::NAB_WINDOWS;
+                let windows = formats::series::parse_nab_windows(
+                    &self.fetch_file(windows_file)?,
+                    Path::new(windows_file.path),
+                )?;
+                let key = data.path.strip_prefix("nab/data/").unwrap_or(data.path);
+                let own = windows.get(key).map(Vec::as_slice).unwrap_or(&[]);
+                let parts =
+                    formats::series::read_nab(&self.fetch_file(data)?, Path::new(data.path), own)?;
+                let ts = TimeSeries::new(
+                    spec.name,
+                    parts.values,
+                    parts.labels,
+                    Training::None,
+                    combined_sha(&[data, windows_file]),
+                    source,
+                )?;
+                match parts.timestamps {
+                    Some(t) => ts.with_timestamps(t)?,
+                    None => ts,
+                }
+            }
+            SeriesLayout::Mat { file, x_key, y_key } => {
+                let bytes = self.fetch_file(file)?;
+                let (x, y) = formats::mat::read_vars(&bytes, Path::new(file.path), x_key, y_key)?;
+                let labels = Dataset::labels_from_f64(spec.name, &y)?;
+                TimeSeries::new(
+                    spec.name,
+                    x,
+                    Some(labels),
+                    Training::None,
+                    file.sha256,
+                    source,
+                )?
+            }
+        };
+        let got = (
+            series.len(),
+            series.n_channels(),
+            series.n_anomalous_points(),
+        );
+        let want = (spec.n_points, spec.n_channels, spec.n_anomalous_points);
+        if got != want {
+            return Err(DataError::Shape {
+                dataset: spec.name.to_string(),
+                message: format!(
+                    "read {} points × {} channels with {} anomalous points, but the catalog registers {} × {} with {}",
+                    got.0, got.1, got.2, want.0, want.1, want.2
+                ),
+            });
+        }
+        Ok(series)
+    }
+
     /// The verified bytes of `file`: from the cache, else the mirror, else a
     /// download into the cache. A corrupt cached copy is deleted and reported
     /// ([`DataError::Hash`]); loading again re-fetches it. A corrupt mirror
@@ -193,6 +299,54 @@ impl DatasetRegistry {
             None => file.url.to_string(),
         };
         fetch::download(&fetch::agent(), &url, &cache_path, file)
+    }
+}
+
+/// A series read from several files is fingerprinted by the SHA-256 of its
+/// files' `path sha256` lines, so a change to any of them changes it.
+fn combined_sha(files: &[&FileSpec]) -> String {
+    let lines: String = files
+        .iter()
+        .map(|f| format!("{} {}\n", f.path, f.sha256))
+        .collect();
+    crate::hashing::sha256_hex(lines.as_bytes())
+}
+
+/// The UCR convention: the training file is the first points of the test
+/// file. Anything else means the files do not belong together.
+fn check_prefix(
+    name: &str,
+    test: &formats::series::SeriesParts,
+    train: &formats::series::SeriesParts,
+) -> Result<(), DataError> {
+    let n = train.values.nrows();
+    let fits = n < test.values.nrows()
+        && train.values.ncols() == test.values.ncols()
+        && test.values.slice(ndarray::s![..n, ..]) == train.values;
+    if fits {
+        Ok(())
+    } else {
+        Err(DataError::Shape {
+            dataset: name.to_string(),
+            message: format!("the training file ({n} points) is not a prefix of the test file"),
+        })
+    }
+}
+
+/// The closest registered series names, as a hint.
+fn series_hint(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let tail = lower.rsplit('/').next().unwrap_or(&lower);
+    let close: Vec<String> = series_catalog::SERIES
+        .iter()
+        .filter(|s| s.name.to_ascii_lowercase().contains(tail))
+        .take(3)
+        .map(|s| format!("`{}`", s.name))
+        .collect();
+    if close.is_empty() {
+        "; `anml series` lists the registered series".to_string()
+    } else {
+        format!("; did you mean {}?", close.join(", "))
     }
 }
 

@@ -28,6 +28,8 @@ pub struct CsvTable {
     pub feature_names: Vec<String>,
     /// Every header name, in file order.
     pub columns: Vec<String>,
+    /// The `timestamp` column's fields as written, if the table has one.
+    pub timestamps: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,10 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<CsvTable, DataError> {
         ));
     }
     let has_label = roles.contains(&Role::Label);
+    let timestamp_col = columns
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case("timestamp"));
+    let mut timestamps: Vec<String> = Vec::new();
 
     let mut values: Vec<f64> = Vec::new();
     let mut labels: Vec<f64> = Vec::new();
@@ -96,6 +102,9 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<CsvTable, DataError> {
         }
         for (col, (field, role)) in record.iter().zip(&roles).enumerate() {
             if *role == Role::Ignored {
+                if Some(col) == timestamp_col {
+                    timestamps.push(field.to_string());
+                }
                 continue;
             }
             let value = field.parse::<f64>().map_err(|_| {
@@ -132,6 +141,7 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<CsvTable, DataError> {
         y: has_label.then_some(labels),
         feature_names,
         columns,
+        timestamps: timestamp_col.map(|_| timestamps),
     })
 }
 

@@ -15,18 +15,29 @@ use std::path::Path;
 
 /// Read `X` and `y` from MAT-file bytes. `y` may be n × 1 or 1 × n.
 pub fn read(bytes: &[u8], origin: &Path) -> Result<(Array2<f64>, Vec<f64>), DataError> {
+    read_vars(bytes, origin, "X", "y")
+}
+
+/// Read the matrix `x_key` (n × d) and the labels `y_key` (n × 1 or 1 × n),
+/// for files that use other names than `X`/`y` (PyOD's `ts_demo.mat`).
+pub fn read_vars(
+    bytes: &[u8],
+    origin: &Path,
+    x_key: &str,
+    y_key: &str,
+) -> Result<(Array2<f64>, Vec<f64>), DataError> {
     let file = decode(bytes, origin)?;
-    let x_var = variable(&file, "X", origin)?;
-    let y_var = variable(&file, "y", origin)?;
+    let x_var = variable(&file, x_key, origin)?;
+    let y_var = variable(&file, y_key, origin)?;
 
     let (n, d) = (x_var.rows(), x_var.cols());
     if n == 0 || d == 0 {
         return Err(err(
             origin,
-            format!("variable `X` has shape {n}×{d}; expected n×d with n, d ≥ 1"),
+            format!("variable `{x_key}` has shape {n}×{d}; expected n×d with n, d ≥ 1"),
         ));
     }
-    let x_values = column_major_values(x_var, "X", origin)?;
+    let x_values = column_major_values(x_var, x_key, origin)?;
     let x = Array2::from_shape_fn((n, d), |(i, j)| x_values[i + j * n]);
 
     let (yr, yc) = (y_var.rows(), y_var.cols());
@@ -34,12 +45,12 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<(Array2<f64>, Vec<f64>), Data
         return Err(err(
             origin,
             format!(
-                "variable `y` has shape {yr}×{yc}; expected {n}×1 or 1×{n} to match `X` ({n}×{d})"
+                "variable `{y_key}` has shape {yr}×{yc}; expected {n}×1 or 1×{n} to match `{x_key}` ({n}×{d})"
             ),
         ));
     }
     // n × 1 and 1 × n hold their n values in the same (column-major) order.
-    let y = column_major_values(y_var, "y", origin)?;
+    let y = column_major_values(y_var, y_key, origin)?;
     Ok((x, y))
 }
 

@@ -12,6 +12,7 @@
 pub mod csv;
 pub mod mat;
 pub mod npz;
+pub mod series;
 
 use super::catalog::Format;
 use super::{DataError, Dataset};
@@ -62,6 +63,13 @@ pub fn parse(format: Format, bytes: &[u8], origin: &Path, name: &str) -> Result<
                 )
             })?;
             (table.x, y)
+        }
+        Format::Json => {
+            return Err(format_error(
+                origin,
+                Format::Json,
+                "a JSON file holds side data (labels), not a dataset table",
+            ));
         }
     };
     let y = Dataset::labels_from_f64(name, &raw_y)?;
