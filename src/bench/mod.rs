@@ -9,6 +9,7 @@ mod leaderboard;
 mod merge;
 mod progress;
 mod report;
+pub mod series;
 mod store;
 mod sweep;
 

@@ -96,6 +96,45 @@ pub enum Command {
     /// Work with run stores (results/{experiment}/runs).
     #[command(subcommand)]
     Results(ResultsCommand),
+    /// Time series: list the registered series, compute a matrix profile.
+    #[command(subcommand, visible_alias = "timeseries")]
+    Series(SeriesCommand),
+}
+
+/// `anml series ...`
+#[derive(Debug, Subcommand)]
+pub enum SeriesCommand {
+    /// List registered time series (UCR, NAB, GutenTAG, PyOD, Daphnet).
+    List(ListArgs),
+    /// Matrix profile (STOMP self-join) of a univariate series; prints the
+    /// top discords, or with --json the timing of each repeat.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["input", "series"])))]
+pub struct ProfileArgs {
+    /// A 1-D float64 .npy file, or a CSV (its first value column).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// A registered series (see `anml series list`).
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Subsequence length.
+    #[arg(long)]
+    pub m: usize,
+    /// Compute the profile this many times (for timing).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Number of discords to print.
+    #[arg(long, default_value_t = 3)]
+    pub discords: usize,
+    /// Print one JSON object: n, m, threads, seconds per repeat, discords.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the profile as a 1-D float64 .npy file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 /// `anml results ...`
@@ -142,14 +181,19 @@ pub struct BenchmarkArgs {
     /// Registered detector name (see `anml models`), for one run.
     #[arg(long, conflicts_with = "suite")]
     pub model: Option<String>,
-    /// Run a grid over a dataset collection: `odds` (17 ODDS datasets) or
-    /// `adbench` (43 ADBench datasets). Needs --models and --seeds.
-    #[arg(long, value_parser = ["odds", "adbench"], conflicts_with = "dataset")]
+    /// Run a grid over a collection: `odds` (17 ODDS datasets), `adbench`
+    /// (43 ADBench datasets), or the time-series suites `nab` (58 NAB
+    /// series: NAB scores, VUS) and `ucr` (the UCR-format series: hit/miss,
+    /// VUS).
+    #[arg(long, value_parser = ["odds", "adbench", "nab", "ucr"], conflicts_with = "dataset")]
     pub suite: Option<String>,
-    /// Detectors for a suite: `all` or a comma list.
+    /// Detectors for a suite: `all` or a comma list. In a time-series suite
+    /// `matrix_profile` or any tabular detector (run on sliding windows);
+    /// `all` there is matrix_profile,isolation_forest,knn,lof,pca,hbos.
     #[arg(long, requires = "suite", default_value = "all")]
     pub models: String,
-    /// Datasets for a suite: `all` (the whole collection) or a comma list.
+    /// Datasets (series) for a suite: `all` (the whole collection) or a
+    /// comma list.
     #[arg(long, requires = "suite", default_value = "all")]
     pub datasets: String,
     /// Compare the suite's mean ROC-AUC per model with a reference table
@@ -157,9 +201,10 @@ pub struct BenchmarkArgs {
     /// the comparison and writes comparison.md beside the leaderboard.
     #[arg(long, requires = "suite", value_name = "FILE")]
     pub compare: Option<PathBuf>,
-    /// Seeds for a suite: `A-B` (inclusive) or a comma list.
-    #[arg(long, requires = "suite", default_value = "0-9")]
-    pub seeds: String,
+    /// Seeds for a suite: `A-B` (inclusive) or a comma list [default: 0-9;
+    /// time-series suites: 0].
+    #[arg(long, requires = "suite")]
+    pub seeds: Option<String>,
     #[command(flatten)]
     pub sweep: SweepFlags,
     /// Detector parameter as NAME=VALUE (repeatable); VALUE is JSON or a

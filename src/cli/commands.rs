@@ -27,6 +27,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Repl(a) => super::repl::run(&cli.global, a, interrupt),
         Command::Results(ResultsCommand::Merge(a)) => super::results_cmd::merge(&cli.global, a),
         Command::Registry(a) => super::registry_cmd::registry(&cli.global, a),
+        Command::Series(c) => super::series_cmd::series(&cli.global, c),
     }
 }
 
@@ -78,7 +79,7 @@ fn sweep_options(f: &SweepFlags) -> Result<bench::SweepOptions, Error> {
     })
 }
 
-fn styled_table(header: Vec<&str>) -> Table {
+pub(crate) fn styled_table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(header);
@@ -86,13 +87,13 @@ fn styled_table(header: Vec<&str>) -> Table {
 }
 
 /// Pretty-print a JSON listing (`--json`).
-fn print_json(list: &[Value]) -> Result<Outcome, Error> {
+pub(crate) fn print_json(list: &[Value]) -> Result<Outcome, Error> {
     println!("{}", serde_json::to_string_pretty(list).unwrap_or_default());
     Ok(Outcome::Success)
 }
 
 /// `NAME=VALUE` pairs into a params map; VALUE is JSON, else a string.
-fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
+pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
     let mut m = Map::new();
     for p in pairs {
         let (k, v) = p.split_once('=').ok_or_else(|| DetectorError::BadParams {
@@ -108,7 +109,7 @@ fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
 /// A file-system-safe experiment name.
 /// A file-system-safe experiment name: ASCII letters, digits, `-_.`, not
 /// starting with `.` (so never `.` or `..`), and never empty.
-fn safe_name(s: &str) -> String {
+pub(crate) fn safe_name(s: &str) -> String {
     let name: String = s
         .chars()
         .enumerate()
@@ -178,6 +179,9 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
 }
 
 fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Outcome, Error> {
+    if matches!(suite, "nab" | "ucr") {
+        return super::series_cmd::benchmark_series_suite(g, a, suite);
+    }
     let collection = match suite {
         "odds" => catalog::Collection::Odds,
         _ => catalog::Collection::Adbench,
@@ -239,7 +243,7 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
         datasets,
         models,
         params: parse_params(&a.params)?,
-        seeds: bench::parse_seeds(&a.seeds)?,
+        seeds: bench::parse_seeds(a.seeds.as_deref().unwrap_or("0-9"))?,
         protocol: Protocol::parse(&a.protocol)?,
     };
     let opts = sweep_options(&a.sweep)?;

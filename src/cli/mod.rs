@@ -6,6 +6,7 @@ mod commands;
 mod registry_cmd;
 pub mod repl;
 mod results_cmd;
+mod series_cmd;
 
 pub use args::{Cli, Command, GlobalOpts};
 pub use commands::run;

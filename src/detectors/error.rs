@@ -41,4 +41,6 @@ pub enum DetectorError {
     Corrupt(String),
     #[error("saved model has format version {found}; this anml reads version {supported}")]
     FormatVersion { found: u64, supported: u64 },
+    #[error(transparent)]
+    MatrixProfile(#[from] super::matrix_profile::MatrixProfileError),
 }

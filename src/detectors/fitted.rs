@@ -180,15 +180,26 @@ impl Detector {
 
     /// Fit on `x` (n × d). Rejects empty or non-finite input before any work.
     pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedDetector, DetectorError> {
+        self.fit_scored(x).map(|(fitted, _)| fitted)
+    }
+
+    /// Fit and also return the training scores (PyOD's `decision_scores_`:
+    /// for neighbour methods each training point's own neighbours exclude
+    /// itself, which scoring the training data again would not).
+    pub fn fit_scored(
+        &self,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<(FittedDetector, Array1<f64>), DetectorError> {
         check_finite(x)?;
         let (model, train_scores) = (self.spec.fit)(&self.params, x)?;
         let threshold = quantile_threshold(train_scores.view(), 1.0 - self.contamination);
-        Ok(FittedDetector {
+        let fitted = FittedDetector {
             detector: self.clone(),
             threshold,
             n_features: x.ncols(),
             model,
-        })
+        };
+        Ok((fitted, train_scores))
     }
 }
 

@@ -20,11 +20,13 @@ pub mod kde;
 pub mod knn;
 pub mod loda;
 pub mod lof;
+pub mod matrix_profile;
 pub mod mcd;
 pub mod neighbors;
 pub mod ocsvm;
 pub mod pca;
 mod registry;
+pub mod series;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod threshold;

@@ -23,6 +23,55 @@ pub enum MetricError {
     /// A score is NaN or infinite; `index` is the first such position.
     #[error("score at index {index} is not finite ({value})")]
     NonFinite { index: usize, value: f64 },
+    /// NAB scores must lie in [0, 1] (NAB's detectors refuse anything
+    /// else); `series` and `index` locate the first offender.
+    #[error("NAB needs anomaly scores in [0, 1]: series {series}, row {index} has {value}")]
+    NabScoreRange {
+        series: usize,
+        index: usize,
+        value: f64,
+    },
+    /// A NAB label window (inclusive rows `start..=end`) is reversed or
+    /// ends past the last of the series' `len` rows.
+    #[error(
+        "NAB window {window} of series {series} (rows {start}..={end}) is reversed or ends past the series' {len} rows"
+    )]
+    NabWindowRange {
+        series: usize,
+        window: usize,
+        start: usize,
+        end: usize,
+        len: usize,
+    },
+    /// NAB label windows must be in time order and disjoint: window
+    /// `window` starts at or before `previous_end`, the last row of the
+    /// window before it.
+    #[error(
+        "NAB windows must be in order and disjoint: window {window} of series {series} starts at row {start}, not after row {previous_end} where the previous window ends"
+    )]
+    NabWindowOrder {
+        series: usize,
+        window: usize,
+        start: usize,
+        previous_end: usize,
+    },
+    /// A NAB detection threshold is NaN.
+    #[error("NAB threshold is NaN")]
+    NabThreshold,
+    /// A timestamp is not `YYYY-MM-DD[ HH:MM[:SS[.fraction]]]`.
+    #[error("not a timestamp NAB understands (YYYY-MM-DD[ HH:MM[:SS[.fraction]]]): {value:?}")]
+    NabTimestamp { value: String },
+    /// A NAB window boundary is not the timestamp of any row of its series.
+    #[error("NAB window boundary {stamp:?} is not the timestamp of any row of the series")]
+    NabStampNotFound { stamp: String },
+    /// NAB's label-window JSON is malformed.
+    #[error("bad NAB label windows JSON: {reason}")]
+    NabWindowsJson { reason: String },
+    /// A NAB profile name that `config/profiles.json` does not define.
+    #[error(
+        "unknown NAB profile {name:?} (known: standard, reward_low_FP_rate, reward_low_FN_rate)"
+    )]
+    NabUnknownProfile { name: String },
 }
 
 fn class_name(label: u8) -> &'static str {

@@ -20,6 +20,10 @@ mod precision_at_n;
 mod registry;
 mod roc_auc;
 mod scorecard;
+mod ucr;
+mod vus;
+pub use vus::{VUS_THRESHOLDS, Vus, find_length, vus, vus_pr, vus_roc};
+pub mod nab;
 mod youden;
 
 pub use error::MetricError;
@@ -28,4 +32,5 @@ pub use precision_at_n::precision_at_n;
 pub use registry::{METRICS, MetricSpec, spec};
 pub use roc_auc::roc_auc;
 pub use scorecard::{Scorecard, scorecard};
+pub use ucr::{UCR_TOLERANCE, UcrOutcome, ucr_hit};
 pub use youden::{YoudenF1, f1_at_youden};

@@ -54,6 +54,14 @@ impl Labels {
     }
 }
 
+/// A loaded time series (script type `TimeSeries`).
+#[derive(Debug, Clone)]
+pub struct SeriesRef(pub Arc<crate::data::TimeSeries>);
+
+/// A matrix profile (script type `MatrixProfile`).
+#[derive(Debug, Clone)]
+pub struct ProfileRef(pub Arc<crate::detectors::matrix_profile::MatrixProfile>);
+
 /// A loaded dataset (script type `Dataset`).
 #[derive(Debug, Clone)]
 pub struct DatasetRef(pub Arc<Dataset>);
@@ -207,6 +215,53 @@ impl std::fmt::Display for DatasetRef {
             d.sha256.chars().take(12).collect::<String>(),
         ]);
         write!(f, "{t}")
+    }
+}
+
+impl std::fmt::Display for SeriesRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.0;
+        let mut t = ComfyTable::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(vec![
+            "series",
+            "points",
+            "channels",
+            "training",
+            "anomalous points",
+            "ranges",
+            "source",
+            "sha256",
+        ]);
+        t.add_row(vec![
+            s.name.clone(),
+            s.len().to_string(),
+            s.n_channels().to_string(),
+            s.training_values().map_or(0, |v| v.nrows()).to_string(),
+            s.n_anomalous_points().to_string(),
+            s.ranges().len().to_string(),
+            s.source.clone(),
+            s.sha256.chars().take(12).collect::<String>(),
+        ]);
+        write!(f, "{t}")
+    }
+}
+
+impl std::fmt::Display for ProfileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.0;
+        let finite = p.profile.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        write!(
+            f,
+            "MatrixProfile(m = {}, {} subsequences, distances {:.4}..{:.4})",
+            p.m,
+            p.profile.len(),
+            lo,
+            hi
+        )
     }
 }
 

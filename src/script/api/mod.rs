@@ -9,12 +9,16 @@ mod datasets;
 mod detectors;
 mod matrix;
 mod metrics;
+mod plots;
 mod registry;
 mod results;
+mod series;
 mod sweeps;
 mod tables;
 
-use super::types::{DatasetRef, Labels, Matrix, ResultRef, Runs, SplitRef, Table, Vector};
+use super::types::{
+    DatasetRef, Labels, Matrix, ProfileRef, ResultRef, Runs, SeriesRef, SplitRef, Table, Vector,
+};
 use crate::detectors::{Detector, FittedDetector};
 use rhai::{Engine, exported_module};
 
@@ -30,7 +34,10 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<FittedDetector>("FittedDetector")
         .register_type_with_name::<ResultRef>("RunResult")
         .register_type_with_name::<Table>("Table")
-        .register_type_with_name::<Runs>("Runs");
+        .register_type_with_name::<Runs>("Runs")
+        .register_type_with_name::<SeriesRef>("TimeSeries")
+        .register_type_with_name::<ProfileRef>("MatrixProfile")
+        .register_type_with_name::<crate::plot::Plot>("Plot");
     for module in [
         exported_module!(datasets::datasets_api),
         exported_module!(matrix::matrix_api),
@@ -38,6 +45,8 @@ pub fn register(engine: &mut Engine) {
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
         exported_module!(sweeps::sweeps_api),
+        exported_module!(series::series_api),
+        exported_module!(plots::plots_api),
         exported_module!(registry::registry_api),
         exported_module!(tables::tables_api),
     ] {
