@@ -359,32 +359,32 @@ fn synthetic_edge_cases_match_nabs_sweeper() {
 
 #[test]
 fn windows_map_to_rows_as_nabs_sweeper_does() {
+    // anml's data layer labels NAB rows (`TimeSeries::ranges`); they must be
+    // the rows NAB's sweeper scores, for all 58 series.
     let r = reference();
-    let root = std::env::var_os("ANML_DATA_MIRROR")
+    let expected = r["all_windows_rows"].as_object().expect("rows");
+    assert_eq!(expected.len(), 58);
+    let mirror = std::env::var_os("ANML_DATA_MIRROR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets"))
-        })
-        .join("nab");
-    let labels = root.join("labels/combined_windows.json");
-    let Ok(json) = std::fs::read_to_string(&labels) else {
-        eprintln!("skipping: NAB labels not found at {}", labels.display());
+        });
+    if !mirror.join("nab/labels/combined_windows.json").exists() {
+        eprintln!("skipping: NAB labels not found under {}", mirror.display());
         return;
-    };
-    let windows = parse_windows(&json).unwrap();
-    let expected = r["all_windows_rows"].as_object().expect("rows");
-    assert_eq!(windows.len(), 58);
-    assert_eq!(expected.len(), 58);
-    for (name, stamps) in &windows {
-        let csv = std::fs::read_to_string(root.join("data").join(name)).expect("NAB series");
-        let timestamps: Vec<&str> = csv
-            .lines()
-            .skip(1)
-            .filter(|l| !l.is_empty())
-            .map(|l| l.split(',').next().unwrap_or(""))
-            .collect();
-        let rows = windows_to_rows(&timestamps, stamps).unwrap();
-        let nab: Vec<(usize, usize)> = expected[name]
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let reg = anml::data::DatasetRegistry::new(cache.path().to_path_buf())
+        .with_mirror(Some(mirror))
+        .with_download(false);
+    let mut seen = 0;
+    for spec in
+        anml::data::series_catalog::series_of(anml::data::series_catalog::SeriesCollection::Nab)
+    {
+        let name = format!("{}.csv", spec.name.trim_start_matches("nab/"));
+        let ts = reg.load_series_spec(spec).unwrap();
+        let rows = ts.ranges();
+        let nab: Vec<(usize, usize)> = expected[&name]
             .as_array()
             .expect("windows")
             .iter()
@@ -392,13 +392,15 @@ fn windows_map_to_rows_as_nabs_sweeper_does() {
             .collect();
         assert_eq!(rows, nab, "{name}");
         // They score: in order, disjoint, inside the series.
-        let zeros = vec![0.0; timestamps.len()];
+        let zeros = vec![0.0; ts.len()];
         let series = NabSeries {
             scores: &zeros,
             windows: &rows,
         };
         raw_score(&series, NabProfile::Standard, 0.5).unwrap();
+        seen += 1;
     }
+    assert_eq!(seen, 58);
     // The fixture's series carry the same windows.
     let fx = Fixture::load();
     for (name, w) in fx.names.iter().zip(&fx.windows) {

@@ -58,15 +58,6 @@ pub enum MetricError {
     /// A NAB detection threshold is NaN.
     #[error("NAB threshold is NaN")]
     NabThreshold,
-    /// A timestamp is not `YYYY-MM-DD[ HH:MM[:SS[.fraction]]]`.
-    #[error("not a timestamp NAB understands (YYYY-MM-DD[ HH:MM[:SS[.fraction]]]): {value:?}")]
-    NabTimestamp { value: String },
-    /// A NAB window boundary is not the timestamp of any row of its series.
-    #[error("NAB window boundary {stamp:?} is not the timestamp of any row of the series")]
-    NabStampNotFound { stamp: String },
-    /// NAB's label-window JSON is malformed.
-    #[error("bad NAB label windows JSON: {reason}")]
-    NabWindowsJson { reason: String },
     /// A NAB profile name that `config/profiles.json` does not define.
     #[error(
         "unknown NAB profile {name:?} (known: standard, reward_low_FP_rate, reward_low_FN_rate)"

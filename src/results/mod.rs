@@ -155,12 +155,16 @@ impl RunResult {
     /// Validate, then write atomically (temp file + rename) to `path`,
     /// creating parent directories.
     pub fn write(&self, path: &Path) -> Result<(), ResultError> {
-        let json = self.to_json()?;
-        crate::atomic_file::write(path, json.as_bytes()).map_err(|source| ResultError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        write_json(path, &self.to_json()?)
     }
+}
+
+/// Write validated JSON text atomically (temp file + rename) to `path`.
+pub(crate) fn write_json(path: &Path, json: &str) -> Result<(), ResultError> {
+    crate::atomic_file::write(path, json.as_bytes()).map_err(|source| ResultError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -111,10 +111,6 @@ impl SeriesRunResult {
 
     /// Validate, then write atomically.
     pub fn write(&self, path: &Path) -> Result<(), ResultError> {
-        let json = self.to_json()?;
-        crate::atomic_file::write(path, json.as_bytes()).map_err(|source| ResultError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        super::write_json(path, &self.to_json()?)
     }
 }

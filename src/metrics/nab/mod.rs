@@ -33,10 +33,11 @@
 //!   windows × `tpWeight` and `null` = the optimised score of NAB's null
 //!   detector (the constant 0.5) on the same corpus.
 //!
-//! Rows stand in for timestamps: windows are inclusive row ranges, and
-//! [`windows_to_rows`] maps NAB's timestamp windows to rows exactly as
-//! NAB's sweeper does (a boundary is the first row whose timestamp equals
-//! it). [`parse_windows`] reads `labels/combined_windows.json`.
+//! Rows stand in for timestamps: windows are inclusive row ranges. The
+//! data layer reads `labels/combined_windows.json` and labels each NAB
+//! series' rows as NAB does (`TimeSeries::ranges` gives these windows;
+//! `tests/nab_parity.rs` checks them against NAB's sweeper on all 58
+//! series).
 //!
 //! Deliberate differences from NAB (none changes a score NAB computes):
 //! * NAB's `scoreDataSet` crashes (`matchingRow` is `None`) for a threshold
@@ -60,7 +61,6 @@
 
 mod profile;
 mod sweep;
-mod windows;
 
 #[cfg(test)]
 mod tests;
@@ -70,4 +70,3 @@ pub use sweep::{
     NabScore, NabSeries, PROBATIONARY_PERCENT, ThresholdScore, nab_score, optimize_threshold,
     probationary_length, raw_score, scaled_sigmoid, score_series, threshold_scores,
 };
-pub use windows::{parse_timestamp, parse_windows, windows_to_rows};

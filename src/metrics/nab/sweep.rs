@@ -20,7 +20,7 @@ const NULL_SCORE: f64 = 0.5;
 /// One series as NAB scores it: a detector's anomaly scores (one per row,
 /// in [0, 1]) and the label windows as inclusive row ranges
 /// `(first, last)`, in order and disjoint (see
-/// [`windows_to_rows`](super::windows_to_rows)).
+/// `anml::data`'s NAB reader, which labels rows as NAB does).
 #[derive(Debug, Clone, Copy)]
 pub struct NabSeries<'a> {
     /// Anomaly score per row, in [0, 1].

@@ -12,6 +12,24 @@ pub(crate) fn positive(what: &str, v: i64) -> Result<usize, Box<EvalAltResult>> 
         .ok_or_else(|| msg_err(format!("{what} must be at least 1, got {v}")))
 }
 
+/// The series detector a script asks for, seeded from `params.seed` (0 by
+/// default), and that seed.
+pub(crate) fn detector_and_seed(
+    model: &str,
+    params: &rhai::Map,
+) -> Result<(crate::detectors::series::SeriesDetector, u64), Box<EvalAltResult>> {
+    use crate::script::api::convert::{ctx_err, map_to_json};
+    let mut p = map_to_json(params)?;
+    let seed = match p.remove("seed") {
+        None => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| msg_err(format!("seed must be a non-negative integer, got {v}")))?,
+    };
+    let det = crate::bench::series::series_detector(model, &p, seed).map_err(ctx_err)?;
+    Ok((det, seed))
+}
+
 pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
     ranges
         .iter()
@@ -21,16 +39,14 @@ pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
 
 #[export_module]
 pub mod series_api {
-    use super::{positive, range_array};
-    use crate::bench::series::{SeriesProtocol, run_series, series_detector};
+    use super::{detector_and_seed, positive, range_array};
+    use crate::bench::series::{SeriesProtocol, run_series};
     use crate::data::series_catalog::{SERIES, SeriesCollection};
     use crate::data::{TimeSeries, sliding_windows};
     use crate::detectors::matrix_profile;
     use crate::metrics;
     use crate::script::HostContext;
-    use crate::script::api::convert::{
-        ctx_err, json_to_dynamic, map_to_json, msg_err, non_negative,
-    };
+    use crate::script::api::convert::{ctx_err, json_to_dynamic, msg_err, non_negative};
     use crate::script::types::{Labels, Matrix, ProfileRef, SeriesRef, Vector};
     use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
     use std::sync::Arc;
@@ -347,14 +363,7 @@ pub mod series_api {
         model: &str,
         params: Map,
     ) -> Result<Vector, Box<EvalAltResult>> {
-        let mut p = map_to_json(&params)?;
-        let seed = match p.remove("seed") {
-            None => 0,
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| msg_err(format!("seed must be a non-negative integer, got {v}")))?,
-        };
-        let det = series_detector(model, &p, seed).map_err(ctx_err)?;
+        let (det, _) = detector_and_seed(model, &params)?;
         det.score(&ts.0)
             .map(|s| Vector(Arc::new(s)))
             .map_err(ctx_err)
@@ -376,14 +385,7 @@ pub mod series_api {
         params: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let mut p = map_to_json(&params)?;
-        let seed = match p.remove("seed") {
-            None => 0,
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| msg_err(format!("seed must be a non-negative integer, got {v}")))?,
-        };
-        let det = series_detector(model, &p, seed).map_err(ctx_err)?;
+        let (det, seed) = detector_and_seed(model, &params)?;
         let protocol = SERIES
             .iter()
             .find(|s| s.name == ts.0.name)
