@@ -3,6 +3,36 @@
 use super::MetricError;
 use ndarray::ArrayView1;
 
+/// The one validation every label/score metric runs, in this order:
+/// lengths, emptiness, finite scores, both classes. Returns the number of
+/// anomalies (any nonzero label).
+pub(crate) fn check(
+    y: ArrayView1<'_, u8>,
+    scores: ArrayView1<'_, f64>,
+) -> Result<usize, MetricError> {
+    if y.len() != scores.len() {
+        return Err(MetricError::LengthMismatch {
+            labels: y.len(),
+            scores: scores.len(),
+        });
+    }
+    let n = y.len();
+    if n == 0 {
+        return Err(MetricError::Empty);
+    }
+    if let Some((index, &value)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+        return Err(MetricError::NonFinite { index, value });
+    }
+    let n_pos = y.iter().filter(|&&label| label != 0).count();
+    if n_pos == 0 || n_pos == n {
+        return Err(MetricError::OneClass {
+            label: u8::from(n_pos == n),
+            n,
+        });
+    }
+    Ok(n_pos)
+}
+
 /// Validated input, ranked by score: highest (most anomalous) first.
 ///
 /// The sort is stable, so tied scores keep their input order, exactly as
@@ -22,26 +52,7 @@ impl Ranked {
     /// Validate `y` and `scores` and rank them. Any nonzero label counts as
     /// an anomaly.
     pub fn new(y: ArrayView1<'_, u8>, scores: ArrayView1<'_, f64>) -> Result<Self, MetricError> {
-        if y.len() != scores.len() {
-            return Err(MetricError::LengthMismatch {
-                labels: y.len(),
-                scores: scores.len(),
-            });
-        }
-        let n = y.len();
-        if n == 0 {
-            return Err(MetricError::Empty);
-        }
-        if let Some((index, &value)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
-            return Err(MetricError::NonFinite { index, value });
-        }
-        let n_pos = y.iter().filter(|&&label| label != 0).count();
-        if n_pos == 0 || n_pos == n {
-            return Err(MetricError::OneClass {
-                label: u8::from(n_pos == n),
-                n,
-            });
-        }
+        let n_pos = check(y, scores)?;
 
         // `s + 0.0` turns -0.0 into 0.0 and leaves every other value alone.
         let mut pairs: Vec<(f64, bool)> = scores

@@ -168,27 +168,9 @@ impl Input {
         scores: ArrayView1<'_, f64>,
         thresholds: usize,
     ) -> Result<Self, MetricError> {
-        if labels.len() != scores.len() {
-            return Err(MetricError::LengthMismatch {
-                labels: labels.len(),
-                scores: scores.len(),
-            });
-        }
+        let n_pos = super::input::check(labels, scores)?;
         let n = labels.len();
-        if n == 0 {
-            return Err(MetricError::Empty);
-        }
-        if let Some((index, &value)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
-            return Err(MetricError::NonFinite { index, value });
-        }
         let anomaly: Vec<bool> = labels.iter().map(|&l| l != 0).collect();
-        let n_pos = anomaly.iter().filter(|&&a| a).count();
-        if n_pos == 0 || n_pos == n {
-            return Err(MetricError::OneClass {
-                label: u8::from(n_pos == n),
-                n,
-            });
-        }
 
         // The threshold grid: `-np.sort(-score)` at `linspace(0, n-1, T)
         // .astype(int)`. `+ 0.0` folds -0.0 into 0.0 (they compare equal
@@ -218,7 +200,7 @@ impl Input {
             tp_anomaly[j] += tp_anomaly[j - 1];
         }
 
-        let ranges = anomaly_ranges(&anomaly);
+        let ranges = crate::data::label_ranges(labels);
         let range_first = ranges
             .iter()
             .map(|&(s, e)| first[s..=e].iter().copied().min().unwrap_or(0))
@@ -406,26 +388,6 @@ fn linspace_indices(n: usize, count: usize) -> Vec<usize> {
             }
         })
         .collect()
-}
-
-/// Maximal runs of `true`, inclusive (`range_convers_new`).
-fn anomaly_ranges(anomaly: &[bool]) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
-    let mut start = None;
-    for (i, &a) in anomaly.iter().enumerate() {
-        match (a, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                ranges.push((s, i - 1));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        ranges.push((s, anomaly.len() - 1));
-    }
-    ranges
 }
 
 /// TSB-AD's fallback period when the autocorrelation has no usable peak.

@@ -199,12 +199,14 @@ fn threshold_grid_matches_numpy_linspace() {
 }
 
 #[test]
-fn label_ranges() {
+fn label_ranges_are_tsb_ads_range_convers_new() {
+    use crate::data::label_ranges;
+    use ndarray::array;
     assert_eq!(
-        anomaly_ranges(&[true, true, false, true, false, false, true]),
+        label_ranges(array![1u8, 2, 0, 255, 0, 0, 1].view()),
         vec![(0, 1), (3, 3), (6, 6)]
     );
-    assert_eq!(anomaly_ranges(&[false, true, true]), vec![(1, 2)]);
+    assert_eq!(label_ranges(array![0u8, 1, 1].view()), vec![(1, 2)]);
 }
 
 #[test]
