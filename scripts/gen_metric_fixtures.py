@@ -16,6 +16,10 @@ metric anml implements and writes one small JSON file per case under
                          which JSON cannot hold
 * ``f1_at_youden``    -- ``sklearn.metrics.f1_score(y, s >= youden_threshold)``
 * ``precision_at_n``  -- ``pyod.utils.utility.precision_n_scores(y, s)``
+* ``roc_curve``       -- ``roc_curve(y, s)`` points: ``fpr``, ``tpr`` and
+                         ``thresholds`` (the first, ``+inf``, as ``null``)
+* ``pr_curve``        -- ``precision_recall_curve(y, s)``: ``precision``,
+                         ``recall``, ``thresholds``
 
 Cases with only one class present store ``"error": "one_class"`` (anml
 refuses them with ``MetricError::OneClass``) together with what the
@@ -60,6 +64,7 @@ from sklearn.metrics import (
     average_precision_score,
     f1_score,
     roc_auc_score,
+    precision_recall_curve,
     roc_curve,
 )
 
@@ -106,6 +111,17 @@ def reference(y: np.ndarray, s: np.ndarray) -> dict:
         "youden_threshold": None if np.isinf(threshold) else threshold,
         "f1_at_youden": f1,
         "precision_at_n": p_at_n,
+        "roc_curve": {
+            "fpr": [float(v) for v in fpr],
+            "tpr": [float(v) for v in tpr],
+            "thresholds": [None if np.isinf(v) else float(v) for v in thresholds],
+        },
+        "pr_curve": dict(
+            zip(
+                ("precision", "recall", "thresholds"),
+                ([float(v) for v in a] for a in precision_recall_curve(y, s)),
+            )
+        ),
     }
 
 

@@ -33,6 +33,31 @@ struct Expected {
     youden_threshold: Option<f64>,
     f1_at_youden: f64,
     precision_at_n: f64,
+    roc_curve: RocPoints,
+    pr_curve: PrPoints,
+}
+
+/// `sklearn.metrics.roc_curve` output; `None` thresholds stand for `+inf`.
+#[derive(Debug, Deserialize)]
+struct RocPoints {
+    fpr: Vec<f64>,
+    tpr: Vec<f64>,
+    thresholds: Vec<Option<f64>>,
+}
+
+/// `sklearn.metrics.precision_recall_curve` output.
+#[derive(Debug, Deserialize)]
+struct PrPoints {
+    precision: Vec<f64>,
+    recall: Vec<f64>,
+    thresholds: Vec<f64>,
+}
+
+fn assert_all_close(case: &str, what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{case}: {what} length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert_close(case, &format!("{what}[{i}]"), g, w);
+    }
 }
 
 fn fixture_dir() -> PathBuf {
@@ -137,6 +162,50 @@ fn every_metric_matches_the_reference() {
             "{case}"
         );
         assert_eq!(card.precision_at_n.to_bits(), p_at_n.to_bits(), "{case}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} two-class fixtures");
+}
+
+#[test]
+fn curves_match_the_reference_points() {
+    let mut checked = 0;
+    for f in load_fixtures() {
+        let Some(want) = &f.expected else { continue };
+        let y = Array1::from(f.y.clone());
+        let s = Array1::from(f.scores.clone());
+        let case = f.case.as_str();
+
+        let roc = metrics::roc_curve(y.view(), s.view()).expect("roc_curve");
+        assert_all_close(case, "roc fpr", &roc.fpr, &want.roc_curve.fpr);
+        assert_all_close(case, "roc tpr", &roc.tpr, &want.roc_curve.tpr);
+        let thresholds: Vec<f64> = want
+            .roc_curve
+            .thresholds
+            .iter()
+            .map(|t| t.unwrap_or(f64::INFINITY))
+            .collect();
+        assert_eq!(
+            roc.thresholds.len(),
+            thresholds.len(),
+            "{case}: roc thresholds"
+        );
+        for (g, w) in roc.thresholds.iter().zip(&thresholds) {
+            assert!(
+                g == w || (g - w).abs() <= TOLERANCE,
+                "{case}: threshold {g} vs {w}"
+            );
+        }
+
+        let pr = metrics::precision_recall_curve(y.view(), s.view()).expect("pr curve");
+        assert_all_close(case, "precision", &pr.precision, &want.pr_curve.precision);
+        assert_all_close(case, "recall", &pr.recall, &want.pr_curve.recall);
+        assert_all_close(
+            case,
+            "pr thresholds",
+            &pr.thresholds,
+            &want.pr_curve.thresholds,
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} two-class fixtures");

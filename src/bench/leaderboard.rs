@@ -7,6 +7,13 @@ use crate::results::RunResult;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use std::collections::BTreeMap;
 
+/// Which mean a leaderboard heatmap shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeatmapMetric {
+    RocAuc,
+    PrAuc,
+}
+
 #[derive(Debug, Clone, Default)]
 struct Cell {
     roc: Vec<f64>,
@@ -58,6 +65,39 @@ impl Leaderboard {
     /// Mean ROC-AUC of `model` on `ds` over seeds (NaN when absent).
     pub fn mean_roc_auc(&self, ds: &str, model: &str) -> f64 {
         self.cell(ds, model).map_or(f64::NAN, |c| mean(&c.roc))
+    }
+
+    /// The datasets × models heatmap of the mean `metric` over seeds
+    /// (missing cells stay `None`), in first-seen order.
+    pub fn heatmap(&self, metric: HeatmapMetric, title: &str) -> crate::plot::HeatmapPlot {
+        let values = self
+            .datasets
+            .iter()
+            .map(|d| {
+                self.models
+                    .iter()
+                    .map(|m| {
+                        self.cell(d, m).map(|c| {
+                            mean(match metric {
+                                HeatmapMetric::RocAuc => &c.roc,
+                                HeatmapMetric::PrAuc => &c.pr,
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        crate::plot::HeatmapPlot {
+            title: title.to_string(),
+            rows: self.datasets.clone(),
+            cols: self.models.clone(),
+            values,
+            value_label: match metric {
+                HeatmapMetric::RocAuc => "mean ROC-AUC",
+                HeatmapMetric::PrAuc => "mean PR-AUC",
+            }
+            .to_string(),
+        }
     }
 
     /// Average rank per model over the datasets where every model ran.

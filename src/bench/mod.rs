@@ -14,7 +14,8 @@ mod store;
 mod sweep;
 
 pub use leaderboard::{
-    ComparisonRow, Leaderboard, ReferenceTable, comparison_markdown, comparison_table,
+    ComparisonRow, HeatmapMetric, Leaderboard, ReferenceTable, comparison_markdown,
+    comparison_table,
 };
 pub use merge::{MergeOutcome, merge_stores};
 pub use progress::{SweepProgress, run_sweep_with_progress};

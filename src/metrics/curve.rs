@@ -1,8 +1,12 @@
-//! Confusion counts at every distinct threshold and the ROC curve built
-//! from them: scikit-learn's `confusion_matrix_at_thresholds` (formerly
-//! `_binary_clf_curve`) and `roc_curve`.
+//! Confusion counts at every distinct threshold and the curves built from
+//! them: scikit-learn's `confusion_matrix_at_thresholds` (formerly
+//! `_binary_clf_curve`), `roc_curve` and `precision_recall_curve`. The
+//! areas (`roc_auc`, `pr_auc`) and the figures (ROC/PR plots) read the same
+//! points.
 
+use super::MetricError;
 use super::input::Ranked;
+use ndarray::ArrayView1;
 
 /// Cumulative counts at each distinct score, highest score first. Entry `i`
 /// counts the samples with `score >= thresholds[i]`; tied scores form one
@@ -92,6 +96,99 @@ impl Roc {
             fps,
         }
     }
+}
+
+/// The points of scikit-learn's `precision_recall_curve(y, scores)`
+/// (every distinct threshold kept): thresholds increasing, recall
+/// decreasing, and the final point (recall 0, precision 1) with no
+/// threshold. Precision is 0 where nothing is predicted positive.
+#[derive(Debug, Clone)]
+pub(crate) struct PrPoints {
+    pub precision: Vec<f64>,
+    pub recall: Vec<f64>,
+    pub thresholds: Vec<f64>,
+}
+
+impl PrPoints {
+    pub fn new(counts: &Counts) -> Self {
+        let k = counts.tps.len();
+        let total_pos = counts.tps[k - 1];
+        let mut precision: Vec<f64> = (0..k)
+            .rev()
+            .map(|i| {
+                let predicted = counts.tps[i] + counts.fps[i];
+                if predicted != 0.0 {
+                    counts.tps[i] / predicted
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        precision.push(1.0);
+        let mut recall: Vec<f64> = (0..k).rev().map(|i| counts.tps[i] / total_pos).collect();
+        recall.push(0.0);
+        let thresholds = counts.thresholds.iter().rev().copied().collect();
+        Self {
+            precision,
+            recall,
+            thresholds,
+        }
+    }
+}
+
+/// A ROC curve: scikit-learn's `roc_curve(y, scores)` with its default
+/// `drop_intermediate=True`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RocCurve {
+    /// False positive rate at each point, increasing from 0 to 1.
+    pub fpr: Vec<f64>,
+    /// True positive rate at each point, increasing from 0 to 1.
+    pub tpr: Vec<f64>,
+    /// The score threshold of each point (predict anomaly when
+    /// `score >= threshold`), decreasing; the first is `+inf`.
+    pub thresholds: Vec<f64>,
+}
+
+/// A precision–recall curve: scikit-learn's
+/// `precision_recall_curve(y, scores)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrecisionRecallCurve {
+    /// Precision at each point; the last is 1.
+    pub precision: Vec<f64>,
+    /// Recall at each point, decreasing to a final 0.
+    pub recall: Vec<f64>,
+    /// Thresholds, increasing; one fewer than the points (the final
+    /// (recall 0, precision 1) point has none).
+    pub thresholds: Vec<f64>,
+}
+
+/// The ROC curve of `scores` against labels `y` (1 = anomaly), equal to
+/// scikit-learn's `roc_curve`. Needs both classes and finite scores.
+pub fn roc_curve(
+    y: ArrayView1<'_, u8>,
+    scores: ArrayView1<'_, f64>,
+) -> Result<RocCurve, MetricError> {
+    let roc = Roc::new(&Counts::new(&Ranked::new(y, scores)?));
+    Ok(RocCurve {
+        fpr: roc.fpr,
+        tpr: roc.tpr,
+        thresholds: roc.thresholds,
+    })
+}
+
+/// The precision–recall curve of `scores` against labels `y`, equal to
+/// scikit-learn's `precision_recall_curve`. Needs both classes and finite
+/// scores.
+pub fn precision_recall_curve(
+    y: ArrayView1<'_, u8>,
+    scores: ArrayView1<'_, f64>,
+) -> Result<PrecisionRecallCurve, MetricError> {
+    let pr = PrPoints::new(&Counts::new(&Ranked::new(y, scores)?));
+    Ok(PrecisionRecallCurve {
+        precision: pr.precision,
+        recall: pr.recall,
+        thresholds: pr.thresholds,
+    })
 }
 
 #[cfg(test)]

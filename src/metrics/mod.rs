@@ -26,6 +26,7 @@ pub use vus::{VUS_THRESHOLDS, Vus, find_length, vus, vus_pr, vus_roc};
 pub mod nab;
 mod youden;
 
+pub use curve::{PrecisionRecallCurve, RocCurve, precision_recall_curve, roc_curve};
 pub use error::MetricError;
 pub use pr_auc::pr_auc;
 pub use precision_at_n::precision_at_n;

@@ -1,7 +1,7 @@
 //! Average precision, as scikit-learn's `average_precision_score`.
 
 use super::MetricError;
-use super::curve::Counts;
+use super::curve::{Counts, PrPoints};
 use super::input::Ranked;
 use super::numeric::np_sum;
 use ndarray::ArrayView1;
@@ -22,23 +22,9 @@ pub fn pr_auc(y: ArrayView1<'_, u8>, scores: ArrayView1<'_, f64>) -> Result<f64,
 /// `precision_recall_curve`'s output (every threshold kept, reversed so
 /// recall decreases, with the final point (recall 0, precision 1)).
 pub(crate) fn from_counts(counts: &Counts) -> f64 {
-    let k = counts.tps.len();
-    let total_pos = counts.tps[k - 1];
-    let mut precision: Vec<f64> = (0..k)
-        .rev()
-        .map(|i| {
-            let predicted = counts.tps[i] + counts.fps[i];
-            if predicted != 0.0 {
-                counts.tps[i] / predicted
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    precision.push(1.0);
-    let mut recall: Vec<f64> = (0..k).rev().map(|i| counts.tps[i] / total_pos).collect();
-    recall.push(0.0);
-
+    let PrPoints {
+        precision, recall, ..
+    } = PrPoints::new(counts);
     let terms: Vec<f64> = recall
         .windows(2)
         .zip(&precision)

@@ -1,10 +1,96 @@
 //! Script functions for figures: build a `Plot` value, then `save` it as
-//! PNG or SVG under the workspace's `results/`.
+//! PNG or SVG under the workspace's `results/`. The curves come from the
+//! metrics layer (the same points scikit-learn's `roc_curve` and
+//! `precision_recall_curve` give), the heatmap from the bench layer's
+//! leaderboard; this file only converts script values.
 
-use crate::plot::Marker;
-use crate::script::api::convert::msg_err;
+use crate::plot::{Curve, Marker};
+use crate::script::api::convert::{ctx_err, msg_err};
+use crate::script::types::{Labels, Vector};
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult, Map};
+
+/// Named score vectors from a script value: one `Vector` (named "scores")
+/// or a map `#{ name: Vector }` (keys in sorted order).
+fn named_scores(what: &str, v: &Dynamic) -> Result<Vec<(String, Vector)>, Box<EvalAltResult>> {
+    if let Some(s) = v.clone().try_cast::<Vector>() {
+        return Ok(vec![("scores".into(), s)]);
+    }
+    let map = v.read_lock::<Map>().ok_or_else(|| {
+        msg_err(format!(
+            "{what}: scores must be a Vector or a map of name: Vector, got {}",
+            v.type_name()
+        ))
+    })?;
+    if map.is_empty() {
+        return Err(msg_err(format!("{what}: the map of scores is empty")));
+    }
+    map.iter()
+        .map(|(k, s)| {
+            s.clone()
+                .try_cast::<Vector>()
+                .map(|s| (k.to_string(), s))
+                .ok_or_else(|| {
+                    msg_err(format!(
+                        "{what}: scores `{k}` must be a Vector, got {}",
+                        s.type_name()
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The `title` option (the only one `roc_plot`/`pr_plot` take).
+fn title_option(what: &str, opts: &Map, default: &str) -> Result<String, Box<EvalAltResult>> {
+    let mut title = default.to_string();
+    for (k, v) in opts {
+        match k.as_str() {
+            "title" => title = v.to_string(),
+            other => {
+                return Err(msg_err(format!(
+                    "unknown {what} option `{other}`; known: title"
+                )));
+            }
+        }
+    }
+    Ok(title)
+}
+
+/// One ROC curve per named score vector, AUC in the legend.
+pub(crate) fn roc_curves(y: &Labels, scores: &Dynamic) -> Result<Vec<Curve>, Box<EvalAltResult>> {
+    named_scores("roc_plot", scores)?
+        .into_iter()
+        .map(|(name, s)| {
+            let c = crate::metrics::roc_curve(y.view(), s.0.view()).map_err(ctx_err)?;
+            let auc = crate::metrics::roc_auc(y.view(), s.0.view()).map_err(ctx_err)?;
+            Ok(Curve {
+                name,
+                x: c.fpr,
+                y: c.tpr,
+                auc,
+            })
+        })
+        .collect()
+}
+
+/// One precision–recall curve per named score vector, average precision
+/// in the legend.
+pub(crate) fn pr_curves(y: &Labels, scores: &Dynamic) -> Result<Vec<Curve>, Box<EvalAltResult>> {
+    named_scores("pr_plot", scores)?
+        .into_iter()
+        .map(|(name, s)| {
+            let c =
+                crate::metrics::precision_recall_curve(y.view(), s.0.view()).map_err(ctx_err)?;
+            let auc = crate::metrics::pr_auc(y.view(), s.0.view()).map_err(ctx_err)?;
+            Ok(Curve {
+                name,
+                x: c.recall,
+                y: c.precision,
+                auc,
+            })
+        })
+        .collect()
+}
 
 pub(crate) fn marker(m: &Dynamic) -> Result<Marker, Box<EvalAltResult>> {
     if let Ok(i) = m.as_int() {
@@ -31,10 +117,10 @@ pub(crate) fn marker(m: &Dynamic) -> Result<Marker, Box<EvalAltResult>> {
 #[export_module]
 pub mod plots_api {
     use super::marker;
-    use crate::plot::{Line, Panel, Plot, TimeSeriesPlot};
+    use crate::plot::{CurvesPlot, HistogramPlot, Line, Panel, Plot, TimeSeriesPlot};
     use crate::script::HostContext;
     use crate::script::api::convert::{ctx_err, msg_err};
-    use crate::script::types::{ProfileRef, SeriesRef, Vector};
+    use crate::script::types::{Labels, ProfileRef, ResultRef, Runs, SeriesRef, Vector};
     use rhai::{EvalAltResult, Map, NativeCallContext};
 
     /// A time-series figure: the series (each channel) on top, labelled
@@ -149,6 +235,237 @@ pub mod plots_api {
         });
         plot.validate().map_err(ctx_err)?;
         Ok(plot)
+    }
+
+    /// ROC curves of one or more detectors on one axis, with the chance
+    /// diagonal and each curve's ROC-AUC in the legend. `scores` is a Vector
+    /// or a map `#{ name: Vector }` (one curve per entry); the points are
+    /// scikit-learn's `roc_curve`. Options: `title`.
+    ///
+    /// ```rhai
+    /// let y = labels([0, 0, 1, 1, 0, 1]);
+    /// let p = roc_plot(y, #{ a: vector([0.1, 0.4, 0.35, 0.8, 0.2, 0.9]),
+    ///                        b: vector([0.5, 0.1, 0.6, 0.3, 0.2, 0.7]) }, #{ title: "two detectors" });
+    /// print(save(p, "results/roc.svg"));
+    /// ```
+    #[rhai_fn(name = "roc_plot", return_raw)]
+    pub fn roc_plot_opts(
+        y: Labels,
+        scores: Dynamic,
+        opts: Map,
+    ) -> Result<Plot, Box<EvalAltResult>> {
+        let plot = Plot::Roc(CurvesPlot {
+            title: title_option("roc_plot", &opts, "ROC curve")?,
+            curves: super::roc_curves(&y, &scores)?,
+            baseline: None,
+        });
+        plot.validate().map_err(ctx_err)?;
+        Ok(plot)
+    }
+
+    /// ROC curves with the default title.
+    ///
+    /// ```rhai
+    /// print(roc_plot(labels([0, 1, 0, 1]), vector([0.1, 0.9, 0.3, 0.4])).title);
+    /// ```
+    #[rhai_fn(name = "roc_plot", return_raw)]
+    pub fn roc_plot(y: Labels, scores: Dynamic) -> Result<Plot, Box<EvalAltResult>> {
+        roc_plot_opts(y, scores, Map::new())
+    }
+
+    /// Precision–recall curves of one or more detectors, with the no-skill
+    /// line at the anomaly rate and each curve's average precision (PR-AUC)
+    /// in the legend. `scores` is a Vector or a map `#{ name: Vector }`; the
+    /// points are scikit-learn's `precision_recall_curve`. Options: `title`.
+    ///
+    /// ```rhai
+    /// let y = labels([0, 0, 1, 1, 0, 1]);
+    /// let p = pr_plot(y, #{ a: vector([0.1, 0.4, 0.35, 0.8, 0.2, 0.9]) }, #{ title: "PR" });
+    /// print(save(p, "results/pr.svg"));
+    /// ```
+    #[rhai_fn(name = "pr_plot", return_raw)]
+    pub fn pr_plot_opts(y: Labels, scores: Dynamic, opts: Map) -> Result<Plot, Box<EvalAltResult>> {
+        let n = y.view().len();
+        let rate = if n == 0 {
+            None
+        } else {
+            Some(y.view().iter().filter(|&&v| v != 0).count() as f64 / n as f64)
+        };
+        let plot = Plot::PrecisionRecall(CurvesPlot {
+            title: title_option("pr_plot", &opts, "Precision–recall curve")?,
+            curves: super::pr_curves(&y, &scores)?,
+            baseline: rate,
+        });
+        plot.validate().map_err(ctx_err)?;
+        Ok(plot)
+    }
+
+    /// Precision–recall curves with the default title.
+    ///
+    /// ```rhai
+    /// print(pr_plot(labels([0, 1, 0, 1]), vector([0.1, 0.9, 0.3, 0.4])).title);
+    /// ```
+    #[rhai_fn(name = "pr_plot", return_raw)]
+    pub fn pr_plot(y: Labels, scores: Dynamic) -> Result<Plot, Box<EvalAltResult>> {
+        pr_plot_opts(y, scores, Map::new())
+    }
+
+    /// Histogram of scores split by label: the fraction of normal and of
+    /// anomalous points per bin, overlaid. Options: `title`, `bins` (default
+    /// 40), `threshold` (drawn as a dashed line, e.g. a fitted detector's
+    /// `.threshold`).
+    ///
+    /// ```rhai
+    /// let y = labels([0, 0, 0, 1, 0, 1]);
+    /// let s = vector([0.1, 0.2, 0.15, 0.8, 0.3, 0.7]);
+    /// let p = score_histogram(y, s, #{ bins: 10, threshold: 0.5, title: "scores" });
+    /// print(save(p, "results/hist.png"));
+    /// ```
+    #[rhai_fn(name = "score_histogram", return_raw)]
+    pub fn score_histogram_opts(
+        y: Labels,
+        scores: Vector,
+        opts: Map,
+    ) -> Result<Plot, Box<EvalAltResult>> {
+        if y.view().len() != scores.0.len() {
+            return Err(msg_err(format!(
+                "score_histogram: {} labels but {} scores",
+                y.view().len(),
+                scores.0.len()
+            )));
+        }
+        let mut h = HistogramPlot {
+            title: "Score histogram".into(),
+            bins: 40,
+            ..HistogramPlot::default()
+        };
+        for (k, v) in &opts {
+            match k.as_str() {
+                "title" => h.title = v.to_string(),
+                "bins" => {
+                    let b = v.as_int().map_err(|t| {
+                        msg_err(format!(
+                            "score_histogram option `bins` must be an integer, got {t}"
+                        ))
+                    })?;
+                    h.bins = usize::try_from(b).map_err(|_| {
+                        msg_err(format!(
+                            "score_histogram option `bins` must be positive, got {b}"
+                        ))
+                    })?;
+                }
+                "threshold" => {
+                    let t = v
+                        .as_float()
+                        .or_else(|_| v.as_int().map(|i| i as f64))
+                        .map_err(|t| {
+                            msg_err(format!(
+                                "score_histogram option `threshold` must be a number, got {t}"
+                            ))
+                        })?;
+                    h.threshold = Some(t);
+                }
+                other => {
+                    return Err(msg_err(format!(
+                        "unknown score_histogram option `{other}`; known: title, bins, threshold"
+                    )));
+                }
+            }
+        }
+        for (&label, &s) in y.view().iter().zip(scores.0.iter()) {
+            if label != 0 {
+                h.anomalous.push(s);
+            } else {
+                h.normal.push(s);
+            }
+        }
+        let plot = Plot::Histogram(h);
+        plot.validate().map_err(ctx_err)?;
+        Ok(plot)
+    }
+
+    /// Score histogram with the default options.
+    ///
+    /// ```rhai
+    /// print(score_histogram(labels([0, 1, 0]), vector([0.1, 0.9, 0.2])).title);
+    /// ```
+    #[rhai_fn(name = "score_histogram", return_raw)]
+    pub fn score_histogram(y: Labels, scores: Vector) -> Result<Plot, Box<EvalAltResult>> {
+        score_histogram_opts(y, scores, Map::new())
+    }
+
+    /// Leaderboard heatmap: datasets (rows) × detectors (columns), each cell
+    /// the mean over seeds of a metric, from the runs of a sweep or an array
+    /// of results. Options: `title`, `metric` (`"roc_auc"`, the default, or
+    /// `"pr_auc"`).
+    ///
+    /// ```rhai
+    /// let runs = sweep(#{ datasets: ["toy-blobs"], detectors: ["hbos", "knn"] });
+    /// let p = heatmap(runs, #{ metric: "pr_auc", title: "toy" });
+    /// print(save(p, "results/heatmap.svg"));
+    /// ```
+    #[rhai_fn(name = "heatmap", return_raw)]
+    pub fn heatmap_opts(runs: Dynamic, opts: Map) -> Result<Plot, Box<EvalAltResult>> {
+        use crate::bench::{HeatmapMetric, Leaderboard};
+        let results: Vec<crate::results::RunResult> = if let Some(r) = runs.read_lock::<Runs>() {
+            r.results.to_vec()
+        } else if let Some(arr) = runs.read_lock::<rhai::Array>() {
+            arr.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.read_lock::<ResultRef>()
+                        .map(|r| (*r.0).clone())
+                        .ok_or_else(|| {
+                            msg_err(format!(
+                                "heatmap: element {i} is a {}, not a RunResult",
+                                v.type_name()
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            return Err(msg_err(format!(
+                "heatmap needs the Runs of a sweep or an array of RunResults, got {}",
+                runs.type_name()
+            )));
+        };
+        let mut title = "Leaderboard".to_string();
+        let mut metric = HeatmapMetric::RocAuc;
+        for (k, v) in &opts {
+            match k.as_str() {
+                "title" => title = v.to_string(),
+                "metric" => {
+                    metric = match v.to_string().as_str() {
+                        "roc_auc" => HeatmapMetric::RocAuc,
+                        "pr_auc" => HeatmapMetric::PrAuc,
+                        other => {
+                            return Err(msg_err(format!(
+                                "heatmap option `metric` must be \"roc_auc\" or \"pr_auc\", got {other:?}"
+                            )));
+                        }
+                    }
+                }
+                other => {
+                    return Err(msg_err(format!(
+                        "unknown heatmap option `{other}`; known: title, metric"
+                    )));
+                }
+            }
+        }
+        let plot = Plot::Heatmap(Leaderboard::new(&results).heatmap(metric, &title));
+        plot.validate().map_err(ctx_err)?;
+        Ok(plot)
+    }
+
+    /// Leaderboard heatmap of mean ROC-AUC with the default title.
+    ///
+    /// ```rhai
+    /// let runs = sweep(#{ datasets: ["toy-blobs"], detectors: ["hbos"] });
+    /// print(heatmap(runs).title);
+    /// ```
+    #[rhai_fn(name = "heatmap", return_raw)]
+    pub fn heatmap(runs: Dynamic) -> Result<Plot, Box<EvalAltResult>> {
+        heatmap_opts(runs, Map::new())
     }
 
     /// Render a figure to `path` under the workspace's `results/` (`.png`
