@@ -22,4 +22,6 @@ pub enum Error {
     Workspace(#[from] crate::workspace::WorkspaceError),
     #[error(transparent)]
     Script(#[from] crate::script::ScriptError),
+    #[error(transparent)]
+    Notebook(#[from] crate::notebook::NotebookError),
 }

@@ -99,6 +99,46 @@ pub enum Command {
     /// Time series: list the registered series, compute a matrix profile.
     #[command(subcommand, visible_alias = "timeseries")]
     Series(SeriesCommand),
+    /// Notebooks: run a `// %%` .rhai file and render it as an HTML or
+    /// Markdown report with provenance, or check that it reproduces.
+    #[command(subcommand)]
+    Notebook(NotebookCommand),
+}
+
+/// `anml notebook ...`
+#[derive(Debug, Subcommand)]
+pub enum NotebookCommand {
+    /// Run every cell and write the report(s) and the JSON record; with
+    /// --check, re-run and compare with the record instead.
+    Run(NotebookRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NotebookRunArgs {
+    /// The notebook: a .rhai file with `// %%` cells.
+    pub file: PathBuf,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+    /// Write a Markdown report here (figures as PNGs in OUT_files/).
+    #[arg(long, value_name = "OUT.md")]
+    pub md: Option<PathBuf>,
+    /// The JSON record [default: the --html (else --md) path with .json].
+    #[arg(long, value_name = "OUT.json")]
+    pub sidecar: Option<PathBuf>,
+    /// Hide all code in the reports.
+    #[arg(long)]
+    pub no_code: bool,
+    /// Re-run and compare with the record; write nothing; exit 1 on any
+    /// difference beyond the tolerance.
+    #[arg(long)]
+    pub check: bool,
+    /// Relative tolerance for --check: |a-b| <= tol * max(1, |a|, |b|).
+    #[arg(long, default_value_t = 1e-9)]
+    pub tolerance: f64,
+    /// Experiment name for runs the notebook files [default: file stem].
+    #[arg(long)]
+    pub experiment: Option<String>,
 }
 
 /// `anml series ...`

@@ -4,7 +4,8 @@
 
 use super::Outcome;
 use super::args::{
-    BenchmarkArgs, Cli, Command, GlobalOpts, ListArgs, ResultsCommand, ScriptArgs, SweepFlags,
+    BenchmarkArgs, Cli, Command, GlobalOpts, ListArgs, NotebookCommand, ResultsCommand, ScriptArgs,
+    SweepFlags,
 };
 use crate::bench;
 use crate::data::{DatasetRegistry, Protocol, catalog};
@@ -28,6 +29,9 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Results(ResultsCommand::Merge(a)) => super::results_cmd::merge(&cli.global, a),
         Command::Registry(a) => super::registry_cmd::registry(&cli.global, a),
         Command::Series(c) => super::series_cmd::series(&cli.global, c),
+        Command::Notebook(NotebookCommand::Run(a)) => {
+            super::notebook_cmd::run(&cli.global, a, interrupt)
+        }
     }
 }
 
@@ -52,6 +56,18 @@ pub(crate) fn host(
     sweep: Option<&SweepFlags>,
     interrupt: Interrupt,
 ) -> Result<Host, Error> {
+    host_with_output(g, experiment, script, sweep, interrupt, None)
+}
+
+/// [`host`] with `print`/`debug` output sent to `sink` (stdout when `None`).
+pub(crate) fn host_with_output(
+    g: &GlobalOpts,
+    experiment: String,
+    script: Option<(&Path, &str)>,
+    sweep: Option<&SweepFlags>,
+    interrupt: Interrupt,
+    sink: Option<crate::script::OutputSink>,
+) -> Result<Host, Error> {
     let datasets = registry(g)?;
     let workspace = Workspace::new(&g.workspace, datasets.cache_dir())?;
     let mut ctx = HostContext::new(workspace, datasets, g.limits.to_limits(), &experiment);
@@ -67,7 +83,7 @@ pub(crate) fn host(
     if let Some(f) = sweep {
         ctx.sweep = sweep_options(f)?;
     }
-    Ok(Host::new(ctx, interrupt))
+    Ok(Host::with_output(ctx, interrupt, sink))
 }
 
 /// The scheduling flags as sweep options.

@@ -7,7 +7,24 @@ use crate::bench::{RunContext, SweepOptions};
 use crate::data::DatasetRegistry;
 use crate::workspace::Workspace;
 use rhai::{EvalAltResult, NativeCallContext, Position};
-use std::sync::Arc;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// What a script read and which seeds it used: the inputs a report's
+/// provenance names. Sorted and de-duplicated, so the same script gives the
+/// same log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLog {
+    /// Tabular datasets by name → SHA-256 of the file read.
+    pub datasets: BTreeMap<String, String>,
+    /// Time series by name → SHA-256 of its (first) file.
+    pub series: BTreeMap<String, String>,
+    /// Registry artefacts `name@version` → `sha256:<hex>` of the model file.
+    pub artefacts: BTreeMap<String, String>,
+    /// Every seed passed to a split, evaluation, sweep or detector.
+    pub seeds: BTreeSet<u64>,
+}
 
 pub struct HostContext {
     pub workspace: Workspace,
@@ -19,6 +36,8 @@ pub struct HostContext {
     pub run: RunContext,
     /// How `sweep` schedules (`--jobs`, `--force`, `--shard`).
     pub sweep: SweepOptions,
+    /// What the script has read so far (for notebook provenance).
+    log: Mutex<AccessLog>,
 }
 
 impl HostContext {
@@ -39,7 +58,48 @@ impl HostContext {
             experiment: experiment.to_string(),
             run,
             sweep: SweepOptions::default(),
+            log: Mutex::new(AccessLog::default()),
         }
+    }
+
+    fn with_log(&self, f: impl FnOnce(&mut AccessLog)) {
+        // A poisoned lock only means another call panicked mid-record; the
+        // log itself is still a valid set of entries.
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut log);
+    }
+
+    /// Note that dataset `name` (file SHA-256 `sha256`) was read.
+    pub fn record_dataset(&self, name: &str, sha256: &str) {
+        self.with_log(|l| {
+            l.datasets.insert(name.to_string(), sha256.to_string());
+        });
+    }
+
+    /// Note that time series `name` (file SHA-256 `sha256`) was read.
+    pub fn record_series(&self, name: &str, sha256: &str) {
+        self.with_log(|l| {
+            l.series.insert(name.to_string(), sha256.to_string());
+        });
+    }
+
+    /// Note that registry artefact `id` (`name@version`) was loaded.
+    pub fn record_artefact(&self, id: &str, sha256: &str) {
+        self.with_log(|l| {
+            l.artefacts.insert(id.to_string(), sha256.to_string());
+        });
+    }
+
+    /// Note that `seed` was used.
+    pub fn record_seed(&self, seed: u64) {
+        self.with_log(|l| {
+            l.seeds.insert(seed);
+        });
+    }
+
+    /// Everything recorded so far.
+    pub fn access_log(&self) -> AccessLog {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The context of the engine running the current call.

@@ -15,8 +15,8 @@ mod modules;
 mod render;
 pub mod types;
 
-pub use context::HostContext;
-pub use engine::{Host, Interrupt};
+pub use context::{AccessLog, HostContext};
+pub use engine::{Host, Interrupt, OutputSink};
 pub use limits::Limits;
 pub use render::render_error;
 

@@ -24,10 +24,9 @@ pub mod datasets_api {
         name: &str,
     ) -> Result<DatasetRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        host.datasets
-            .load(name)
-            .map(|d| DatasetRef(Arc::new(d)))
-            .map_err(ctx_err)
+        let ds = host.datasets.load(name).map_err(ctx_err)?;
+        host.record_dataset(&ds.name, &ds.sha256);
+        Ok(DatasetRef(Arc::new(ds)))
     }
 
     /// Load a labelled CSV file from the workspace (results, registry or the
@@ -48,15 +47,16 @@ pub mod datasets_api {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.to_string());
-        crate::data::formats::parse_dataset(
+        let ds = crate::data::formats::parse_dataset(
             crate::data::catalog::Format::Csv,
             &bytes,
             &file,
             &name,
             &file.display().to_string(),
         )
-        .map(|d| DatasetRef(Arc::new(d)))
-        .map_err(ctx_err)
+        .map_err(ctx_err)?;
+        host.record_dataset(&ds.name, &ds.sha256);
+        Ok(DatasetRef(Arc::new(ds)))
     }
 
     /// Names of every registered dataset.
@@ -160,8 +160,13 @@ pub mod datasets_api {
     /// print(sp.n_train);
     /// ```
     #[rhai_fn(name = "split", return_raw)]
-    pub fn split_seed(ds: &mut DatasetRef, seed: i64) -> Result<SplitRef, Box<EvalAltResult>> {
+    pub fn split_seed(
+        ctx: NativeCallContext,
+        ds: &mut DatasetRef,
+        seed: i64,
+    ) -> Result<SplitRef, Box<EvalAltResult>> {
         let seed = non_negative("seed", seed)?;
+        HostContext::of(&ctx)?.record_seed(seed);
         Protocol::Holdout60
             .prepare(&ds.0, seed)
             .map(|p| SplitRef(Arc::new(p)))
@@ -177,8 +182,13 @@ pub mod datasets_api {
     /// print(sp);
     /// ```
     #[rhai_fn(name = "split", return_raw)]
-    pub fn split_opts(ds: &mut DatasetRef, opts: Map) -> Result<SplitRef, Box<EvalAltResult>> {
+    pub fn split_opts(
+        ctx: NativeCallContext,
+        ds: &mut DatasetRef,
+        opts: Map,
+    ) -> Result<SplitRef, Box<EvalAltResult>> {
         let (protocol, seed) = run_options("split", &opts)?;
+        HostContext::of(&ctx)?.record_seed(seed);
         protocol
             .prepare(&ds.0, seed)
             .map(|p| SplitRef(Arc::new(p)))

@@ -22,7 +22,7 @@ pub mod detectors_api {
     use crate::detectors::{DETECTORS, Detector, FittedDetector};
     use crate::script::api::convert::{ctx_err, json_to_dynamic, map_to_json};
     use crate::script::types::{Labels, Matrix, Vector};
-    use rhai::{Array, Dynamic, EvalAltResult, Map};
+    use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
     use std::sync::Arc;
 
     /// A detector by name with default parameters.
@@ -45,8 +45,18 @@ pub mod detectors_api {
     /// print(det.name);
     /// ```
     #[rhai_fn(name = "detector", return_raw)]
-    pub fn detector_params(name: &str, params: Map) -> Result<Detector, Box<EvalAltResult>> {
-        Detector::new(name, &map_to_json(&params)?).map_err(ctx_err)
+    pub fn detector_params(
+        ctx: NativeCallContext,
+        name: &str,
+        params: Map,
+    ) -> Result<Detector, Box<EvalAltResult>> {
+        let det = Detector::new(name, &map_to_json(&params)?).map_err(ctx_err)?;
+        if let Some(seed) = params.get("seed").and_then(|s| s.as_int().ok())
+            && let Ok(seed) = u64::try_from(seed)
+        {
+            crate::script::HostContext::of(&ctx)?.record_seed(seed);
+        }
+        Ok(det)
     }
 
     /// Names of every registered detector.

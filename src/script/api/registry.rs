@@ -195,10 +195,10 @@ pub mod registry_api {
         ctx: NativeCallContext,
         spec: &str,
     ) -> Result<FittedDetector, Box<EvalAltResult>> {
-        open(&ctx)?
-            .load(spec)
-            .map(|(fitted, _)| fitted)
-            .map_err(ctx_err)
+        let (fitted, meta) = open(&ctx)?.load(spec).map_err(ctx_err)?;
+        HostContext::of(&ctx)?
+            .record_artefact(&format!("{}@{}", meta.name, meta.version), &meta.sha256);
+        Ok(fitted)
     }
 
     /// The metadata of a published model (`"name"` or `"name@requirement"`)

@@ -17,6 +17,7 @@ fn run(
     seed: u64,
 ) -> Result<ResultRef, Box<EvalAltResult>> {
     let host = crate::script::HostContext::of(ctx)?;
+    host.record_seed(seed);
     bench::run(&ds.0, det, protocol, seed, &host.run)
         .map(|o| ResultRef(Arc::new(o.result), Some(o.fitted)))
         .map_err(ctx_err)

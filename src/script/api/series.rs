@@ -64,10 +64,9 @@ pub mod series_api {
         name: &str,
     ) -> Result<SeriesRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        host.datasets
-            .load_series(name)
-            .map(|s| SeriesRef(Arc::new(s)))
-            .map_err(ctx_err)
+        let ts = host.datasets.load_series(name).map_err(ctx_err)?;
+        host.record_series(&ts.name, &ts.sha256);
+        Ok(SeriesRef(Arc::new(ts)))
     }
 
     /// Names of the registered series of a collection: `ucr`, `nab`,
@@ -359,11 +358,13 @@ pub mod series_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn score_series(
+        ctx: NativeCallContext,
         ts: SeriesRef,
         model: &str,
         params: Map,
     ) -> Result<Vector, Box<EvalAltResult>> {
-        let (det, _) = detector_and_seed(model, &params)?;
+        let (det, seed) = detector_and_seed(model, &params)?;
+        HostContext::of(&ctx)?.record_seed(seed);
         det.score(&ts.0)
             .map(|s| Vector(Arc::new(s)))
             .map_err(ctx_err)
@@ -386,6 +387,7 @@ pub mod series_api {
     ) -> Result<Map, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
         let (det, seed) = detector_and_seed(model, &params)?;
+        host.record_seed(seed);
         let protocol = SERIES
             .iter()
             .find(|s| s.name == ts.0.name)

@@ -156,6 +156,12 @@ pub mod sweeps_api {
             bench::run_sweep_with_progress(&host.datasets, &spec, &host.sweep, &host.run, &store)
                 .map_err(ctx_err)?;
         let results = out.results();
+        for s in &spec.seeds {
+            host.record_seed(*s);
+        }
+        for r in &results {
+            host.record_dataset(&r.dataset, &r.dataset_sha256);
+        }
         let failures: Vec<_> = out.failures().into_iter().cloned().collect();
         bench::write_reports(store.dir(), &results, &failures.iter().collect::<Vec<_>>())
             .map_err(ctx_err)?;

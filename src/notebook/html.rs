@@ -1,0 +1,271 @@
+//! The HTML report: one self-contained file to attach to a code review.
+//! Inline CSS, inline SVG figures, HTML tables, code highlighted on the
+//! server, markdown rendered with pulldown-cmark (raw HTML in markdown is
+//! shown as text, never passed through), per-cell timing and the
+//! provenance block. No script, no stylesheet link, no image URL: the page
+//! makes no request of any kind.
+
+use super::execute::{CellRun, CellStatus, NotebookRun, Output};
+use super::highlight::{escape, highlight};
+use super::sidecar::Provenance;
+use super::{CellKind, RenderOptions};
+use crate::script::types::Table;
+
+const CSS: &str = r#"
+:root { --fg: #1d2330; --muted: #5b6577; --line: #d9dee7; --bg: #ffffff; --code: #f6f8fa; --err: #b42318; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #eef1f5; color: var(--fg); font: 15px/1.5 "DejaVu Sans", Verdana, sans-serif; }
+main { max-width: 1000px; margin: 24px auto; padding: 0 16px; }
+header.provenance, section.cell { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 14px 18px; margin-bottom: 14px; }
+header.provenance h1 { font-size: 20px; margin: 0 0 8px; }
+header.provenance table { font-size: 12.5px; }
+header.provenance td:first-child { color: var(--muted); white-space: nowrap; padding-right: 14px; vertical-align: top; }
+header.provenance code { word-break: break-all; }
+.meta { font-size: 12px; color: var(--muted); margin-bottom: 6px; display: flex; gap: 12px; }
+.meta .status-error { color: var(--err); font-weight: bold; }
+.meta .status-not-run { color: #946200; font-weight: bold; }
+pre { margin: 6px 0; padding: 10px 12px; overflow-x: auto; border-radius: 4px; font: 13px/1.45 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+pre.code { background: var(--code); border: 1px solid var(--line); }
+pre.stdout, pre.value { background: #fbfbfd; border-left: 3px solid #8aa1c1; }
+pre.error { background: #fff4f2; border-left: 3px solid var(--err); color: var(--err); }
+.kw { color: #8a3ffc; font-weight: bold; } .str { color: #0a7a32; } .num { color: #b35c00; }
+.com { color: #6e7781; font-style: italic; } .fn { color: #0550ae; } .op { color: #8a3ffc; }
+table.data { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+table.data th, table.data td { border: 1px solid var(--line); padding: 3px 9px; text-align: right; }
+table.data th { background: var(--code); }
+table.data td:first-child, table.data th:first-child { text-align: left; }
+figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
+section.markdown { background: transparent; border: none; padding: 4px 4px; }
+section.markdown table { border-collapse: collapse; } section.markdown td, section.markdown th { border: 1px solid var(--line); padding: 3px 8px; }
+"#;
+
+/// An SVG made inline: the XML declaration and the namespace attribute
+/// (which HTML does not need) are dropped, so the page holds no URL.
+pub fn inline_svg(svg: &str) -> String {
+    let body = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    };
+    body.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
+        .replacen(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "", 1)
+}
+
+/// Markdown to HTML; raw HTML blocks and inline HTML become text.
+pub fn markdown_to_html(md: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, html};
+    let parser = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
+        |e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+            other => other,
+        },
+    );
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+/// An HTML table.
+pub fn table_html(t: &Table) -> String {
+    let mut s = String::from("<table class=\"data\"><thead><tr>");
+    for h in &t.header {
+        s.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in &t.rows {
+        s.push_str("<tr>");
+        for c in r {
+            s.push_str(&format!("<td>{}</td>", escape(c)));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+/// The provenance block's rows (shared with the Markdown report).
+pub fn provenance_rows(p: &Provenance) -> Vec<(String, String)> {
+    let mut rows = vec![
+        ("anml".to_string(), p.anml_version.clone()),
+        ("notebook".into(), p.notebook.clone()),
+        ("notebook SHA-256".into(), p.notebook_sha256.clone()),
+        ("date (UTC)".into(), p.date.clone()),
+    ];
+    for (name, sha) in &p.inputs.datasets {
+        rows.push((format!("dataset {name}"), sha.clone()));
+    }
+    for (name, sha) in &p.inputs.series {
+        rows.push((format!("series {name}"), sha.clone()));
+    }
+    for (name, sha) in &p.inputs.artefacts {
+        rows.push((format!("artefact {name}"), sha.clone()));
+    }
+    let seeds: Vec<String> = p.inputs.seeds.iter().map(u64::to_string).collect();
+    rows.push((
+        "seeds".into(),
+        if seeds.is_empty() {
+            "none".into()
+        } else {
+            seeds.join(", ")
+        },
+    ));
+    if let Some(obj) = p.limits.as_object() {
+        let l: Vec<String> = obj.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        rows.push(("sandbox limits".into(), l.join(", ")));
+    }
+    rows.push((
+        "hardware".into(),
+        [
+            p.hardware.vendor.as_str(),
+            p.hardware.model.as_str(),
+            p.hardware.notes.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; "),
+    ));
+    rows.push(("BLAS".into(), p.blas.clone()));
+    rows
+}
+
+fn status_html(c: &CellRun) -> String {
+    match c.status {
+        CellStatus::Ok => String::new(),
+        CellStatus::Error if c.cell.allow_error => {
+            "<span class=\"status-error\">error (allowed)</span>".into()
+        }
+        CellStatus::Error => "<span class=\"status-error\">error</span>".into(),
+        CellStatus::NotRun => "<span class=\"status-not-run\">not run</span>".into(),
+    }
+}
+
+fn cell_html(c: &CellRun, opts: &RenderOptions) -> String {
+    let id = c
+        .cell
+        .label
+        .clone()
+        .unwrap_or_else(|| format!("cell-{}", c.cell.index + 1));
+    if c.cell.kind == CellKind::Markdown {
+        return format!(
+            "<section class=\"cell markdown\" id=\"{}\">\n{}</section>\n",
+            escape(&id),
+            markdown_to_html(&c.cell.source)
+        );
+    }
+    let mut s = format!("<section class=\"cell code\" id=\"{}\">\n", escape(&id));
+    let title = c
+        .cell
+        .title
+        .as_ref()
+        .map(|t| format!("<span>{}</span>", escape(t)))
+        .unwrap_or_default();
+    let timing = if c.status == CellStatus::NotRun {
+        String::new()
+    } else {
+        format!("<span>{:.3} s</span>", c.seconds)
+    };
+    s.push_str(&format!(
+        "<div class=\"meta\"><span>[{}] {}</span>{title}{timing}{}</div>\n",
+        c.cell.index + 1,
+        escape(&c.cell.name()),
+        status_html(c)
+    ));
+    if c.cell.echo && !opts.no_code {
+        s.push_str(&format!(
+            "<pre class=\"code\"><code>{}</code></pre>\n",
+            highlight(&c.cell.source)
+        ));
+    }
+    if !c.stdout.is_empty() {
+        s.push_str(&format!(
+            "<pre class=\"stdout\">{}</pre>\n",
+            escape(c.stdout.trim_end())
+        ));
+    }
+    for o in &c.outputs {
+        match o {
+            Output::Text(t) => s.push_str(&format!("<pre class=\"value\">{}</pre>\n", escape(t))),
+            Output::Table(t) => {
+                s.push_str(&table_html(t));
+                s.push('\n');
+            }
+            Output::Plot { plot, svg } => s.push_str(&format!(
+                "<figure aria-label=\"{}\">{}</figure>\n",
+                escape(plot.title()),
+                inline_svg(svg)
+            )),
+        }
+    }
+    if let Some(e) = &c.error {
+        s.push_str(&format!(
+            "<pre class=\"error\">{}</pre>\n",
+            escape(e.trim_end())
+        ));
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+/// The whole page.
+pub fn render(run: &NotebookRun, provenance: &Provenance, opts: &RenderOptions) -> String {
+    let name = std::path::Path::new(&provenance.notebook)
+        .file_name()
+        .map_or_else(
+            || provenance.notebook.clone(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+    let mut s =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    s.push_str(&format!(
+        "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        escape(&name)
+    ));
+    s.push_str(&format!(
+        "<header class=\"provenance\" id=\"provenance\">\n<h1>{}</h1>\n<table>\n",
+        escape(&name)
+    ));
+    for (k, v) in provenance_rows(provenance) {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td></tr>\n",
+            escape(&k),
+            escape(&v)
+        ));
+    }
+    let total: f64 = run.cells.iter().map(|c| c.seconds).sum();
+    let summary = match (run.failed, run.interrupted) {
+        (_, true) => "interrupted (Ctrl-C)".to_string(),
+        (Some(i), _) => format!("stopped: cell {} failed", i + 1),
+        (None, _) => "all cells ran".to_string(),
+    };
+    s.push_str(&format!(
+        "<tr><td>run</td><td><code>{summary}; {:.3} s in cells</code></td></tr>\n</table>\n</header>\n",
+        total
+    ));
+    for c in &run.cells {
+        s.push_str(&cell_html(c, opts));
+    }
+    s.push_str("</main>\n</body>\n</html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_html_in_markdown_is_text() {
+        let h = markdown_to_html("# T\n\n<script>alert(1)</script>\n\nx <b>y</b>");
+        assert!(h.contains("<h1>T</h1>"));
+        assert!(!h.contains("<script>") && !h.contains("<b>"));
+        assert!(h.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn inline_svg_has_no_namespace_url() {
+        let svg = "<?xml version=\"1.0\"?>\n<svg width=\"1\" xmlns=\"http://www.w3.org/2000/svg\"><text>a</text></svg>";
+        let s = inline_svg(svg);
+        assert_eq!(s, "<svg width=\"1\"><text>a</text></svg>");
+    }
+}
