@@ -149,12 +149,21 @@ fn compare_text(
         });
         return;
     }
+    // The recorded line holding each number, to say where it is.
+    let lines: Vec<&str> = recorded
+        .lines()
+        .flat_map(|l| std::iter::repeat_n(l, split_numbers(l).1.len()))
+        .collect();
     for (k, (a, b)) in na.iter().zip(&nb).enumerate() {
         report.numbers += 1;
         if !close(*a, *b, tol) {
+            let place = lines
+                .get(k)
+                .map(|l| format!(" in {}", short(l.trim())))
+                .unwrap_or_default();
             report.differences.push(Difference {
                 cell: cell.into(),
-                what: format!("{what} number {}", k + 1),
+                what: format!("{what} number {}{place}", k + 1),
                 recorded: a.to_string(),
                 now: b.to_string(),
             });
