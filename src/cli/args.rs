@@ -336,4 +336,7 @@ pub struct ListArgs {
 pub struct ReplArgs {
     /// A script to run first; its variables stay in scope.
     pub file: Option<PathBuf>,
+    /// Do not run `$XDG_CONFIG_HOME/anml/init.rhai` (~/.config/anml/init.rhai).
+    #[arg(long)]
+    pub no_init: bool,
 }

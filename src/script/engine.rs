@@ -11,7 +11,7 @@ use rhai::packages::{
     LogicPackage, MoreStringPackage, Package,
 };
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A shared flag that stops the running evaluation at its next operation.
@@ -43,6 +43,8 @@ pub struct Host {
     engine: Engine,
     ctx: Arc<HostContext>,
     interrupt: Interrupt,
+    /// Rhai operations of the current (or last) evaluation.
+    operations: Arc<AtomicU64>,
 }
 
 impl Host {
@@ -71,7 +73,10 @@ impl Host {
         apply_limits(&mut engine, &ctx.limits);
 
         let flag = interrupt.clone();
-        engine.on_progress(move |_ops| {
+        let operations = Arc::new(AtomicU64::new(0));
+        let ops = operations.clone();
+        engine.on_progress(move |n| {
+            ops.store(n, Ordering::Relaxed);
             if flag.is_triggered() {
                 Some(Dynamic::from("interrupted (Ctrl-C)"))
             } else {
@@ -105,6 +110,7 @@ impl Host {
             engine,
             ctx,
             interrupt,
+            operations,
         }
     }
 
@@ -118,6 +124,11 @@ impl Host {
 
     pub fn interrupt(&self) -> &Interrupt {
         &self.interrupt
+    }
+
+    /// Rhai operations the last evaluation performed (the REPL's `:time`).
+    pub fn last_operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
     }
 
     /// Compile `source`; errors are rendered against `name`.
@@ -177,6 +188,7 @@ impl Host {
         ast: &AST,
     ) -> Result<Dynamic, ScriptError> {
         self.interrupt.reset();
+        self.operations.store(0, Ordering::Relaxed);
         self.engine
             .eval_ast_with_scope::<Dynamic>(scope, ast)
             .map_err(|e| {

@@ -1,0 +1,258 @@
+//! The REPL's `:` commands: one table of name, argument, help text and
+//! handler. `:help` prints it and completion reads it, so a command cannot
+//! exist without being documented.
+
+use super::Session;
+use crate::script::docs::FnDoc;
+
+/// What the loop does after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// One `:` command.
+pub struct Command {
+    pub name: &'static str,
+    /// The argument, as shown by `:help` ("" for none).
+    pub arg: &'static str,
+    pub help: &'static str,
+    pub run: fn(&mut Session, &str) -> Flow,
+}
+
+/// Every command, in `:help` order.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: ":help",
+        arg: "",
+        help: "list commands and documented functions",
+        run: help,
+    },
+    Command {
+        name: ":doc",
+        arg: "NAME",
+        help: "signature, doc and example of a function, property or detector",
+        run: doc,
+    },
+    Command {
+        name: ":vars",
+        arg: "",
+        help: "variables in scope with their types and values",
+        run: vars,
+    },
+    Command {
+        name: ":type",
+        arg: "EXPR",
+        help: "evaluate EXPR in the session and print its type",
+        run: type_of,
+    },
+    Command {
+        name: ":time",
+        arg: "",
+        help: "toggle printing wall time and Rhai operations after each input",
+        run: time,
+    },
+    Command {
+        name: ":load",
+        arg: "FILE",
+        help: "run a script file in the session (its variables stay)",
+        run: load,
+    },
+    Command {
+        name: ":save",
+        arg: "FILE",
+        help: "write the session's successful inputs as a script",
+        run: save,
+    },
+    Command {
+        name: ":clear",
+        arg: "",
+        help: "forget every variable, function and input of the session",
+        run: clear,
+    },
+    Command {
+        name: ":quit",
+        arg: "",
+        help: "leave (Ctrl-D works too)",
+        run: |_, _| Flow::Quit,
+    },
+];
+
+/// Run the command line `line` (starting with `:`).
+pub fn dispatch(session: &mut Session, line: &str) -> Flow {
+    let (name, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let alias = match name {
+        ":h" | ":?" => ":help",
+        ":q" | ":exit" => ":quit",
+        other => other,
+    };
+    match COMMANDS.iter().find(|c| c.name == alias) {
+        Some(c) => (c.run)(session, arg.trim()),
+        None => {
+            eprintln!("unknown command {name}; :help lists commands");
+            Flow::Continue
+        }
+    }
+}
+
+fn help(s: &mut Session, _: &str) -> Flow {
+    println!("commands:");
+    for c in COMMANDS {
+        println!("  {:<14} {}", format!("{} {}", c.name, c.arg), c.help);
+    }
+    let mut names: Vec<&str> = s.docs.iter().map(|d| d.name.as_str()).collect();
+    names.dedup();
+    println!("\nfunctions and properties (:doc NAME for details, Tab completes):");
+    for chunk in names.chunks(6) {
+        println!("  {}", chunk.join("  "));
+    }
+    println!(
+        "\ndetectors: {}",
+        crate::detectors::DETECTORS
+            .iter()
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Flow::Continue
+}
+
+fn doc(s: &mut Session, name: &str) -> Flow {
+    let name = name.trim().trim_start_matches('.');
+    if name.is_empty() {
+        eprintln!(":doc NAME — e.g. :doc load_dataset");
+        return Flow::Continue;
+    }
+    let hits: Vec<&FnDoc> = s
+        .docs
+        .iter()
+        .filter(|d| d.name.trim_start_matches('.') == name)
+        .collect();
+    let detector = crate::detectors::DETECTORS.iter().find(|d| d.name == name);
+    if let Some(spec) = detector {
+        println!(
+            "detector `{}` {}: {}\n{}\n",
+            spec.name, spec.version, spec.summary, spec.reference
+        );
+        let defaults = spec.default_params();
+        for p in spec.params {
+            let d = defaults.get(p.name).cloned().unwrap_or_default();
+            println!("  {} = {d}\n      {}", p.name, p.doc);
+        }
+        println!("\nexample:\n{}\n", spec.example);
+    }
+    if hits.is_empty() && detector.is_none() {
+        eprintln!("no documented function, property or detector `{name}`; :help lists them");
+    }
+    for d in hits {
+        println!("{}\n\n{}\n", d.signature, d.doc);
+        if let Some(ex) = &d.example {
+            println!("example:\n{ex}\n");
+        }
+    }
+    Flow::Continue
+}
+
+fn vars(s: &mut Session, _: &str) -> Flow {
+    if s.scope.is_empty() {
+        println!("no variables yet");
+    }
+    for (name, _, v) in s.scope.iter() {
+        let ty = s.host.engine().map_type_name(v.type_name());
+        let shown = crate::script::types::display_value(&v);
+        let lines = shown.lines().count();
+        if lines > 1 {
+            println!("{name}: {ty} ({lines} lines; enter `{name}` to show it)");
+        } else {
+            println!("{name}: {ty} = {shown}");
+        }
+    }
+    Flow::Continue
+}
+
+fn type_of(s: &mut Session, expr: &str) -> Flow {
+    if expr.is_empty() {
+        eprintln!(":type EXPR — e.g. :type load_dataset(\"cardio\")");
+        return Flow::Continue;
+    }
+    match s.eval(expr) {
+        Ok(v) => println!("{}", s.host.engine().map_type_name(v.type_name())),
+        Err(e) => eprint!("{e}"),
+    }
+    Flow::Continue
+}
+
+fn time(s: &mut Session, _: &str) -> Flow {
+    s.timing = !s.timing;
+    println!("timing {}", if s.timing { "on" } else { "off" });
+    Flow::Continue
+}
+
+fn load(s: &mut Session, file: &str) -> Flow {
+    if file.is_empty() {
+        eprintln!(":load FILE");
+        return Flow::Continue;
+    }
+    match std::fs::read_to_string(file) {
+        Ok(src) => {
+            s.run_input(&src, file);
+        }
+        Err(e) => eprintln!("cannot read {file}: {e}"),
+    }
+    Flow::Continue
+}
+
+fn save(s: &mut Session, file: &str) -> Flow {
+    if file.is_empty() {
+        eprintln!(":save FILE");
+        return Flow::Continue;
+    }
+    let mut text = format!("// saved from `anml repl` ({} inputs)\n", s.inputs.len());
+    for i in &s.inputs {
+        let body = i.trim_end();
+        text.push_str(body);
+        if !body.ends_with([';', '}']) {
+            // a statement separator, on its own line after a trailing comment
+            if body.lines().last().is_some_and(|l| l.contains("//")) {
+                text.push('\n');
+            }
+            text.push(';');
+        }
+        text.push('\n');
+    }
+    match crate::atomic_file::write(std::path::Path::new(file), text.as_bytes()) {
+        Ok(()) => println!("saved {} inputs to {file}", s.inputs.len()),
+        Err(e) => eprintln!("cannot write {file}: {e}"),
+    }
+    Flow::Continue
+}
+
+fn clear(s: &mut Session, _: &str) -> Flow {
+    s.reset();
+    println!("session cleared");
+    Flow::Continue
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_documented_and_unique() {
+        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        assert!(
+            COMMANDS
+                .iter()
+                .all(|c| c.name.starts_with(':') && !c.help.is_empty())
+        );
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), COMMANDS.len());
+        for want in [
+            ":help", ":doc", ":vars", ":type", ":time", ":load", ":save", ":clear", ":quit",
+        ] {
+            assert!(names.contains(&want), "{want}");
+        }
+    }
+}
