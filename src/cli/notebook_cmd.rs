@@ -70,6 +70,10 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
             eprintln!("interrupted (Ctrl-C): nothing compared");
             return Ok(Outcome::Interrupted);
         }
+        let failed = record.cells.iter().filter(|c| c.status != "ok").count();
+        if failed > 0 {
+            eprintln!("warning: {failed} cell(s) failed or did not run, in the record and now");
+        }
         if report.differences.is_empty() {
             println!(
                 "check OK: {} cells, {} numbers and {} texts agree with {} (tolerance {})",

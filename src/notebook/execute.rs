@@ -110,14 +110,9 @@ fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
         return Ok(vec![Output::Table(t.clone())]);
     }
     if let Some(r) = value.read_lock::<Runs>() {
-        return Ok(vec![
-            Output::Table(r.table()),
-            Output::Text(format!(
-                "{} results; sweep: {}",
-                r.results.len(),
-                r.summary()
-            )),
-        ]);
+        // The table only: how many runs were cached differs between a first
+        // run and a re-run, and is not a result.
+        return Ok(vec![Output::Table(r.table())]);
     }
     if let Some(p) = value.read_lock::<Plot>() {
         let svg = p

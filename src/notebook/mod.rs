@@ -14,7 +14,11 @@
 //! * a JSON sidecar ([`sidecar`]) with the same header and every output in
 //!   canonical text form, validated against `src/resources/notebook-schema.json`;
 //! * `--check` ([`check`]): a re-run compared with the sidecar, numbers
-//!   within a tolerance, the differences named by cell.
+//!   within a tolerance, the differences named by cell. Wall times are not
+//!   results: table columns and rows labelled as times (`fit s`, `mean
+//!   fit+score s`) are recorded as `(timing)`, and cell timings are never
+//!   compared. Printed text is compared as printed, so a cell that prints
+//!   a timing fails the check by design.
 //!
 //! Cells run top to bottom in one sandboxed engine ([`execute`]), sharing
 //! variables and functions like the REPL; limits apply per cell. A cell's

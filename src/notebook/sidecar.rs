@@ -142,7 +142,19 @@ pub fn plot_digest(p: &Plot) -> String {
     s
 }
 
-/// The canonical record of one output.
+/// What a timing cell is recorded as: wall times differ between runs and
+/// machines, so `--check` does not compare them.
+pub const TIMING: &str = "(timing)";
+
+/// Whether a table column header or row label names a wall time: it ends
+/// in ` s` (`fit s`, `mean fit+score s`) or mentions time or seconds.
+pub fn is_timing_label(label: &str) -> bool {
+    let l = label.trim().to_lowercase();
+    l.ends_with(" s") || l.contains("time") || l.contains("seconds")
+}
+
+/// The canonical record of one output. Table cells in timing columns and
+/// rows (see [`is_timing_label`]) are recorded as [`TIMING`].
 pub fn output_record(o: &Output) -> OutputRecord {
     match o {
         Output::Text(t) => OutputRecord {
@@ -150,10 +162,20 @@ pub fn output_record(o: &Output) -> OutputRecord {
             content: t.clone(),
         },
         Output::Table(t) => {
+            let timing_cols: Vec<bool> = t.header.iter().map(|h| is_timing_label(h)).collect();
             let mut s = t.header.join(" | ");
             for r in &t.rows {
+                let timing_row = r.first().is_some_and(|c| is_timing_label(c));
+                let cells: Vec<&str> = r
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let timed = timing_row || timing_cols.get(i).copied().unwrap_or(false);
+                        if timed && i > 0 { TIMING } else { c.as_str() }
+                    })
+                    .collect();
                 s.push('\n');
-                s.push_str(&r.join(" | "));
+                s.push_str(&cells.join(" | "));
             }
             OutputRecord {
                 kind: "table".into(),
@@ -259,5 +281,28 @@ pub fn validate(instance: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(errors.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::types::Table;
+
+    #[test]
+    fn timing_columns_and_rows_are_not_recorded() {
+        let t = Table {
+            header: vec!["dataset".into(), "roc_auc".into(), "fit s".into()],
+            rows: vec![
+                vec!["cardio".into(), "0.9".into(), "0.012".into()],
+                vec!["mean fit+score s".into(), "0.5".into(), "0.3".into()],
+            ],
+        };
+        let r = output_record(&Output::Table(t));
+        assert_eq!(
+            r.content,
+            "dataset | roc_auc | fit s\ncardio | 0.9 | (timing)\nmean fit+score s | (timing) | (timing)"
+        );
+        assert!(is_timing_label("score_time") && !is_timing_label("samples"));
     }
 }
