@@ -83,31 +83,25 @@ fn odds_tour_renders_a_self_contained_report_that_checks() {
     // number is computed again (and wall times differ, which the record
     // leaves out).
     std::fs::remove_dir_all(sb.root().join("results/odds_tour/runs")).unwrap();
-    let check = sb
-        .anml()
-        .args(["notebook", "run"])
-        .arg(&nb)
-        .arg("--html")
-        .arg(&html)
-        .arg("--check")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&check);
-    assert!(check.status.success(), "{stdout}\n{stderr}");
+    let check = || {
+        sb.anml()
+            .args(["notebook", "run"])
+            .arg(&nb)
+            .arg("--html")
+            .arg(&html)
+            .arg("--check")
+            .output()
+            .unwrap()
+    };
+    let check_out = check();
+    let (stdout, stderr) = text(&check_out);
+    assert!(check_out.status.success(), "{stdout}\n{stderr}");
 
     // a different seed changes the outputs, and --check says which
     std::fs::write(&nb, tour().replace("let seed = 0;", "let seed = 1;")).unwrap();
-    let check = sb
-        .anml()
-        .args(["notebook", "run"])
-        .arg(&nb)
-        .arg("--html")
-        .arg(&html)
-        .arg("--check")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&check);
-    assert!(!check.status.success(), "{stdout}\n{stderr}");
+    let check_out = check();
+    let (stdout, stderr) = text(&check_out);
+    assert!(!check_out.status.success(), "{stdout}\n{stderr}");
     let report = format!("{stdout}{stderr}");
     assert!(report.contains("cardio-scores"), "{report}");
     assert!(report.contains("leaderboard"), "{report}");

@@ -266,22 +266,7 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 
 /// Check `instance` against the notebook schema; every violation is listed.
 pub fn validate(instance: &Value) -> Result<(), String> {
-    let errors: Vec<String> = validator()?
-        .iter_errors(instance)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            if at.is_empty() {
-                e.to_string()
-            } else {
-                format!("at {at}: {e}")
-            }
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
+    crate::results::violations(validator()?, instance)
 }
 
 #[cfg(test)]

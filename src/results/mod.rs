@@ -15,7 +15,7 @@ pub use canonical::{RunKey, canonical_json};
 pub use failed::{FailedRun, STATUS_FAILED, StoredRun};
 pub use hardware::Hardware;
 pub use provenance::{GitInfo, Provenance, ScriptInfo, git_info, recorded_argv};
-pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate};
+pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate, violations};
 pub use series::{KIND_TIMESERIES, NabScores, SeriesMetrics, SeriesRunResult};
 
 use crate::data::SplitInfo;

@@ -22,8 +22,13 @@ fn validator() -> Result<&'static jsonschema::Validator, ResultError> {
 
 /// Check `instance` against the results schema; every violation is listed.
 pub fn validate(instance: &Value) -> Result<(), ResultError> {
-    let v = validator()?;
-    let errors: Vec<String> = v
+    violations(validator()?, instance).map_err(ResultError::Schema)
+}
+
+/// Every way `instance` breaks `schema`, each with its JSON pointer, joined
+/// by `; ` (shared by the results and notebook schemas).
+pub fn violations(schema: &jsonschema::Validator, instance: &Value) -> Result<(), String> {
+    let errors: Vec<String> = schema
         .iter_errors(instance)
         .map(|e| {
             let at = e.instance_path().to_string();
@@ -37,7 +42,7 @@ pub fn validate(instance: &Value) -> Result<(), ResultError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ResultError::Schema(errors.join("; ")))
+        Err(errors.join("; "))
     }
 }
 

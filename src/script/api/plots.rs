@@ -56,40 +56,59 @@ fn title_option(what: &str, opts: &Map, default: &str) -> Result<String, Box<Eva
     Ok(title)
 }
 
-/// One ROC curve per named score vector, AUC in the legend.
-pub(crate) fn roc_curves(y: &Labels, scores: &Dynamic) -> Result<Vec<Curve>, Box<EvalAltResult>> {
-    named_scores("roc_plot", scores)?
+/// A curve's (x, y) points from labels and scores.
+type CurvePoints =
+    fn(&Labels, &Vector) -> Result<(Vec<f64>, Vec<f64>), crate::metrics::MetricError>;
+
+/// One curve per named score vector: `points` gives its (x, y), `area`
+/// the value shown in the legend.
+fn curves(
+    what: &str,
+    y: &Labels,
+    scores: &Dynamic,
+    points: CurvePoints,
+    area: fn(&Labels, &Vector) -> Result<f64, crate::metrics::MetricError>,
+) -> Result<Vec<Curve>, Box<EvalAltResult>> {
+    named_scores(what, scores)?
         .into_iter()
         .map(|(name, s)| {
-            let c = crate::metrics::roc_curve(y.view(), s.0.view()).map_err(ctx_err)?;
-            let auc = crate::metrics::roc_auc(y.view(), s.0.view()).map_err(ctx_err)?;
+            let (x, y_) = points(y, &s).map_err(ctx_err)?;
+            let auc = area(y, &s).map_err(ctx_err)?;
             Ok(Curve {
                 name,
-                x: c.fpr,
-                y: c.tpr,
+                x,
+                y: y_,
                 auc,
             })
         })
         .collect()
 }
 
-/// One precision–recall curve per named score vector, average precision
-/// in the legend.
+/// One ROC curve per named score vector (false/true positive rate), the
+/// ROC-AUC in the legend.
+pub(crate) fn roc_curves(y: &Labels, scores: &Dynamic) -> Result<Vec<Curve>, Box<EvalAltResult>> {
+    curves(
+        "roc_plot",
+        y,
+        scores,
+        |y, s| crate::metrics::roc_curve(y.view(), s.0.view()).map(|c| (c.fpr, c.tpr)),
+        |y, s| crate::metrics::roc_auc(y.view(), s.0.view()),
+    )
+}
+
+/// One precision–recall curve per named score vector (recall, precision),
+/// the average precision in the legend.
 pub(crate) fn pr_curves(y: &Labels, scores: &Dynamic) -> Result<Vec<Curve>, Box<EvalAltResult>> {
-    named_scores("pr_plot", scores)?
-        .into_iter()
-        .map(|(name, s)| {
-            let c =
-                crate::metrics::precision_recall_curve(y.view(), s.0.view()).map_err(ctx_err)?;
-            let auc = crate::metrics::pr_auc(y.view(), s.0.view()).map_err(ctx_err)?;
-            Ok(Curve {
-                name,
-                x: c.recall,
-                y: c.precision,
-                auc,
-            })
-        })
-        .collect()
+    curves(
+        "pr_plot",
+        y,
+        scores,
+        |y, s| {
+            crate::metrics::precision_recall_curve(y.view(), s.0.view())
+                .map(|c| (c.recall, c.precision))
+        },
+        |y, s| crate::metrics::pr_auc(y.view(), s.0.view()),
+    )
 }
 
 pub(crate) fn marker(m: &Dynamic) -> Result<Marker, Box<EvalAltResult>> {
