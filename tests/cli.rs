@@ -519,3 +519,44 @@ fn pyod_protocol_uses_the_anomaly_ratio_as_contamination() {
     assert_eq!(v["params"]["contamination"], 176.0 / 1831.0);
     assert_eq!(v["params"]["seed"], 1);
 }
+
+#[test]
+fn ctrl_c_stops_a_sweep_between_runs_and_keeps_the_finished_ones() {
+    let sb = Sandbox::new();
+    // ~600 runs: far longer than the test waits
+    let script = sb.write(
+        "long_sweep.rhai",
+        r#"let runs = sweep(#{ datasets: ["wbc", "glass", "cardio"], detectors: ["lof", "knn", "ocsvm"], seeds: 0..70 });"#,
+    );
+    let child = sb
+        .anml()
+        .args(["script", "--jobs", "1"])
+        .arg(&script)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("run again to resume"), "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // the runs that finished are stored, and fewer than the grid
+    let stored = std::fs::read_dir(sb.root().join("results/long_sweep/runs"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert!(stored > 0 && stored < 630, "{stored} runs stored");
+}

@@ -54,6 +54,12 @@ pub enum BenchError {
     Result(#[from] ResultError),
     #[error("suite: {0}")]
     Suite(String),
+    /// Ctrl-C: no run started after it; finished runs are stored, so
+    /// running the same sweep again resumes.
+    #[error(
+        "interrupted (Ctrl-C) after {finished} finished runs; they are stored, run again to resume"
+    )]
+    Interrupted { finished: usize },
 }
 
 /// Everything a run produced: the result record plus the fitted model and

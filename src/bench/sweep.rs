@@ -22,6 +22,8 @@ use crate::results::{FailedRun, SCHEMA_ID, StoredRun};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -44,6 +46,10 @@ pub struct SweepOptions {
     /// Re-run points whose results are already stored.
     pub force: bool,
     pub shard: Option<Shard>,
+    /// When this becomes true (Ctrl-C), no further run starts; runs in
+    /// flight finish and are stored, and the sweep returns
+    /// [`BenchError::Interrupted`]. Running it again resumes.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A deterministic slice `index` of `count` of a grid.
@@ -447,9 +453,17 @@ pub fn run_sweep(
         .map_err(|e| {
             BenchError::Suite(format!("cannot start {} worker threads: {e}", opts.jobs))
         })?;
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+    };
     let outcomes: Vec<Result<PointOutcome, BenchError>> = pool.install(|| {
         mine.par_iter()
             .map(|p| {
+                if cancelled() {
+                    return Err(BenchError::Interrupted { finished: 0 });
+                }
                 let r = run_point(
                     p,
                     &datasets[p.dataset_index],
@@ -465,6 +479,14 @@ pub fn run_sweep(
             })
             .collect()
     });
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Err(BenchError::Interrupted { .. })))
+    {
+        return Err(BenchError::Interrupted {
+            finished: outcomes.iter().filter(|o| o.is_ok()).count(),
+        });
+    }
     let mut out = SweepOutcome {
         records: Vec::with_capacity(mine.len()),
         cached: 0,
@@ -590,5 +612,34 @@ mod tests {
         };
         let f = run_sweep(&reg, &s, &forced, &ctx, &store, &|_| {}).unwrap();
         assert_eq!((f.cached, f.ran), (0, 4));
+    }
+
+    #[test]
+    fn a_cancelled_sweep_starts_no_run_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = DatasetRegistry::new(dir.path().join("cache")).with_download(false);
+        let store = RunStore::new(dir.path().join("results/exp"));
+        let ctx = RunContext {
+            experiment: "exp".into(),
+            ..RunContext::default()
+        };
+        let s = spec_with(&["hbos", "knn"], json!({}));
+        let opts = SweepOptions {
+            jobs: 1,
+            cancel: Some(Arc::new(AtomicBool::new(true))),
+            ..SweepOptions::default()
+        };
+        match run_sweep(&reg, &s, &opts, &ctx, &store, &|_| {}) {
+            Err(BenchError::Interrupted { finished }) => assert_eq!(finished, 0),
+            other => panic!("{other:?}"),
+        }
+        assert!(store.run_ids().unwrap().is_empty());
+        // the same sweep without the flag runs everything
+        let opts = SweepOptions {
+            cancel: None,
+            ..opts
+        };
+        let out = run_sweep(&reg, &s, &opts, &ctx, &store, &|_| {}).unwrap();
+        assert_eq!(out.ran, out.grid_size);
     }
 }

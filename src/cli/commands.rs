@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 /// Run the parsed command line.
 pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
     match &cli.command {
-        Command::Benchmark(a) => benchmark(&cli.global, a),
+        Command::Benchmark(a) => benchmark(&cli.global, a, interrupt),
         Command::Script(a) => script(&cli.global, a, interrupt),
         Command::Datasets(a) => datasets(&cli.global, a),
         Command::Models(a) => models(a),
@@ -83,6 +83,7 @@ pub(crate) fn host_with_output(
     if let Some(f) = sweep {
         ctx.sweep = sweep_options(f)?;
     }
+    ctx.sweep.cancel = Some(interrupt.flag());
     Ok(Host::with_output(ctx, interrupt, sink))
 }
 
@@ -92,6 +93,7 @@ fn sweep_options(f: &SweepFlags) -> Result<bench::SweepOptions, Error> {
         jobs: f.jobs,
         force: f.force,
         shard: f.shard.as_deref().map(bench::Shard::parse).transpose()?,
+        cancel: None,
     })
 }
 
@@ -144,9 +146,9 @@ pub(crate) fn safe_name(s: &str) -> String {
     }
 }
 
-fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
+fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
     if let Some(suite) = &a.suite {
-        return benchmark_suite(g, a, suite);
+        return benchmark_suite(g, a, suite, interrupt);
     }
     let dataset_name = a.dataset.as_deref().unwrap_or_default();
     let model = a.model.as_deref().ok_or_else(|| DetectorError::BadParams {
@@ -194,7 +196,12 @@ fn benchmark(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Outcome, Error> {
+fn benchmark_suite(
+    g: &GlobalOpts,
+    a: &BenchmarkArgs,
+    suite: &str,
+    interrupt: Interrupt,
+) -> Result<Outcome, Error> {
     if matches!(suite, "nab" | "ucr") {
         return super::series_cmd::benchmark_series_suite(g, a, suite);
     }
@@ -262,10 +269,17 @@ fn benchmark_suite(g: &GlobalOpts, a: &BenchmarkArgs, suite: &str) -> Result<Out
         seeds: bench::parse_seeds(a.seeds.as_deref().unwrap_or("0-9"))?,
         protocol: Protocol::parse(&a.protocol)?,
     };
-    let opts = sweep_options(&a.sweep)?;
+    let mut opts = sweep_options(&a.sweep)?;
+    opts.cancel = Some(interrupt.flag());
     let ctx = bench::RunContext::cli(&experiment);
     let store = bench::RunStore::new(&out_dir);
-    let outcome = bench::run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store)?;
+    let outcome = match bench::run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store) {
+        Err(e @ bench::BenchError::Interrupted { .. }) => {
+            eprintln!("{e}");
+            return Ok(Outcome::Interrupted);
+        }
+        other => other?,
+    };
 
     let results = outcome.results();
     let failures = outcome.failures();

@@ -29,6 +29,10 @@ impl Interrupt {
     pub fn is_triggered(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+    /// The shared flag itself, for long native work (sweeps) to poll.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.0.clone()
+    }
     /// Clear before the next evaluation.
     pub fn reset(&self) {
         self.0.store(false, Ordering::SeqCst);

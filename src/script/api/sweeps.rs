@@ -154,7 +154,13 @@ pub mod sweeps_api {
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
         let out =
             bench::run_sweep_with_progress(&host.datasets, &spec, &host.sweep, &host.run, &store)
-                .map_err(ctx_err)?;
+                .map_err(|e| match e {
+                // Ctrl-C ends the script (the REPL keeps its session).
+                e @ bench::BenchError::Interrupted { .. } => Box::new(
+                    EvalAltResult::ErrorTerminated(e.to_string().into(), ctx.call_position()),
+                ),
+                e => ctx_err(e),
+            })?;
         let results = out.results();
         for s in &spec.seeds {
             host.record_seed(*s);
