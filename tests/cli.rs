@@ -233,25 +233,27 @@ fn invalid_params_fail_before_loading_data() {
     assert!(stderr.contains("unknown detector"), "{stderr}");
 }
 
-#[test]
-fn ctrl_c_interrupts_a_running_script() {
-    let sb = Sandbox::new();
-    let script = sb.write("spin.rhai", "let x = 0;\nloop { x += 1; }\n");
-    let child = sb
-        .anml()
-        .args(["--max-operations", "0", "script"])
-        .arg(&script)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+/// Start `cmd`, send it SIGINT after `ms` milliseconds, and wait: its
+/// output and when the signal was sent.
+fn interrupt_after(mut cmd: std::process::Command, ms: u64) -> (std::process::Output, Instant) {
+    let child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let t = Instant::now();
-    let out = child.wait_with_output().unwrap();
+    (child.wait_with_output().unwrap(), t)
+}
+
+#[test]
+fn ctrl_c_interrupts_a_running_script() {
+    let sb = Sandbox::new();
+    let script = sb.write("spin.rhai", "let x = 0;\nloop { x += 1; }\n");
+    let mut cmd = sb.anml();
+    cmd.args(["--max-operations", "0", "script"]).arg(&script);
+    let (out, t) = interrupt_after(cmd, 700);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -528,21 +530,9 @@ fn ctrl_c_stops_a_sweep_between_runs_and_keeps_the_finished_ones() {
         "long_sweep.rhai",
         r#"let runs = sweep(#{ datasets: ["wbc", "glass", "cardio"], detectors: ["lof", "knn", "ocsvm"], seeds: 0..70 });"#,
     );
-    let child = sb
-        .anml()
-        .args(["script", "--jobs", "1"])
-        .arg(&script)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Instant::now();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = sb.anml();
+    cmd.args(["script", "--jobs", "1"]).arg(&script);
+    let (out, t) = interrupt_after(cmd, 1500);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("run again to resume"), "{stderr}");

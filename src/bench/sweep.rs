@@ -581,8 +581,9 @@ mod tests {
         assert_eq!(labels, ["a=1,b=x", "a=1,b=y", "a=2,b=x", "a=2,b=y"]);
     }
 
-    #[test]
-    fn a_small_sweep_runs_caches_and_records_failures() {
+    /// An offline registry (toy-blobs is built in), a store and a context
+    /// in a fresh directory, kept alive by the returned guard.
+    fn sweep_env() -> (tempfile::TempDir, DatasetRegistry, RunStore, RunContext) {
         let dir = tempfile::tempdir().unwrap();
         let reg = DatasetRegistry::new(dir.path().join("cache")).with_download(false);
         let store = RunStore::new(dir.path().join("results/exp"));
@@ -590,6 +591,12 @@ mod tests {
             experiment: "exp".into(),
             ..RunContext::default()
         };
+        (dir, reg, store, ctx)
+    }
+
+    #[test]
+    fn a_small_sweep_runs_caches_and_records_failures() {
+        let (_dir, reg, store, ctx) = sweep_env();
         // n_neighbors = 10000 exceeds the training rows: that point fails.
         let s = spec_with(
             &["hbos", "knn"],
@@ -616,13 +623,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_sweep_starts_no_run_and_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = DatasetRegistry::new(dir.path().join("cache")).with_download(false);
-        let store = RunStore::new(dir.path().join("results/exp"));
-        let ctx = RunContext {
-            experiment: "exp".into(),
-            ..RunContext::default()
-        };
+        let (_dir, reg, store, ctx) = sweep_env();
         let s = spec_with(&["hbos", "knn"], json!({}));
         let opts = SweepOptions {
             jobs: 1,

@@ -176,7 +176,7 @@ fn type_of(s: &mut Session, expr: &str) -> Flow {
         eprintln!(":type EXPR — e.g. :type load_dataset(\"cardio\")");
         return Flow::Continue;
     }
-    match s.eval(expr) {
+    match s.eval(expr, None) {
         Ok(v) => println!("{}", s.host.engine().map_type_name(v.type_name())),
         Err(e) => eprint!("{e}"),
     }
@@ -196,7 +196,7 @@ fn load(s: &mut Session, file: &str) -> Flow {
     }
     match std::fs::read_to_string(file) {
         Ok(src) => {
-            s.run_input(&src, file);
+            s.run_input(&src, Some(file));
         }
         Err(e) => eprintln!("cannot read {file}: {e}"),
     }

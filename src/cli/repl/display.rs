@@ -49,7 +49,14 @@ fn save_plot(ctx: &HostContext, plot: &Plot) -> String {
     }
     let mut shown = Vec::new();
     for ext in ["svg", "png"] {
-        let path = dir.join(format!("plot-{n}.{ext}"));
+        // the gate scripts' `save` goes through
+        let path = match ctx
+            .workspace
+            .resolve_write(&format!("results/repl/plot-{n}.{ext}"))
+        {
+            Ok(p) => p,
+            Err(e) => return format!("Plot({:?}): cannot save: {e}", plot.title()),
+        };
         match plot.save(&path) {
             Ok(()) => shown.push(path.display().to_string()),
             Err(e) => return format!("Plot({:?}): cannot save: {e}", plot.title()),

@@ -67,10 +67,11 @@ impl Session {
         }
     }
 
-    /// Evaluate `src` in the session.
-    fn eval(&mut self, src: &str) -> Result<Dynamic, ScriptError> {
+    /// Evaluate `src` in the session; errors name `source` (a file), else
+    /// `<repl:N>`.
+    fn eval(&mut self, src: &str, source: Option<&str>) -> Result<Dynamic, ScriptError> {
         self.count += 1;
-        let name = format!("<repl:{}>", self.count);
+        let name = source.map_or_else(|| format!("<repl:{}>", self.count), str::to_string);
         let r = self
             .host
             .eval_repl(&mut self.scope, &mut self.functions, &name, src);
@@ -80,11 +81,12 @@ impl Session {
         r
     }
 
-    /// Evaluate an input, show its value or error, remember it for
-    /// `:save`, and refresh completion.
-    fn run_input(&mut self, src: &str, label: &str) {
+    /// Evaluate an input (typed, or the file `file`), show its value or
+    /// error, remember it for `:save`, and refresh completion.
+    fn run_input(&mut self, src: &str, file: Option<&str>) {
         let start = Instant::now();
-        let result = self.eval(src);
+        let result = self.eval(src, file);
+        let label = file.map_or_else(|| format!("<repl:{}>", self.count), str::to_string);
         let secs = start.elapsed().as_secs_f64();
         match result {
             Ok(v) => {
@@ -203,7 +205,7 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
         && let Some(init) = init_path().filter(|p| p.is_file())
     {
         match std::fs::read_to_string(&init) {
-            Ok(src) => session.run_input(&src, &init.display().to_string()),
+            Ok(src) => session.run_input(&src, Some(&init.display().to_string())),
             Err(e) => eprintln!("cannot read {}: {e}", init.display()),
         }
     }
@@ -212,7 +214,7 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
             path: file.clone(),
             source,
         })?;
-        session.run_input(&src, &file.display().to_string());
+        session.run_input(&src, Some(&file.display().to_string()));
     }
 
     let config = Config::builder()
@@ -253,8 +255,7 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
                     }
                     continue;
                 }
-                let label = format!("<repl:{}>", session.count + 1);
-                session.run_input(&line, &label);
+                session.run_input(&line, None);
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
