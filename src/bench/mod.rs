@@ -12,6 +12,7 @@ mod report;
 pub mod series;
 mod store;
 mod sweep;
+mod timing;
 
 pub use leaderboard::{
     ComparisonRow, HeatmapMetric, Leaderboard, ReferenceTable, comparison_markdown,
@@ -25,6 +26,7 @@ pub use sweep::{
     GridPoint, PointStatus, Shard, SweepEvent, SweepOptions, SweepOutcome, SweepSpec, expand,
     manifest, parse_seeds, run_sweep,
 };
+pub use timing::{TimedRun, TimingReport, median, peak_rss_kib, time_runs};
 
 use crate::data::{DataError, Dataset, Protocol};
 use crate::detectors::{Detector, DetectorError, FittedDetector, spec};

@@ -103,6 +103,32 @@ pub enum Command {
     /// Markdown report with provenance, or check that it reproduces.
     #[command(subcommand)]
     Notebook(NotebookCommand),
+    /// Time fit + score of one detector on one dataset, seed by seed, in
+    /// process (the anml side of scripts/peer_bench.py).
+    Perf(PerfArgs),
+}
+
+/// `anml perf`
+#[derive(Debug, Args)]
+pub struct PerfArgs {
+    /// Registered dataset name (see `anml datasets`).
+    #[arg(long)]
+    pub dataset: String,
+    /// Registered detector name (see `anml models`).
+    #[arg(long)]
+    pub model: String,
+    /// Seeds: `A-B` (inclusive) or a comma list.
+    #[arg(long, default_value = "0-9")]
+    pub seeds: String,
+    /// Split protocol (see `anml benchmark --help`).
+    #[arg(long, default_value = "pyod")]
+    pub protocol: String,
+    /// Detector parameter as NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Print the report as JSON (per-seed times, median, peak RSS, BLAS).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `anml notebook ...`

@@ -32,6 +32,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Notebook(NotebookCommand::Run(a)) => {
             super::notebook_cmd::run(&cli.global, a, interrupt)
         }
+        Command::Perf(a) => super::perf_cmd::perf(&cli.global, a, interrupt),
     }
 }
 

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod notebook_cmd;
+mod perf_cmd;
 mod registry_cmd;
 pub mod repl;
 mod results_cmd;

@@ -4,6 +4,10 @@
 //! It exists so that every neighbour detector finds the same neighbours with
 //! the same distances, fast, and with a written-down tie and precision rule.
 //!
+//! **Method.** In few dimensions on many rows ([`use_kdtree`]) the search
+//! runs on a KD-tree (`kdtree`); otherwise it is the blocked GEMM search
+//! below. Both return the same bits (the tree's rules are in its module).
+//!
 //! **Search.** Query rows are taken in fixed blocks of [`block_rows`] rows
 //! (the partition depends only on the training size, never on the thread
 //! count); blocks run in parallel on rayon. For a block, squared Euclidean
@@ -35,6 +39,9 @@
 //! **Determinism.** Each row's result depends only on that row and the
 //! training set, so it is bit-identical for any thread count.
 
+mod kdtree;
+
+use kdtree::{KdTree, OrderedTopK};
 use ndarray::{Array2, ArrayView2, Axis, CowArray, s};
 use rayon::prelude::*;
 
@@ -121,6 +128,9 @@ pub fn kneighbors(
         Query::Train => CowArray::from(train.view()),
     };
     let n_query = query.nrows();
+    if use_kdtree(n_train, d) {
+        return tree_search(train.view(), query.view(), exclude_self, k);
+    }
     let train_norms: Vec<f64> = train.rows().into_iter().map(sq_norm).collect();
     let train_t = train.t();
     let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
@@ -189,6 +199,67 @@ pub fn kneighbors(
         distances: Array2::from_shape_vec(shape, distances).map_err(|_| NeighborsError::Shape)?,
         indices: Array2::from_shape_vec(shape, indices).map_err(|_| NeighborsError::Shape)?,
     })
+}
+
+/// Whether the KD-tree beats the blocked GEMM search: few features (a tree
+/// prunes little beyond ~16) and enough rows to amortise building it.
+/// Measured crossover on this project's machine: benches/NOTES.md.
+pub fn use_kdtree(n_train: usize, d: usize) -> bool {
+    d <= KDTREE_MAX_FEATURES && n_train >= KDTREE_MIN_ROWS
+}
+
+/// See [`use_kdtree`].
+const KDTREE_MAX_FEATURES: usize = 16;
+/// See [`use_kdtree`].
+const KDTREE_MIN_ROWS: usize = 2048;
+
+/// Rows per parallel task of the tree search (fixed, so the partition does
+/// not depend on the thread count).
+const TREE_CHUNK: usize = 256;
+
+/// The KD-tree search. Training rows are their own queries in tree order
+/// (neighbouring rows visit the same leaves, which keeps them in cache);
+/// each row's result depends only on that row, so the output is the same
+/// for any thread count.
+fn tree_search(
+    train: ArrayView2<'_, f64>,
+    query: ArrayView2<'_, f64>,
+    exclude_self: bool,
+    k: usize,
+) -> Result<Neighbors, NeighborsError> {
+    let tree = KdTree::build(train);
+    let n_query = query.nrows();
+    let rows: Vec<usize> = if exclude_self {
+        tree.order().to_vec()
+    } else {
+        (0..n_query).collect()
+    };
+    let mut found = vec![(0.0f64, 0usize); n_query * k];
+    found
+        .par_chunks_mut(TREE_CHUNK * k)
+        .zip(rows.par_chunks(TREE_CHUNK))
+        .for_each(|(out, rows)| {
+            let mut best = OrderedTopK::new(k);
+            let mut q = Vec::with_capacity(query.ncols());
+            for (slot, &row) in out.chunks_mut(k).zip(rows) {
+                q.clear();
+                q.extend(query.row(row).iter());
+                let skip = if exclude_self { row } else { usize::MAX };
+                tree.query(&q, skip, &mut best);
+                for (o, e) in slot.iter_mut().zip(best.entries()) {
+                    *o = e;
+                }
+            }
+        });
+    let mut distances = Array2::zeros((n_query, k));
+    let mut indices = Array2::zeros((n_query, k));
+    for (slot, &row) in found.chunks(k).zip(&rows) {
+        for (c, &(sq, j)) in slot.iter().enumerate() {
+            distances[[row, c]] = sq.sqrt();
+            indices[[row, c]] = j;
+        }
+    }
+    Ok(Neighbors { distances, indices })
 }
 
 /// `Σ v²` in index order.
@@ -378,6 +449,35 @@ mod tests {
             kneighbors(train.view(), Query::Rows(wide.view()), 1),
             Err(NeighborsError::Columns { .. })
         ));
+    }
+
+    #[test]
+    fn the_tree_returns_the_brute_force_bits() {
+        // Values on a 0.5 grid: many exact ties and duplicate rows, so the
+        // (distance, index) order and the tie pruning are exercised.
+        for (n, d, k) in [(700, 3, 1), (900, 5, 6), (400, 2, 17), (3000, 4, 7)] {
+            let train = data(n, d, 11);
+            let q = data(333, d, 12);
+            let tree = tree_search(train.view(), q.view(), false, k).unwrap();
+            assert_eq!(tree, brute(&train, Some(&q), k), "rows n={n} d={d} k={k}");
+            let tree = tree_search(train.view(), train.view(), true, k).unwrap();
+            assert_eq!(tree, brute(&train, None, k), "train n={n} d={d} k={k}");
+        }
+        // Every row identical: one leaf far above the leaf size.
+        let same = Array2::from_elem((200, 3), 2.5);
+        let tree = tree_search(same.view(), same.view(), true, 5).unwrap();
+        assert_eq!(tree, brute(&same, None, 5));
+    }
+
+    #[test]
+    fn large_low_dimensional_searches_use_the_tree() {
+        assert!(use_kdtree(10_000, 10));
+        assert!(!use_kdtree(10_000, 40));
+        assert!(!use_kdtree(500, 3));
+        // Through the public entry point, on the tree path.
+        let train = data(2500, 3, 5);
+        let got = kneighbors(train.view(), Query::Train, 4).unwrap();
+        assert_eq!(got, brute(&train, None, 4));
     }
 
     #[test]
