@@ -23,7 +23,10 @@
 use ndarray::ArrayView2;
 
 /// Rows per leaf (scikit-learn's default `leaf_size` is 40).
-pub(super) const LEAF_SIZE: usize = 32;
+pub(super) const LEAF_SIZE: usize = 64;
+
+/// Rows whose distances are summed side by side in a leaf.
+const LANES: usize = 8;
 
 /// No child (a leaf).
 const NONE: usize = usize::MAX;
@@ -123,6 +126,23 @@ impl KdTree {
         &self.order
     }
 
+    /// The leaf `q` falls in (descending to the nearer child), for ordering
+    /// queries so that consecutive ones visit the same leaves.
+    pub(super) fn leaf_of(&self, q: &[f64]) -> usize {
+        let mut id = 0;
+        while let Some(node) = self.nodes.get(id) {
+            if node.left == NONE {
+                break;
+            }
+            id = if self.box_distance(node.left, q) <= self.box_distance(node.right, q) {
+                node.left
+            } else {
+                node.right
+            };
+        }
+        id
+    }
+
     /// Squared distance from `q` to node `id`'s bounding box, summed in
     /// feature order.
     #[inline]
@@ -158,27 +178,39 @@ impl KdTree {
         }
         if node.left == NONE {
             let d = self.d;
-            for pos in node.start..node.end {
-                let j = self.order[pos];
+            let leaf = &self.points[node.start * d..node.end * d];
+            let order = &self.order[node.start..node.end];
+            // Eight rows at a time, each summed in feature order with its
+            // own accumulator: the same bits as one at a time, without
+            // waiting on one addition chain.
+            let mut rows = leaf.chunks_exact(LANES * d);
+            let mut base = 0;
+            for group in &mut rows {
+                let mut acc = [0.0f64; LANES];
+                for (f, &qf) in q.iter().enumerate() {
+                    for (l, a) in acc.iter_mut().enumerate() {
+                        let t = qf - group[l * d + f];
+                        *a += t * t;
+                    }
+                }
+                for (l, &a) in acc.iter().enumerate() {
+                    let j = order[base + l];
+                    if j != skip {
+                        best.offer(a, j);
+                    }
+                }
+                base += LANES;
+            }
+            for (x, &j) in rows.remainder().chunks_exact(d).zip(&order[base..]) {
                 if j == skip {
                     continue;
                 }
-                let x = &self.points[pos * d..(pos + 1) * d];
-                let limit = best.limit();
                 let mut acc = 0.0;
-                let mut over = false;
                 for (&a, &b) in q.iter().zip(x) {
                     let t = a - b;
                     acc += t * t;
-                    // Partial sums only grow: past the k-th, it cannot enter.
-                    if acc > limit {
-                        over = true;
-                        break;
-                    }
                 }
-                if !over {
-                    best.offer(acc, j);
-                }
+                best.offer(acc, j);
             }
             return;
         }
@@ -212,16 +244,6 @@ impl OrderedTopK {
 
     fn clear(&mut self) {
         self.items.clear();
-    }
-
-    /// Values above this cannot enter (∞ until k are held).
-    #[inline]
-    fn limit(&self) -> f64 {
-        if self.items.len() < self.k {
-            f64::INFINITY
-        } else {
-            self.items.last().map_or(f64::INFINITY, |w| w.0)
-        }
     }
 
     /// Whether a node at box distance `dist` whose lowest index is

@@ -81,6 +81,12 @@ pub enum NeighborsError {
 /// (2^20 doubles = 8 MiB).
 const BLOCK_CELLS: usize = 1 << 20;
 
+/// Approximate values scanned per chunk against the k-th.
+const SCAN_CHUNK: usize = 8;
+
+/// Blocks a small query set is cut into (see [`kneighbors`]).
+const MIN_BLOCKS: usize = 8;
+
 /// Query rows per block for a training set of `n_train` rows: between 8 and
 /// 256, so that a block's distance matrix stays near [`BLOCK_CELLS`].
 pub fn block_rows(n_train: usize) -> usize {
@@ -132,73 +138,146 @@ pub fn kneighbors(
         return tree_search(train.view(), query.view(), exclude_self, k);
     }
     let train_norms: Vec<f64> = train.rows().into_iter().map(sq_norm).collect();
+    let train_rows = train.as_slice().ok_or(NeighborsError::Shape)?;
     let train_t = train.t();
     let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
 
     let mut distances = vec![0.0f64; n_query * k];
     let mut indices = vec![0usize; n_query * k];
-    let rows_per_block = block_rows(n_train);
+    // Small query sets are cut finer (at least MIN_BLOCKS blocks when that
+    // leaves 8 rows each), so both cores get work; still fixed by the sizes
+    // alone, never by the thread count.
+    let rows_per_block = block_rows(n_train).min(n_query.div_ceil(MIN_BLOCKS).max(8));
     distances
         .par_chunks_mut(rows_per_block * k)
         .zip(indices.par_chunks_mut(rows_per_block * k))
         .enumerate()
-        .for_each(|(b, (dist_block, idx_block))| {
-            let first = b * rows_per_block;
-            let n_rows = dist_block.len() / k;
-            let q_block = query.slice(s![first..first + n_rows, ..]);
-            // n_rows × n_train: qᵀx for every pair, through BLAS dgemm.
-            let products = q_block.dot(&train_t);
-            let mut approx = vec![0.0f64; n_train];
-            let mut best = TopK::new(k);
-            for (r, (q_row, prod_row)) in q_block
-                .axis_iter(Axis(0))
-                .zip(products.axis_iter(Axis(0)))
-                .enumerate()
-            {
-                let self_index = if exclude_self { first + r } else { usize::MAX };
-                let q_norm = sq_norm(q_row);
-                best.clear();
-                for (j, ((a, &p), &x_norm)) in approx
-                    .iter_mut()
-                    .zip(prod_row.iter())
-                    .zip(&train_norms)
+        // One block buffer per rayon job, reused: dgemm (β = 0) overwrites
+        // all of it, so reuse cannot change a result.
+        .for_each_init(
+            || Array2::<f64>::zeros((rows_per_block, n_train)),
+            |buf, (b, (dist_block, idx_block))| {
+                let first = b * rows_per_block;
+                let n_rows = dist_block.len() / k;
+                let q_block = query.slice(s![first..first + n_rows, ..]);
+                // n_rows × n_train approximate squared distances (one dgemm
+                // plus one fused pass).
+                let mut block = buf.slice_mut(s![..n_rows, ..]);
+                let q_norms = sq_distance_block(q_block, train_t, &train_norms, block.view_mut());
+                let mut best = TopK::new(k);
+                let (mut q_slice, mut candidates, mut exact) = (Vec::new(), Vec::new(), Vec::new());
+                for (r, (q_row, mut approx)) in q_block
+                    .axis_iter(Axis(0))
+                    .zip(block.axis_iter_mut(Axis(0)))
                     .enumerate()
                 {
-                    *a = (q_norm + x_norm - 2.0 * p).max(0.0);
-                    if j != self_index {
-                        best.offer(*a, j);
+                    let self_index = if exclude_self { first + r } else { usize::MAX };
+                    let q_norm = q_norms[r];
+                    // A scan that looks at a chunk only when something in it
+                    // beats the current k-th (most chunks do not, once k are held).
+                    // (`block` holds whole rows of a standard-layout buffer, so
+                    // its rows are contiguous.)
+                    let Some(approx) = approx.as_slice_mut() else {
+                        continue;
+                    };
+                    if let Some(a) = approx.get_mut(self_index) {
+                        *a = f64::INFINITY;
+                    }
+                    best.clear();
+                    for (c, chunk) in approx.chunks(SCAN_CHUNK).enumerate() {
+                        let limit = best.limit();
+                        if chunk.iter().fold(false, |any, &a| any | (a < limit)) {
+                            for (o, &a) in chunk.iter().enumerate() {
+                                best.offer(a, c * SCAN_CHUNK + o);
+                            }
+                        }
+                    }
+                    // Candidates: every row that could belong to the exact k nearest.
+                    let kth = best.worst();
+                    let selected_bound = best
+                        .indices()
+                        .map(|j| bound_factor * (q_norm + train_norms[j]))
+                        .fold(0.0f64, f64::max);
+                    let limit = kth + selected_bound;
+                    q_slice.clear();
+                    q_slice.extend(q_row.iter());
+                    candidates.clear();
+                    let admits =
+                        |a: f64, x_norm: f64| a <= limit + bound_factor * (q_norm + x_norm);
+                    for (c, (chunk, norms)) in approx
+                        .chunks(SCAN_CHUNK)
+                        .zip(train_norms.chunks(SCAN_CHUNK))
+                        .enumerate()
+                    {
+                        let any = chunk
+                            .iter()
+                            .zip(norms)
+                            .fold(false, |any, (&a, &xn)| any | admits(a, xn));
+                        if any {
+                            for (o, (&a, &xn)) in chunk.iter().zip(norms).enumerate() {
+                                let j = c * SCAN_CHUNK + o;
+                                if j != self_index && admits(a, xn) {
+                                    candidates.push(j);
+                                }
+                            }
+                        }
+                    }
+                    exact_sq_distances(&q_slice, train_rows, d, &candidates, &mut exact);
+                    best.clear();
+                    for (&j, &e) in candidates.iter().zip(&exact) {
+                        best.offer(e, j);
+                    }
+                    let out = r * k..(r + 1) * k;
+                    for ((dist, idx), (sq, j)) in dist_block[out.clone()]
+                        .iter_mut()
+                        .zip(idx_block[out].iter_mut())
+                        .zip(best.entries())
+                    {
+                        *dist = sq.sqrt();
+                        *idx = j;
                     }
                 }
-                // Candidates: every row that could belong to the exact k nearest.
-                let kth = best.worst();
-                let selected_bound = best
-                    .indices()
-                    .map(|j| bound_factor * (q_norm + train_norms[j]))
-                    .fold(0.0f64, f64::max);
-                let limit = kth + selected_bound;
-                let q_slice = q_row.to_vec();
-                best.clear();
-                for (j, (&a, &x_norm)) in approx.iter().zip(&train_norms).enumerate() {
-                    if j != self_index && a <= limit + bound_factor * (q_norm + x_norm) {
-                        best.offer(exact_sq_distance(&q_slice, train.row(j)), j);
-                    }
-                }
-                let out = r * k..(r + 1) * k;
-                for ((dist, idx), (sq, j)) in dist_block[out.clone()]
-                    .iter_mut()
-                    .zip(idx_block[out].iter_mut())
-                    .zip(best.entries())
-                {
-                    *dist = sq.sqrt();
-                    *idx = j;
-                }
-            }
-        });
+            },
+        );
     let shape = (n_query, k);
     Ok(Neighbors {
         distances: Array2::from_shape_vec(shape, distances).map_err(|_| NeighborsError::Shape)?,
         indices: Array2::from_shape_vec(shape, indices).map_err(|_| NeighborsError::Shape)?,
     })
+}
+
+/// The blocked squared-distance kernel: `out[i][j] = max(‖qᵢ‖² + ‖xⱼ‖² −
+/// 2 qᵢ·xⱼ, 0)` for a block of query rows `q` (m × d) against the training
+/// rows given transposed (`train_t`, d × n, with their squared norms),
+/// `out` m × n. The products come from one BLAS dgemm straight into `out`
+/// (α = −2, exact scaling), then one pass adds the norms and clamps.
+/// Returns the query rows' squared norms. An approximation used only to
+/// select candidates (see the module doc); `benches/distance_kernel.rs`
+/// measures it against a bare dgemm.
+pub fn sq_distance_block(
+    q: ArrayView2<'_, f64>,
+    train_t: ArrayView2<'_, f64>,
+    train_norms: &[f64],
+    mut out: ndarray::ArrayViewMut2<'_, f64>,
+) -> Vec<f64> {
+    ndarray::linalg::general_mat_mul(-2.0, &q, &train_t, 0.0, &mut out);
+    let q_norms: Vec<f64> = q.rows().into_iter().map(sq_norm).collect();
+    let fused = |row: &mut [f64], qn: f64| {
+        for (a, &xn) in row.iter_mut().zip(train_norms) {
+            *a = (qn + xn + *a).max(0.0);
+        }
+    };
+    for (mut row, &qn) in out.rows_mut().into_iter().zip(&q_norms) {
+        // Contiguous rows (the search's buffers) take the slice path, which
+        // the compiler vectorises.
+        match row.as_slice_mut() {
+            Some(r) => fused(r, qn),
+            None => row.iter_mut().zip(train_norms).for_each(|(a, &xn)| {
+                *a = (qn + xn + *a).max(0.0);
+            }),
+        }
+    }
+    q_norms
 }
 
 /// Whether the KD-tree beats the blocked GEMM search: few features (a tree
@@ -229,10 +308,20 @@ fn tree_search(
 ) -> Result<Neighbors, NeighborsError> {
     let tree = KdTree::build(train);
     let n_query = query.nrows();
+    // Queries in leaf order: consecutive queries visit the same leaves.
     let rows: Vec<usize> = if exclude_self {
         tree.order().to_vec()
     } else {
-        (0..n_query).collect()
+        let mut q = Vec::with_capacity(query.ncols());
+        let mut keyed: Vec<(usize, usize)> = (0..n_query)
+            .map(|i| {
+                q.clear();
+                q.extend(query.row(i).iter());
+                (tree.leaf_of(&q), i)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
     };
     let mut found = vec![(0.0f64, 0usize); n_query * k];
     found
@@ -267,7 +356,8 @@ fn sq_norm(v: ndarray::ArrayView1<'_, f64>) -> f64 {
     v.iter().fold(0.0, |acc, &x| acc + x * x)
 }
 
-/// `Σ_f (q_f − x_f)²`, summed in feature order.
+/// `Σ_f (q_f − x_f)²`, summed in feature order (the tests' reference).
+#[cfg(test)]
 fn exact_sq_distance(q: &[f64], x: ndarray::ArrayView1<'_, f64>) -> f64 {
     let mut acc = 0.0;
     for (&a, &b) in q.iter().zip(x.iter()) {
@@ -275,6 +365,37 @@ fn exact_sq_distance(q: &[f64], x: ndarray::ArrayView1<'_, f64>) -> f64 {
         acc += t * t;
     }
     acc
+}
+
+/// `Σ_f (q_f − x_f)²`, summed in feature order, from `q` to each of the rows `rows` of the
+/// row-major `train` (`d` columns), into `out`. Eight rows at a time, each
+/// with its own accumulator: every sum is still taken in feature order (the
+/// same bits as one at a time), but eight independent chains keep the adder
+/// busy instead of waiting on one chain's latency.
+fn exact_sq_distances(q: &[f64], train: &[f64], d: usize, rows: &[usize], out: &mut Vec<f64>) {
+    const LANES: usize = 8;
+    out.clear();
+    let mut groups = rows.chunks_exact(LANES);
+    for group in &mut groups {
+        let xs: [&[f64]; LANES] = std::array::from_fn(|l| &train[group[l] * d..][..d]);
+        let mut acc = [0.0f64; LANES];
+        for (f, &qf) in q.iter().enumerate() {
+            for l in 0..LANES {
+                let t = qf - xs[l][f];
+                acc[l] += t * t;
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+    for &j in groups.remainder() {
+        let x = &train[j * d..][..d];
+        let mut acc = 0.0;
+        for (&a, &b) in q.iter().zip(x) {
+            let t = a - b;
+            acc += t * t;
+        }
+        out.push(acc);
+    }
 }
 
 /// The k smallest `(value, index)` pairs seen, kept sorted ascending by
@@ -315,6 +436,15 @@ impl TopK {
             pos -= 1;
         }
         self.items.insert(pos, (value, index));
+    }
+
+    /// Values not below this cannot enter (∞ until k are held).
+    #[inline]
+    fn limit(&self) -> f64 {
+        match self.items.last() {
+            Some(&(w, _)) if self.items.len() == self.k => w,
+            _ => f64::INFINITY,
+        }
     }
 
     /// The k-th smallest value (0 when empty, which cannot happen for k ≥ 1
