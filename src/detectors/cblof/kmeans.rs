@@ -3,6 +3,7 @@
 //! convergence test and empty-cluster relocation, so that from the same
 //! initial centres it converges to the same centres and labels.
 
+use crate::detectors::distance::sq_dists_to_rows;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
@@ -34,20 +35,26 @@ pub(super) fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     s
 }
 
-/// The nearest centre of every row (the first one among equal distances).
+/// The nearest centre of every row (the first one among equal distances),
+/// by [`sq_dists_to_rows`] (the same bits as [`sq_dist`]).
 pub(super) fn assign(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
+    let d = centres.ncols();
+    let flat: Vec<f64> = centres.iter().copied().collect();
     let mut labels = vec![0usize; x.nrows()];
     labels
         .par_chunks_mut(BLOCK_ROWS)
         .enumerate()
         .for_each(|(b, block)| {
+            let mut row: Vec<f64> = Vec::with_capacity(d);
+            let mut dist = vec![0.0f64; centres.nrows()];
             for (i, l) in block.iter_mut().enumerate() {
-                let row = x.row(b * BLOCK_ROWS + i);
+                row.clear();
+                row.extend(x.row(b * BLOCK_ROWS + i).iter());
+                sq_dists_to_rows(&row, &flat, d, &mut dist);
                 let mut best = (0usize, f64::INFINITY);
-                for (j, c) in centres.rows().into_iter().enumerate() {
-                    let d = sq_dist(row, c);
-                    if d < best.1 || j == 0 {
-                        best = (j, d);
+                for (j, &dj) in dist.iter().enumerate() {
+                    if dj < best.1 || j == 0 {
+                        best = (j, dj);
                     }
                 }
                 *l = best.0;
@@ -78,15 +85,17 @@ pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
 ) -> Vec<usize> {
     let n = x.nrows();
     let trials = 2 + (k as f64).ln() as usize;
+    let dim = x.ncols();
+    let flat: Vec<f64> = x.iter().copied().collect();
     let distances_to = |c: usize| -> Vec<f64> {
-        let centre = x.row(c);
+        let centre = &flat[c * dim..][..dim];
         let mut d = vec![0.0; n];
         d.par_chunks_mut(BLOCK_ROWS)
             .enumerate()
             .for_each(|(b, block)| {
-                for (i, v) in block.iter_mut().enumerate() {
-                    *v = sq_dist(x.row(b * BLOCK_ROWS + i), centre);
-                }
+                let first = b * BLOCK_ROWS;
+                let rows = &flat[first * dim..(first + block.len()) * dim];
+                sq_dists_to_rows(centre, rows, dim, block);
             });
         d
     };

@@ -2,6 +2,7 @@
 //! radii and isolation ratios; saved form, load-time checks and scoring.
 
 use crate::detectors::Model;
+use crate::detectors::distance::sq_dists_to_rows;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -87,7 +88,29 @@ impl Hyperspheres {
     /// hypersphere (`‖row − c‖² <= radius`; first centroid among equal
     /// radii), or 1 when none covers it.
     #[inline]
-    fn isolation(&self, row: &[f64]) -> f64 {
+    fn isolation(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
+        // All centroids' distances at once, eight side by side (each the
+        // feature-order sum `within` would reach: the same comparisons).
+        let Some(flat) = self.centroids.as_slice() else {
+            return self.isolation_by_rows(row);
+        };
+        scratch.clear();
+        scratch.resize(self.radius.len(), 0.0);
+        sq_dists_to_rows(row, flat, row.len(), scratch);
+        let mut best: Option<usize> = None;
+        for (i, (&r, &dist)) in self.radius.iter().zip(scratch.iter()).enumerate() {
+            if best.is_some_and(|b| self.radius[b] <= r) {
+                continue;
+            }
+            if dist <= r {
+                best = Some(i);
+            }
+        }
+        best.map_or(1.0, |b| self.ratio[b])
+    }
+
+    /// [`Self::isolation`] for centroids not stored contiguously.
+    fn isolation_by_rows(&self, row: &[f64]) -> f64 {
         let mut best: Option<usize> = None;
         for (i, c) in self.centroids.rows().into_iter().enumerate() {
             let r = self.radius[i];
@@ -220,12 +243,13 @@ impl Model for InneModel {
         out.par_chunks_mut(BLOCK_ROWS)
             .enumerate()
             .for_each(|(b, block)| {
+                let mut scratch = Vec::new();
                 for (i, o) in block.iter_mut().enumerate() {
                     let row = x.row(b * BLOCK_ROWS + i);
                     let row = row.as_slice().unwrap_or(&[]);
                     let mut acc = 0.0;
                     for e in &self.estimators {
-                        acc += e.isolation(row);
+                        acc += e.isolation(row, &mut scratch);
                     }
                     *o = acc / t;
                 }

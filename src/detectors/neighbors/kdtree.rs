@@ -20,13 +20,14 @@
 //! widest spread, down to leaves of at most [`LEAF_SIZE`] rows stored
 //! contiguously in tree order.
 
+use crate::detectors::distance::sq_dists_to_rows;
 use ndarray::ArrayView2;
 
 /// Rows per leaf (scikit-learn's default `leaf_size` is 40).
 pub(super) const LEAF_SIZE: usize = 64;
 
-/// Rows whose distances are summed side by side in a leaf.
-const LANES: usize = 8;
+/// The largest leaf (splits always halve, so no leaf exceeds LEAF_SIZE).
+const MAX_LEAF: usize = LEAF_SIZE;
 
 /// No child (a leaf).
 const NONE: usize = usize::MAX;
@@ -98,17 +99,15 @@ impl KdTree {
         if idx.len() <= LEAF_SIZE {
             return id;
         }
-        let (dim, spread) =
-            (0..d)
-                .map(|f| (f, hi[f] - lo[f]))
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |best, c| if c.1 > best.1 { c } else { best },
-                );
-        if spread <= 0.0 {
-            // All rows identical: nothing to split on.
-            return id;
-        }
+        // The widest feature. With no spread (identical rows) the split
+        // still halves the rows, by index, so no leaf exceeds LEAF_SIZE.
+        let dim = (0..d)
+            .map(|f| (f, hi[f] - lo[f]))
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |best, c| if c.1 > best.1 { c } else { best },
+            )
+            .0;
         let mid = idx.len() / 2;
         idx.select_nth_unstable_by(mid, |&a, &b| {
             train[[a, dim]].total_cmp(&train[[b, dim]]).then(a.cmp(&b))
@@ -168,10 +167,19 @@ impl KdTree {
     pub(super) fn query(&self, q: &[f64], skip: usize, best: &mut OrderedTopK) {
         best.clear();
         let root_dist = self.box_distance(0, q);
-        self.visit(0, root_dist, q, skip, best);
+        let mut scratch = [0.0f64; MAX_LEAF];
+        self.visit(0, root_dist, q, skip, best, &mut scratch);
     }
 
-    fn visit(&self, id: usize, dist: f64, q: &[f64], skip: usize, best: &mut OrderedTopK) {
+    fn visit(
+        &self,
+        id: usize,
+        dist: f64,
+        q: &[f64],
+        skip: usize,
+        best: &mut OrderedTopK,
+        scratch: &mut [f64; MAX_LEAF],
+    ) {
         let node = &self.nodes[id];
         if !best.may_admit(dist, node.min_index) {
             return;
@@ -180,37 +188,14 @@ impl KdTree {
             let d = self.d;
             let leaf = &self.points[node.start * d..node.end * d];
             let order = &self.order[node.start..node.end];
-            // Eight rows at a time, each summed in feature order with its
-            // own accumulator: the same bits as one at a time, without
-            // waiting on one addition chain.
-            let mut rows = leaf.chunks_exact(LANES * d);
-            let mut base = 0;
-            for group in &mut rows {
-                let mut acc = [0.0f64; LANES];
-                for (f, &qf) in q.iter().enumerate() {
-                    for (l, a) in acc.iter_mut().enumerate() {
-                        let t = qf - group[l * d + f];
-                        *a += t * t;
-                    }
+            // Eight rows at a time, each summed in feature order (the same
+            // bits as one at a time; see `distance`).
+            let dist = &mut scratch[..order.len()];
+            sq_dists_to_rows(q, leaf, d, dist);
+            for (&a, &j) in dist.iter().zip(order) {
+                if j != skip {
+                    best.offer(a, j);
                 }
-                for (l, &a) in acc.iter().enumerate() {
-                    let j = order[base + l];
-                    if j != skip {
-                        best.offer(a, j);
-                    }
-                }
-                base += LANES;
-            }
-            for (x, &j) in rows.remainder().chunks_exact(d).zip(&order[base..]) {
-                if j == skip {
-                    continue;
-                }
-                let mut acc = 0.0;
-                for (&a, &b) in q.iter().zip(x) {
-                    let t = a - b;
-                    acc += t * t;
-                }
-                best.offer(acc, j);
             }
             return;
         }
@@ -218,11 +203,11 @@ impl KdTree {
         let dl = self.box_distance(l, q);
         let dr = self.box_distance(r, q);
         if dl <= dr {
-            self.visit(l, dl, q, skip, best);
-            self.visit(r, dr, q, skip, best);
+            self.visit(l, dl, q, skip, best, scratch);
+            self.visit(r, dr, q, skip, best, scratch);
         } else {
-            self.visit(r, dr, q, skip, best);
-            self.visit(l, dl, q, skip, best);
+            self.visit(r, dr, q, skip, best, scratch);
+            self.visit(l, dl, q, skip, best, scratch);
         }
     }
 }
