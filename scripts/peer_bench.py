@@ -237,6 +237,11 @@ def fmt_mib(k):
     return "-" if k is None else f"{k / 1024:.0f}"
 
 
+def n_runs(side):
+    runs = side.get("runs") or []
+    return len(runs["seed"]) if isinstance(runs, dict) else len(runs)
+
+
 def print_table(doc, file=sys.stdout):
     rows = doc["rows"]
     w = file.write
@@ -254,7 +259,7 @@ def print_table(doc, file=sys.stdout):
         elif peer["status"] not in ("ok",):
             pt = peer["status"]
         w(f"| {r['dataset']} | {r['model']} | {r['anml'].get('n_train', '-')} | "
-          f"{len(r['anml'].get('runs', []))} | {fmt_s(r['anml'].get('median_fit_score_seconds'))} | "
+          f"{n_runs(r['anml'])} | {fmt_s(r['anml'].get('median_fit_score_seconds'))} | "
           f"{pt} | {'-' if q is None else f'{q:.3f}'} | {fmt_mib(r['anml'].get('peak_rss_kib'))} | "
           f"{fmt_mib(peer.get('peak_rss_kib'))} | {r['anml']['process_seconds']:.2f} |\n")
     w("\n| detector | pairs | geomean anml/PyOD | worst | slower than PyOD on |\n|---|---:|---:|---:|---|\n")
@@ -276,6 +281,36 @@ def print_table(doc, file=sys.stdout):
     w(f"\nsuite estimate ({n_seeds} seeds per pair, fit+score only): anml {a_tot:.1f} s, "
       f"PyOD {p_tot:.1f} s (≥, {len(rows) - len(p_rows)} pairs with no finished peer seed "
       f"counted as 0): PyOD/anml = {p_tot / a_tot if a_tot else float('nan'):.1f}×\n")
+
+
+def write(doc, path):
+    """Compact JSON, one row per line (diffable, small), written atomically."""
+    def short(v):  # five significant digits: far below the run-to-run noise
+        if isinstance(v, float):
+            return float(f"{v:.5g}")
+        if isinstance(v, dict):
+            return {k: short(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [short(x) for x in v]
+        return v
+
+    def columns(row):  # per-seed runs as columns: a third of the size
+        out = dict(row)
+        for side in ("peer", "anml"):
+            s = dict(row[side])
+            if isinstance(s.get("runs"), list) and s["runs"]:
+                s["runs"] = {k: [r.get(k) for r in s["runs"]] for k in s["runs"][0]}
+            out[side] = s
+        return out
+
+    head = {k: v for k, v in doc.items() if k != "rows"}
+    rows = ",\n".join(json.dumps(short(columns(r)), separators=(",", ":"))
+                      for r in doc["rows"])
+    text = json.dumps(head, indent=1)[:-2] + ',\n "rows": [\n' + rows + "\n ]\n}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def main():
@@ -338,15 +373,10 @@ def main():
                   f"[{row['peer']['status']}]  ratio {'-' if q is None else f'{q:.3f}'}",
                   file=sys.stderr, flush=True)
             if args.out:
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = args.out.with_suffix(".tmp")
-                tmp.write_text(json.dumps(doc, indent=1) + "\n")
-                tmp.replace(args.out)
+                write(doc, args.out)
     doc["harness_seconds"] = time.time() - t_start
     if args.out:
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
-        tmp.replace(args.out)
+        write(doc, args.out)
     print_table(doc)
 
 
