@@ -52,6 +52,16 @@ pub fn close(a: f64, b: f64) -> bool {
     close_within(a, b, 1e-12)
 }
 
+/// Run `f` in a fresh rayon pool of `threads` threads (for tests that must
+/// give the same bits for any thread count).
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 /// Fit detector `name` with `params` on `x` and score `q`, once in a rayon
 /// pool of 1 thread and once in one of 3: the scores and the decision
 /// threshold must be bit-identical.
@@ -62,11 +72,7 @@ pub fn assert_thread_count_independent(
     q: &Array2<f64>,
 ) {
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        in_pool(threads, || {
             let f = detector(name, params.clone()).fit(x.view()).unwrap();
             (
                 bits(&f.score_samples(q.view()).unwrap()),

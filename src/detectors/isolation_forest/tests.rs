@@ -140,11 +140,7 @@ fn bit_identical_for_any_thread_count() {
     ] {
         let p = params(p);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            crate::detectors::test_support::in_pool(threads, || {
                 let f = fit(&p, &x);
                 let s = f.model.score_samples(test.view());
                 let saved = serde_json::to_vec(&f.model).unwrap();

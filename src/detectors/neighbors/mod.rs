@@ -615,11 +615,7 @@ mod tests {
         let train = data(3000, 4, 3);
         let q = data(500, 4, 4);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            crate::detectors::test_support::in_pool(threads, || {
                 (
                     kneighbors(train.view(), Query::Rows(q.view()), 7).unwrap(),
                     kneighbors(train.view(), Query::Train, 7).unwrap(),
