@@ -25,3 +25,36 @@ pub enum Error {
     #[error(transparent)]
     Notebook(#[from] crate::notebook::NotebookError),
 }
+
+impl Error {
+    /// Whether the error is in what was asked for — an unknown name, a bad
+    /// flag or parameter value, a grid that cannot be built — rather than
+    /// in doing it. The binary exits 2 for these (1 for the rest).
+    pub fn is_usage(&self) -> bool {
+        use crate::bench::BenchError;
+        use crate::data::DataError;
+        use crate::detectors::DetectorError;
+        let detector = |e: &DetectorError| {
+            matches!(
+                e,
+                DetectorError::UnknownDetector { .. }
+                    | DetectorError::Param(_)
+                    | DetectorError::BadParams { .. }
+            )
+        };
+        let data = |e: &DataError| {
+            matches!(
+                e,
+                DataError::UnknownDataset { .. } | DataError::UnknownProtocol { .. }
+            )
+        };
+        match self {
+            Error::Detector(e) => detector(e),
+            Error::Data(e) => data(e),
+            Error::Bench(BenchError::Detector(e)) => detector(e),
+            Error::Bench(BenchError::Data(e)) => data(e),
+            Error::Bench(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+}

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Interrupted) => ExitCode::from(130),
         Ok(Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
+            let code = if e.is_usage() { 2 } else { 1 };
             let e = anyhow::Error::new(e);
             let text = format!("{e:#}");
             if text.starts_with("error:") {
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("error: {text}");
             }
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

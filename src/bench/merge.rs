@@ -1,7 +1,7 @@
 //! Merging run stores: the shards of one sweep (or stores of separate
 //! sweeps) combined into one store with one leaderboard.
 //!
-//! Records are copied byte for byte. A run id present in two inputs must
+//! Records (and a time-series run's point scores) are copied byte for byte. A run id present in two inputs must
 //! agree on every deterministic field (anything else means the stores do
 //! not hold the same experiment, and the merge stops with a conflict); an
 //! `ok` record wins over a `failed` one. When the inputs carry sweep
@@ -9,9 +9,11 @@
 //! merged together give the same tables as the unsharded run, and grid
 //! points that no input has are reported as missing.
 
+use super::BenchError;
+use super::report::{self, Reports};
 use super::store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
-use super::{BenchError, report};
-use crate::results::{ResultError, StoredRun};
+use crate::data::DatasetRegistry;
+use crate::results::StoredRun;
 use std::collections::HashSet;
 
 /// What a merge did.
@@ -25,6 +27,8 @@ pub struct MergeOutcome {
     pub records: Vec<StoredRun>,
     /// Grid points no input had.
     pub missing: Vec<ManifestEntry>,
+    /// The leaderboards written into the output.
+    pub reports: Reports,
 }
 
 impl MergeOutcome {
@@ -62,15 +66,20 @@ fn merged_grid(manifests: &[Manifest]) -> Option<Manifest> {
     })
 }
 
-/// Merge `inputs` into `output` and write its manifest and leaderboard.
-pub fn merge_stores(inputs: &[RunStore], output: &RunStore) -> Result<MergeOutcome, BenchError> {
+/// Merge `inputs` into `output` and write its manifest and reports.
+/// Every input record is read and checked (and compared with the output's
+/// copy) before anything is copied, so a bad input leaves the output as it
+/// was. A time-series run's point scores are copied with its record;
+/// `registry` gives the series' label windows for NAB's corpus score.
+pub fn merge_stores(
+    inputs: &[RunStore],
+    output: &RunStore,
+    registry: &DatasetRegistry,
+) -> Result<MergeOutcome, BenchError> {
     let mut manifests = Vec::new();
     for s in inputs {
         if !s.runs_dir().is_dir() {
-            return Err(BenchError::Suite(format!(
-                "{} is not a run store (it has no runs/ directory)",
-                s.dir().display()
-            )));
+            return Err(BenchError::NotAStore(s.dir().to_path_buf()));
         }
         manifests.extend(s.read_manifest()?);
     }
@@ -80,51 +89,55 @@ pub fn merge_stores(inputs: &[RunStore], output: &RunStore) -> Result<MergeOutco
         manifests.push(m);
     }
     let grid = merged_grid(&manifests);
-    let mut copied = 0;
+
+    // Pass 1: read and check every input record; decide what to copy.
+    let mut to_copy: Vec<(&RunStore, String)> = Vec::new();
+    let mut planned: HashSet<String> = HashSet::new();
     let mut already_present = 0;
     for s in inputs.iter().filter(|s| !same_dir(s, output)) {
         for id in s.run_ids()? {
-            let path = s.path_of(&id);
-            let bytes = std::fs::read(&path).map_err(|source| {
-                BenchError::Result(ResultError::Io {
-                    path: path.clone(),
-                    source,
-                })
-            })?;
-            let text = String::from_utf8_lossy(&bytes);
-            let rec = StoredRun::from_json(&text)
-                .map_err(|e| BenchError::Suite(format!("{}: {e}", path.display())))?;
-            if rec.run_id() != id {
-                return Err(BenchError::Suite(format!(
-                    "{} holds run {}, not {id}",
-                    path.display(),
-                    rec.run_id()
-                )));
+            let rec = match s.get(&id)? {
+                Lookup::Found(rec) => rec,
+                Lookup::Invalid(message) => {
+                    return Err(BenchError::BadStoreFile {
+                        path: s.path_of(&id),
+                        message,
+                    });
+                }
+                Lookup::Missing => continue,
+            };
+            if planned.contains(&id) {
+                already_present += 1;
+                continue;
             }
             match output.get(&id)? {
-                Lookup::Missing | Lookup::Invalid(_) => {
-                    output.put_bytes(&id, &bytes)?;
-                    copied += 1;
-                }
-                Lookup::Found(have) => match (&have, &rec) {
-                    (StoredRun::Ok(_), StoredRun::Ok(_)) => {
+                Lookup::Missing | Lookup::Invalid(_) => {}
+                Lookup::Found(have) => {
+                    if have.is_ok() && rec.is_ok() {
                         if deterministic_json(&have)? != deterministic_json(&rec)? {
-                            return Err(BenchError::Suite(format!(
-                                "conflict: run {id} in {} differs from the one already in {} beyond timing and hardware",
-                                s.dir().display(),
-                                output.dir().display()
-                            )));
+                            return Err(BenchError::MergeConflict {
+                                run_id: id,
+                                input: s.dir().to_path_buf(),
+                                output: output.dir().to_path_buf(),
+                            });
                         }
                         already_present += 1;
+                        continue;
                     }
-                    (StoredRun::Failed(_), StoredRun::Ok(_)) => {
-                        output.put_bytes(&id, &bytes)?;
-                        copied += 1;
+                    // an ok record wins over a failed one; two failures: keep ours
+                    if !rec.is_ok() {
+                        already_present += 1;
+                        continue;
                     }
-                    _ => already_present += 1,
-                },
+                }
             }
+            planned.insert(id.clone());
+            to_copy.push((s, id));
         }
+    }
+    // Pass 2: copy.
+    for (s, id) in &to_copy {
+        output.copy_run_from(s, id)?;
     }
 
     let mut records = Vec::new();
@@ -145,25 +158,17 @@ pub fn merge_stores(inputs: &[RunStore], output: &RunStore) -> Result<MergeOutco
                     records.push(rec);
                 }
             }
-            records.sort_by_key(|r| match r {
-                StoredRun::Ok(r) => (r.dataset.clone(), r.label(), r.seed),
-                StoredRun::Failed(f) => (f.dataset.clone(), f.model.clone(), f.seed),
-            });
+            records.sort_by_key(StoredRun::sort_key);
         }
     }
-    let results: Vec<_> = records.iter().filter_map(|r| r.as_ok().cloned()).collect();
-    let failures: Vec<_> = records
-        .iter()
-        .filter_map(|r| match r {
-            StoredRun::Failed(f) => Some(f.as_ref()),
-            StoredRun::Ok(_) => None,
-        })
-        .collect();
-    report::write_reports(output.dir(), &results, &failures)?;
+    let reports = report::write_reports(output, &records, &|name| {
+        Ok(registry.load_series(name)?.ranges())
+    })?;
     Ok(MergeOutcome {
-        copied,
+        copied: to_copy.len(),
         already_present,
         records,
         missing,
+        reports,
     })
 }

@@ -1,9 +1,11 @@
 //! Benchmark runs, shared by `anml benchmark`, the script API's `evaluate`
-//! and the stdlib. [`run`] does one: split and scale a dataset by a
-//! protocol, fit a detector on the train part, score the test part, compute
-//! every metric, and assemble the schema-valid [`RunResult`]. `sweep` runs
-//! a grid of them in parallel against a `store` of finished runs, and
-//! `leaderboard` summarises it.
+//! and the stdlib. [`run`] does one tabular run: split and scale a dataset
+//! by a protocol, fit a detector on the train part, score the test part,
+//! compute every metric, and assemble the schema-valid [`RunResult`];
+//! `series` does one time-series run. `sweep` is the one engine that runs a
+//! grid of either kind in parallel against a `store` of finished runs;
+//! `suite` names the CLI's collections, `report` and `leaderboard`
+//! summarise a store and `merge` combines stores.
 
 mod leaderboard;
 mod merge;
@@ -11,6 +13,7 @@ mod progress;
 mod report;
 pub mod series;
 mod store;
+mod suite;
 mod sweep;
 mod timing;
 
@@ -20,10 +23,13 @@ pub use leaderboard::{
 };
 pub use merge::{MergeOutcome, merge_stores};
 pub use progress::{SweepProgress, run_sweep_with_progress};
-pub use report::{failures_markdown, write_reports};
-pub use store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
+pub use report::{Reports, failures_markdown, write_reports};
+pub use store::{
+    Lookup, Manifest, ManifestEntry, RunStore, deterministic_json, is_run_id, short_id,
+};
+pub use suite::{SERIES_SUITE_MODELS, Suite, read_reference};
 pub use sweep::{
-    GridPoint, PointStatus, Shard, SweepEvent, SweepOptions, SweepOutcome, SweepSpec, expand,
+    GridPoint, PointStatus, RunProtocol, Shard, SweepEvent, SweepOptions, SweepOutcome, SweepSpec,
     manifest, parse_seeds, run_sweep,
 };
 pub use timing::{TimedRun, TimingReport, median, peak_rss_kib, time_runs};
@@ -35,6 +41,7 @@ use crate::results::{
     Hardware, Provenance, ResultError, RunKey, RunResult, SCHEMA_ID, STATUS_OK, TimePer1000,
 };
 use ndarray::Array1;
+use std::path::PathBuf;
 use std::time::Instant;
 use thiserror::Error;
 
@@ -54,14 +61,83 @@ pub enum BenchError {
     },
     #[error(transparent)]
     Result(#[from] ResultError),
-    #[error("suite: {0}")]
-    Suite(String),
+    /// The sweep's grid cannot be built from what was asked (a parameter
+    /// no detector has, an empty value list, no seeds, …).
+    #[error("sweep: {0}")]
+    Grid(String),
+    #[error("shard `{0}`: expected i/N with 0 <= i < N, e.g. 0/4")]
+    BadShard(String),
+    #[error("seeds `{0}`: expected A-B (inclusive) or a comma list, e.g. 0-9 or 1,4,7")]
+    BadSeeds(String),
+    /// A dataset or series named for a suite that is not in its collection.
+    #[error("`{name}` is not in the `{suite}` suite; it has: {members}")]
+    NotInSuite {
+        suite: String,
+        name: String,
+        members: String,
+    },
+    /// A flag that does not apply to what was asked, or a bad flag value.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
+    #[error("cannot start {jobs} worker threads: {message}")]
+    Threads { jobs: usize, message: String },
+    #[error("{} is not a run store (it has no runs/ directory)", .0.display())]
+    NotAStore(PathBuf),
+    /// A file in a run store that cannot be used as it is.
+    #[error("{}: {message}", path.display())]
+    BadStoreFile { path: PathBuf, message: String },
+    #[error(
+        "conflict: run {run_id} in {} differs from the one already in {} beyond timing and hardware",
+        input.display(),
+        output.display()
+    )]
+    MergeConflict {
+        run_id: String,
+        input: PathBuf,
+        output: PathBuf,
+    },
+    #[error(
+        "{0} grid points are in no input store; run the missing shards (or resume them) and merge again"
+    )]
+    MissingRuns(usize),
+    /// A sweep finished, but some of its runs failed (each is recorded).
+    #[error("{failed} of {total} runs failed (listed in {})", listed_in.display())]
+    RunsFailed {
+        failed: usize,
+        total: usize,
+        listed_in: PathBuf,
+    },
+    #[error("cannot encode {what}: {message}")]
+    Encode { what: &'static str, message: String },
     /// Ctrl-C: no run started after it; finished runs are stored, so
     /// running the same sweep again resumes.
     #[error(
         "interrupted (Ctrl-C) after {finished} finished runs; they are stored, run again to resume"
     )]
     Interrupted { finished: usize },
+}
+
+impl BenchError {
+    /// Whether the error is in what the user asked for (flags, grid,
+    /// suite membership) rather than in running it: the CLI exits 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::Grid(_)
+                | Self::BadShard(_)
+                | Self::BadSeeds(_)
+                | Self::NotInSuite { .. }
+                | Self::Flag { .. }
+        )
+    }
+
+    /// A flag error.
+    pub fn flag(flag: &str, message: impl Into<String>) -> Self {
+        Self::Flag {
+            flag: flag.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 /// Everything a run produced: the result record plus the fitted model and
@@ -116,7 +192,7 @@ impl RunContext {
         dataset_sha256: &str,
         model: &str,
         params: &serde_json::Value,
-        protocol: Protocol,
+        protocol: &str,
         seed: u64,
     ) -> String {
         RunKey {
@@ -125,7 +201,7 @@ impl RunContext {
             dataset_sha256,
             model,
             params,
-            protocol: protocol.name(),
+            protocol,
             seed,
         }
         .run_id()
@@ -189,7 +265,13 @@ pub fn run(
     let per_1000 = |secs: f64, n: usize| secs * 1000.0 / n.max(1) as f64;
     let result = RunResult {
         schema: SCHEMA_ID.to_string(),
-        run_id: ctx.run_id(&dataset.sha256, detector.name(), &params, protocol, seed),
+        run_id: ctx.run_id(
+            &dataset.sha256,
+            detector.name(),
+            &params,
+            protocol.name(),
+            seed,
+        ),
         status: STATUS_OK.to_string(),
         experiment: ctx.experiment.clone(),
         anml_version: crate::VERSION.to_string(),

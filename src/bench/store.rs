@@ -1,14 +1,33 @@
 //! The run store: one experiment's runs on disk, one JSON file per run at
 //! `results/{experiment}/runs/{run_id}.json`, plus the last sweep's
-//! manifest (`sweep.json`: its grid in order). A run is done when its file
-//! exists and is a valid `ok` record; files are only ever written whole
-//! (temp file + rename), so a sweep killed at any point leaves complete
-//! records and, at worst, a stray temp file that the next sweep removes.
+//! manifest (`sweep.json`: its grid in order). A time-series run also files
+//! its point scores beside its record, `{run_id}.scores.npy` (1-D float64),
+//! written before the record. A run is done when its record exists and is a
+//! valid completed record (and, for a time-series run, its scores are
+//! there); files are only ever written whole (temp file + rename), so a
+//! sweep killed at any point leaves complete records and, at worst, a stray
+//! temp file that the next sweep removes.
 
 use super::BenchError;
 use crate::results::{ResultError, StoredRun, canonical_json};
+use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// Whether `id` has the shape of a run id: 64 lowercase hex digits.
+pub fn is_run_id(id: &str) -> bool {
+    id.len() == 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The first 16 characters of a run id, for messages; any string (a
+/// hand-edited manifest's) is shown whole when shorter, never sliced
+/// inside a character.
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().nth(16).map_or(id, |(i, _)| &id[..i])
+}
 
 /// One grid point of a sweep, as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,11 +76,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
 }
 
 fn is_run_file(name: &str) -> bool {
-    name.len() == 64 + 5
-        && name.ends_with(".json")
-        && name[..64]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    name.strip_suffix(".json").is_some_and(is_run_id)
 }
 
 impl RunStore {
@@ -83,8 +98,13 @@ impl RunStore {
         self.runs_dir().join(format!("{run_id}.json"))
     }
 
+    /// Where a time-series run's point scores are filed.
+    pub fn scores_path(&self, run_id: &str) -> PathBuf {
+        self.runs_dir().join(format!("{run_id}.scores.npy"))
+    }
+
     /// The record stored for `run_id`, checking that it is the run it is
-    /// filed as.
+    /// filed as and, for a time-series run, that its point scores are there.
     pub fn get(&self, run_id: &str) -> Result<Lookup, BenchError> {
         let path = self.path_of(run_id);
         let text = match std::fs::read_to_string(&path) {
@@ -93,12 +113,22 @@ impl RunStore {
             Err(e) => return Err(io_err(&path)(e)),
         };
         Ok(match StoredRun::from_json(&text) {
-            Ok(rec) if rec.run_id() == run_id => Lookup::Found(rec),
-            Ok(rec) => Lookup::Invalid(format!(
+            Ok(rec) if rec.run_id() != run_id => Lookup::Invalid(format!(
                 "{} holds run {}, not {run_id}",
                 path.display(),
                 rec.run_id()
             )),
+            Ok(StoredRun::Series(r)) => match self.read_scores(run_id) {
+                Ok(s) if s.len() == r.n_points => Lookup::Found(StoredRun::Series(r)),
+                Ok(s) => Lookup::Invalid(format!(
+                    "{} holds {} scores for a series of {} points",
+                    self.scores_path(run_id).display(),
+                    s.len(),
+                    r.n_points
+                )),
+                Err(e) => Lookup::Invalid(e.to_string()),
+            },
+            Ok(rec) => Lookup::Found(rec),
             Err(e) => Lookup::Invalid(format!("{}: {e}", path.display())),
         })
     }
@@ -110,10 +140,51 @@ impl RunStore {
         crate::atomic_file::write(&path, json.as_bytes()).map_err(io_err(&path))
     }
 
+    /// Write a time-series run's point scores atomically (before its
+    /// record, so a record in the store implies its scores are there).
+    pub fn put_scores(&self, run_id: &str, scores: &Array1<f64>) -> Result<(), BenchError> {
+        use ndarray_npy::WriteNpyExt;
+        let mut buf = Vec::new();
+        scores.write_npy(&mut buf).map_err(|e| BenchError::Encode {
+            what: "point scores",
+            message: e.to_string(),
+        })?;
+        let path = self.scores_path(run_id);
+        crate::atomic_file::write(&path, &buf).map_err(io_err(&path))
+    }
+
+    /// A time-series run's point scores.
+    pub fn read_scores(&self, run_id: &str) -> Result<Array1<f64>, BenchError> {
+        use ndarray_npy::ReadNpyExt;
+        let path = self.scores_path(run_id);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        Array1::<f64>::read_npy(&bytes[..]).map_err(|e| BenchError::BadStoreFile {
+            path: path.clone(),
+            message: format!("not a 1-D float64 .npy file: {e}"),
+        })
+    }
+
     /// Copy a record's exact bytes in from another store's file.
     pub fn put_bytes(&self, run_id: &str, bytes: &[u8]) -> Result<(), BenchError> {
         let path = self.path_of(run_id);
         crate::atomic_file::write(&path, bytes).map_err(io_err(&path))
+    }
+
+    /// Copy a run's exact files in from `other` (its point scores first,
+    /// when it has them, then its record).
+    pub fn copy_run_from(&self, other: &RunStore, run_id: &str) -> Result<(), BenchError> {
+        let scores = other.scores_path(run_id);
+        match std::fs::read(&scores) {
+            Ok(bytes) => {
+                let to = self.scores_path(run_id);
+                crate::atomic_file::write(&to, &bytes).map_err(io_err(&to))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&scores)(e)),
+        }
+        let path = other.path_of(run_id);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        self.put_bytes(run_id, &bytes)
     }
 
     /// Remove temp files left by a process killed mid-write: those whose
@@ -131,7 +202,10 @@ impl RunStore {
         let mut n = 0;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((_, tail)) = name.split_once(".json.tmp-") else {
+            let Some((_, tail)) = name
+                .split_once(".json.tmp-")
+                .or_else(|| name.split_once(".scores.npy.tmp-"))
+            else {
                 continue;
             };
             if !name.starts_with('.') {
@@ -177,24 +251,46 @@ impl RunStore {
     }
 
     pub fn write_manifest(&self, m: &Manifest) -> Result<(), BenchError> {
-        let v = serde_json::to_value(m).map_err(|e| BenchError::Suite(e.to_string()))?;
-        let mut text =
-            serde_json::to_string_pretty(&v).map_err(|e| BenchError::Suite(e.to_string()))?;
+        let encode = |e: serde_json::Error| BenchError::Encode {
+            what: "the sweep manifest",
+            message: e.to_string(),
+        };
+        let v = serde_json::to_value(m).map_err(encode)?;
+        let mut text = serde_json::to_string_pretty(&v).map_err(encode)?;
         text.push('\n');
         let path = self.manifest_path();
         crate::atomic_file::write(&path, text.as_bytes()).map_err(io_err(&path))
     }
 
-    /// The manifest, or `None` when the store has none.
+    /// The manifest, or `None` when the store has none. Every grid entry's
+    /// run id is checked (the file may have been edited by hand).
     pub fn read_manifest(&self) -> Result<Option<Manifest>, BenchError> {
         let path = self.manifest_path();
-        match std::fs::read_to_string(&path) {
-            Ok(t) => serde_json::from_str(&t)
-                .map(Some)
-                .map_err(|e| BenchError::Suite(format!("{}: {e}", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(&path)(e)),
+        let bad = |message: String| BenchError::BadStoreFile {
+            path: path.clone(),
+            message,
+        };
+        let m: Manifest = match std::fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t).map_err(|e| bad(e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        if let Some((i, e)) = m
+            .grid
+            .iter()
+            .enumerate()
+            .find(|(_, e)| !is_run_id(&e.run_id))
+        {
+            return Err(bad(format!(
+                "grid entry {i} ({} {} seed {}): run_id `{}` is not a run id (64 lowercase hex digits); \
+                 the file was edited or is damaged: re-run the sweep to rewrite it",
+                e.dataset,
+                crate::results::label(&e.model, &e.variant),
+                e.seed,
+                e.run_id
+            )));
         }
+        Ok(Some(m))
     }
 }
 

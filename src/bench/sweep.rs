@@ -1,33 +1,79 @@
 //! Sweeps: a grid of runs (datasets × detectors × parameter values × seeds)
 //! run in parallel against a run store, so that finished runs are never
-//! repeated. The one engine behind `anml benchmark --suite` and the script
-//! function `sweep`.
+//! repeated. The one engine behind every `anml benchmark --suite` (tabular
+//! and time-series), the script function `sweep` and `anml results merge`'s
+//! inputs.
 //!
-//! - **Grid.** Datasets, then detectors, then parameter combinations (keys
-//!   sorted, values in the order given), then seeds. A flat parameter key
-//!   applies to every detector in the sweep that has that parameter; a key
-//!   naming a detector holds a grid for that detector alone.
+//! - **Tasks.** A grid point is a task with one contract: its run id (known
+//!   before anything runs), how it executes, and the record it files. A
+//!   tabular task splits a dataset by a [`Protocol`], fits and scores; a
+//!   time-series task scores a whole series (protocol `timeseries`) and
+//!   files its point scores beside its record. Both go through the same
+//!   store, resume, shards, progress, cancel flag and reports.
+//! - **Grid.** Datasets (or series), then detectors, then parameter
+//!   combinations (keys sorted, values in the order given), then seeds. A
+//!   flat parameter key applies to every detector in the sweep that has
+//!   that parameter; a key naming a detector holds a grid for that detector
+//!   alone. Parameter values are validated once, while the grid is built,
+//!   so a bad value fails the sweep before any run.
 //! - **Resume.** Every grid point gets its run id before anything runs; a
-//!   point whose `ok` record is in the store is counted as cached and not
-//!   run again (unless `force`). Failed runs are recorded and re-tried.
+//!   point whose completed record is in the store is counted as cached and
+//!   not run again (unless `force`). Failed runs are recorded and re-tried.
 //! - **Shards.** `--shard i/N` takes grid points `i, i+N, i+2N, …`: disjoint
 //!   slices that together cover the grid, each with the same run ids and
 //!   records as an unsharded run.
 
+use super::report::{self, Reports};
+use super::series::{SERIES_PROTOCOL, SeriesProtocol, run_series, series_run_id};
 use super::store::{Lookup, Manifest, ManifestEntry, RunStore};
 use super::{BenchError, RunContext, resolve_detector, run};
-use crate::data::{DataError, Dataset, DatasetRegistry, Protocol};
+use crate::data::series_catalog::find_series;
+use crate::data::{DataError, Dataset, DatasetRegistry, Protocol, TimeSeries};
+use crate::detectors::series::{MATRIX_PROFILE, SeriesDetector};
 use crate::detectors::{Detector, spec};
-use crate::results::{FailedRun, SCHEMA_ID, StoredRun};
+use crate::results::{FailedRun, RunResult, SCHEMA_ID, SeriesRunResult, StoredRun};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How a sweep's runs are made: rows split by a tabular [`Protocol`], or
+/// whole time series (`timeseries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunProtocol {
+    Tabular(Protocol),
+    TimeSeries,
+}
+
+impl RunProtocol {
+    /// `holdout60`, `pyod` or `timeseries`.
+    pub fn parse(name: &str) -> Result<Self, DataError> {
+        if name == SERIES_PROTOCOL {
+            return Ok(Self::TimeSeries);
+        }
+        Protocol::parse(name).map(Self::Tabular)
+    }
+
+    /// The name recorded in run ids and manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tabular(p) => p.name(),
+            Self::TimeSeries => SERIES_PROTOCOL,
+        }
+    }
+}
+
+impl From<Protocol> for RunProtocol {
+    fn from(p: Protocol) -> Self {
+        Self::Tabular(p)
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct SweepSpec {
+    /// Registered dataset names (tabular) or series names (time series).
     pub datasets: Vec<String>,
     pub models: Vec<String>,
     /// Parameter grid: `name: [values]` for every detector that has the
@@ -35,7 +81,7 @@ pub struct SweepSpec {
     /// value that is not an array is a single value.
     pub params: Map<String, Value>,
     pub seeds: Vec<u64>,
-    pub protocol: Protocol,
+    pub protocol: RunProtocol,
 }
 
 /// How to run it; none of these change any result.
@@ -62,11 +108,7 @@ pub struct Shard {
 impl Shard {
     /// `i/N` with `0 <= i < N`.
     pub fn parse(s: &str) -> Result<Self, BenchError> {
-        let bad = || {
-            BenchError::Suite(format!(
-                "shard `{s}`: expected i/N with 0 <= i < N, e.g. 0/4"
-            ))
-        };
+        let bad = || BenchError::BadShard(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;
         let count: usize = n.trim().parse().map_err(|_| bad())?;
@@ -82,12 +124,8 @@ impl Shard {
 }
 
 /// Seeds as `A-B` (inclusive range) or a comma list `1,4,7`.
-pub fn parse_seeds(s: &str) -> Result<Vec<u64>, DataError> {
-    let bad = || {
-        DataError::Split(format!(
-            "seeds `{s}`: expected A-B or a comma list, e.g. 0-9"
-        ))
-    };
+pub fn parse_seeds(s: &str) -> Result<Vec<u64>, BenchError> {
+    let bad = || BenchError::BadSeeds(s.to_string());
     if let Some((a, b)) = s.split_once('-') {
         let a: u64 = a.trim().parse().map_err(|_| bad())?;
         let b: u64 = b.trim().parse().map_err(|_| bad())?;
@@ -101,11 +139,58 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, DataError> {
         .collect()
 }
 
+/// What a grid point runs on, loaded once per sweep.
+#[derive(Debug)]
+enum Input {
+    Table(Dataset),
+    Series(TimeSeries, SeriesProtocol),
+}
+
+impl Input {
+    fn load(
+        registry: &DatasetRegistry,
+        name: &str,
+        protocol: RunProtocol,
+    ) -> Result<Self, BenchError> {
+        Ok(match protocol {
+            RunProtocol::Tabular(_) => Input::Table(registry.load(name)?),
+            RunProtocol::TimeSeries => {
+                let sp = find_series(name)
+                    .map(|s| SeriesProtocol::for_collection(s.collection))
+                    .unwrap_or_default();
+                Input::Series(registry.load_series(name)?, sp)
+            }
+        })
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Input::Table(d) => &d.name,
+            Input::Series(s, _) => &s.name,
+        }
+    }
+
+    fn sha256(&self) -> &str {
+        match self {
+            Input::Table(d) => &d.sha256,
+            Input::Series(s, _) => &s.sha256,
+        }
+    }
+}
+
+/// The detector of one grid point, resolved for its input and seed.
+#[derive(Debug, Clone)]
+enum Task {
+    Tabular(Detector),
+    Series(SeriesDetector),
+}
+
 /// One point of the expanded grid.
 #[derive(Debug, Clone)]
 pub struct GridPoint {
     /// Position in the whole grid (before sharding).
     pub index: usize,
+    /// The dataset's (or series') name.
     pub dataset: String,
     pub model: String,
     /// The parameters this point sets (the grid's values).
@@ -113,9 +198,9 @@ pub struct GridPoint {
     pub variant: String,
     pub seed: u64,
     pub run_id: String,
-    dataset_index: usize,
-    /// The resolved detector, or why the parameters are invalid.
-    detector: Result<Detector, String>,
+    input_index: usize,
+    /// The resolved task, or why it cannot run on this input and seed.
+    task: Result<Task, String>,
 }
 
 /// What a sweep reports while it runs (for progress).
@@ -135,7 +220,8 @@ pub enum PointStatus {
     Failed,
 }
 
-/// The records of this shard's grid points in grid order, with counts.
+/// The records of this shard's grid points in grid order, with counts and
+/// the reports written beside them.
 #[derive(Debug, Clone)]
 pub struct SweepOutcome {
     pub records: Vec<StoredRun>,
@@ -146,24 +232,31 @@ pub struct SweepOutcome {
     pub grid_size: usize,
     /// Store files that did not parse or validate and were run again.
     pub replaced_invalid: Vec<String>,
+    /// The leaderboards written into the store's directory.
+    pub reports: Reports,
 }
 
 impl SweepOutcome {
-    /// Completed results in grid order.
-    pub fn results(&self) -> Vec<crate::results::RunResult> {
+    /// Completed tabular results in grid order.
+    pub fn results(&self) -> Vec<RunResult> {
         self.records
             .iter()
             .filter_map(|r| r.as_ok().cloned())
             .collect()
     }
 
+    /// Completed time-series results in grid order.
+    pub fn series_results(&self) -> Vec<SeriesRunResult> {
+        self.records
+            .iter()
+            .filter_map(|r| r.as_series().cloned())
+            .collect()
+    }
+
     pub fn failures(&self) -> Vec<&FailedRun> {
         self.records
             .iter()
-            .filter_map(|r| match r {
-                StoredRun::Failed(f) => Some(f.as_ref()),
-                StoredRun::Ok(_) => None,
-            })
+            .filter_map(StoredRun::as_failed)
             .collect()
     }
 
@@ -183,13 +276,22 @@ fn as_values(v: &Value) -> Vec<Value> {
     }
 }
 
-/// The parameters `model` accepts.
-fn accepts(model: &str, param: &str) -> bool {
-    param == "contamination"
-        || spec(model)
-            .ok()
-            .and_then(|s| s.default_params().get(param).map(|_| ()))
-            .is_some()
+/// Whether `model` takes `param` under `protocol`.
+fn accepts(protocol: RunProtocol, model: &str, param: &str) -> bool {
+    match protocol {
+        RunProtocol::Tabular(_) => {
+            param == "contamination"
+                || spec(model)
+                    .ok()
+                    .is_some_and(|s| s.default_params().get(param).is_some())
+        }
+        RunProtocol::TimeSeries => crate::detectors::series::accepts(model, param),
+    }
+}
+
+/// Whether `name` names a model of this protocol.
+fn is_model(protocol: RunProtocol, name: &str) -> bool {
+    spec(name).is_ok() || (protocol == RunProtocol::TimeSeries && name == MATRIX_PROFILE)
 }
 
 /// Each model's own grid: `name -> values`, keys sorted.
@@ -198,7 +300,7 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
     for (key, value) in &spec_.params {
         if let Some(pos) = spec_.models.iter().position(|m| m == key) {
             let Value::Object(own) = value else {
-                return Err(BenchError::Suite(format!(
+                return Err(BenchError::Grid(format!(
                     "params.{key}: a detector's own grid must be a map of parameter to values"
                 )));
             };
@@ -207,15 +309,15 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
             }
             continue;
         }
-        if spec(key).is_ok() {
-            return Err(BenchError::Suite(format!(
+        if is_model(spec_.protocol, key) {
+            return Err(BenchError::Grid(format!(
                 "params.{key}: `{key}` is a detector but not one of this sweep's ({})",
                 spec_.models.join(", ")
             )));
         }
         let mut used = false;
         for (pos, m) in spec_.models.iter().enumerate() {
-            if accepts(m, key) {
+            if accepts(spec_.protocol, m, key) {
                 grids[pos]
                     .entry(key.clone())
                     .or_insert_with(|| as_values(value));
@@ -223,7 +325,7 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
             }
         }
         if !used {
-            return Err(BenchError::Suite(format!(
+            return Err(BenchError::Grid(format!(
                 "params.{key}: no detector in this sweep ({}) has a parameter `{key}`",
                 spec_.models.join(", ")
             )));
@@ -231,7 +333,7 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
     }
     for (g, m) in grids.iter().zip(&spec_.models) {
         if let Some((k, _)) = g.iter().find(|(_, v)| v.is_empty()) {
-            return Err(BenchError::Suite(format!(
+            return Err(BenchError::Grid(format!(
                 "params: `{k}` for {m} has no values"
             )));
         }
@@ -268,53 +370,123 @@ fn variant_label(params: &Map<String, Value>) -> String {
         .join(",")
 }
 
-/// Expand the grid against loaded datasets, resolving every detector and
-/// run id (no fitting).
-pub fn expand(
+/// A model with one combination of grid values, validated once (before
+/// any data is touched beyond what the protocol needs).
+#[derive(Debug, Clone)]
+enum Base {
+    Tabular(Detector),
+    Series(SeriesDetector),
+}
+
+impl Base {
+    fn new(
+        protocol: RunProtocol,
+        model: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Self, BenchError> {
+        Ok(match protocol {
+            RunProtocol::Tabular(_) => Base::Tabular(Detector::new(model, params)?),
+            RunProtocol::TimeSeries => Base::Series(SeriesDetector::new(model, params)?),
+        })
+    }
+
+    /// The task for one input and seed, and its run id.
+    fn resolve(
+        &self,
+        input: &Input,
+        protocol: RunProtocol,
+        seed: u64,
+        ctx: &RunContext,
+        params: &Map<String, Value>,
+        model: &str,
+    ) -> (Result<Task, String>, String) {
+        let task = match (self, input, protocol) {
+            (Base::Tabular(d), Input::Table(ds), RunProtocol::Tabular(p)) => {
+                resolve_detector(ds, d, p, seed).map(Task::Tabular)
+            }
+            (Base::Series(d), Input::Series(..), _) => d
+                .with_run_seed(seed)
+                .map(Task::Series)
+                .map_err(BenchError::from),
+            _ => unreachable!("inputs are loaded for the sweep's protocol"),
+        };
+        let run_id = match &task {
+            Ok(Task::Tabular(d)) => ctx.run_id(
+                input.sha256(),
+                model,
+                &d.all_params(),
+                protocol.name(),
+                seed,
+            ),
+            Ok(Task::Series(d)) => series_run_id(ctx, input.sha256(), d, seed),
+            Err(_) => ctx.run_id(
+                input.sha256(),
+                model,
+                &Value::Object(params.clone()),
+                protocol.name(),
+                seed,
+            ),
+        };
+        (task.map_err(|e| e.to_string()), run_id)
+    }
+}
+
+/// Expand the grid against the loaded inputs, validating every parameter
+/// combination and resolving every run id (no fitting).
+fn expand(
     spec_: &SweepSpec,
-    datasets: &[Dataset],
+    inputs: &[Input],
     ctx: &RunContext,
 ) -> Result<Vec<GridPoint>, BenchError> {
-    // Unknown detector names fail the whole sweep up front.
-    for m in &spec_.models {
-        spec(m)?;
-    }
     let grids = model_grids(spec_)?;
+    // Every combination is validated once, before any run.
+    let mut bases = Vec::new();
+    for (model, grid) in spec_.models.iter().zip(&grids) {
+        for params in combinations(grid) {
+            let base = Base::new(spec_.protocol, model, &params)?;
+            bases.push((model, params, base));
+        }
+    }
     let mut points = Vec::new();
-    for (di, ds) in datasets.iter().enumerate() {
-        for (model, grid) in spec_.models.iter().zip(&grids) {
-            for params in combinations(grid) {
-                let variant = variant_label(&params);
-                let base = Detector::new(model, &params).map_err(|e| e.to_string());
-                for &seed in &spec_.seeds {
-                    let detector = base.clone().and_then(|d| {
-                        resolve_detector(ds, &d, spec_.protocol, seed).map_err(|e| e.to_string())
-                    });
-                    let key_params = match &detector {
-                        Ok(d) => d.all_params(),
-                        Err(_) => Value::Object(params.clone()),
-                    };
-                    let run_id = ctx.run_id(&ds.sha256, model, &key_params, spec_.protocol, seed);
-                    points.push(GridPoint {
-                        index: points.len(),
-                        dataset: ds.name.clone(),
-                        model: model.clone(),
-                        params: params.clone(),
-                        variant: variant.clone(),
-                        seed,
-                        run_id,
-                        dataset_index: di,
-                        detector,
-                    });
-                }
+    for (ii, input) in inputs.iter().enumerate() {
+        for (model, params, base) in &bases {
+            let variant = variant_label(params);
+            for &seed in &spec_.seeds {
+                let (task, run_id) = base.resolve(input, spec_.protocol, seed, ctx, params, model);
+                points.push(GridPoint {
+                    index: points.len(),
+                    dataset: input.name().to_string(),
+                    model: model.to_string(),
+                    params: params.clone(),
+                    variant: variant.clone(),
+                    seed,
+                    run_id,
+                    input_index: ii,
+                    task,
+                });
             }
         }
     }
     Ok(points)
 }
 
+/// Check the names a sweep refers to, before any data is loaded.
+fn check_spec(spec_: &SweepSpec) -> Result<(), BenchError> {
+    if spec_.seeds.is_empty() || spec_.models.is_empty() || spec_.datasets.is_empty() {
+        return Err(BenchError::Grid(
+            "a sweep needs at least one dataset, detector and seed".into(),
+        ));
+    }
+    for m in &spec_.models {
+        if !is_model(spec_.protocol, m) {
+            spec(m)?;
+        }
+    }
+    Ok(())
+}
+
 /// The manifest of a grid.
-pub fn manifest(experiment: &str, protocol: Protocol, grid: &[GridPoint]) -> Manifest {
+pub fn manifest(experiment: &str, protocol: RunProtocol, grid: &[GridPoint]) -> Manifest {
     Manifest {
         experiment: experiment.to_string(),
         protocol: protocol.name().to_string(),
@@ -333,8 +505,8 @@ pub fn manifest(experiment: &str, protocol: Protocol, grid: &[GridPoint]) -> Man
 
 fn failed_record(
     p: &GridPoint,
-    ds: &Dataset,
-    protocol: Protocol,
+    input: &Input,
+    protocol: RunProtocol,
     ctx: &RunContext,
     error: String,
 ) -> StoredRun {
@@ -345,7 +517,7 @@ fn failed_record(
         experiment: ctx.experiment.clone(),
         anml_version: crate::VERSION.to_string(),
         dataset: p.dataset.clone(),
-        dataset_sha256: ds.sha256.clone(),
+        dataset_sha256: input.sha256().to_string(),
         model: p.model.clone(),
         variant: p.variant.clone(),
         params: Value::Object(p.params.clone()),
@@ -375,14 +547,41 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Execute one task and file its record (a time-series run's point scores
+/// first). Returns the record, or why the run failed.
+fn execute(
+    p: &GridPoint,
+    task: &Task,
+    input: &Input,
+    protocol: RunProtocol,
+    ctx: &RunContext,
+    store: &RunStore,
+) -> Result<StoredRun, BenchError> {
+    match (task, input, protocol) {
+        (Task::Tabular(det), Input::Table(ds), RunProtocol::Tabular(proto)) => {
+            let mut r = run(ds, det, proto, p.seed, ctx)?.result;
+            r.variant = p.variant.clone();
+            Ok(StoredRun::Ok(Box::new(r)))
+        }
+        (Task::Series(det), Input::Series(ts, sp), _) => {
+            let out = run_series(ts, det, p.seed, *sp, ctx)?;
+            let mut r = out.result;
+            r.variant = p.variant.clone();
+            store.put_scores(&p.run_id, &out.scores)?;
+            Ok(StoredRun::Series(Box::new(r)))
+        }
+        _ => unreachable!("tasks are resolved for their input's kind"),
+    }
+}
+
 /// A grid point's record, how it ended, and the invalid file it replaced.
 type PointOutcome = (StoredRun, PointStatus, Option<String>);
 
 /// Run one grid point against the store.
 fn run_point(
     p: &GridPoint,
-    ds: &Dataset,
-    protocol: Protocol,
+    input: &Input,
+    protocol: RunProtocol,
     ctx: &RunContext,
     store: &RunStore,
     force: bool,
@@ -390,33 +589,32 @@ fn run_point(
     let mut invalid = None;
     if !force {
         match store.get(&p.run_id)? {
-            Lookup::Found(rec @ StoredRun::Ok(_)) => return Ok((rec, PointStatus::Cached, None)),
+            Lookup::Found(rec) if rec.is_ok() => return Ok((rec, PointStatus::Cached, None)),
             Lookup::Invalid(why) => invalid = Some(why),
-            Lookup::Found(StoredRun::Failed(_)) | Lookup::Missing => {}
+            Lookup::Found(_) | Lookup::Missing => {}
         }
     }
-    let rec = match &p.detector {
-        Err(e) => failed_record(p, ds, protocol, ctx, e.clone()),
-        Ok(det) => match run(ds, det, protocol, p.seed, ctx) {
-            Ok(o) => {
-                let mut r = o.result;
-                r.variant = p.variant.clone();
-                StoredRun::Ok(Box::new(r))
-            }
-            Err(e) => failed_record(p, ds, protocol, ctx, chain(&e)),
+    let rec = match &p.task {
+        Err(e) => failed_record(p, input, protocol, ctx, e.clone()),
+        Ok(task) => match execute(p, task, input, protocol, ctx, store) {
+            Ok(rec) => rec,
+            Err(e) => failed_record(p, input, protocol, ctx, chain(&e)),
         },
     };
     store.put(&rec)?;
-    let status = match rec {
-        StoredRun::Ok(_) => PointStatus::Ran,
-        StoredRun::Failed(_) => PointStatus::Failed,
+    let status = if rec.is_ok() {
+        PointStatus::Ran
+    } else {
+        PointStatus::Failed
     };
     Ok((rec, status, invalid))
 }
 
-/// Run the sweep (this shard's part of it) against `store`. Datasets and
-/// detector names are all resolved before any run, so a typo fails fast;
-/// `on_event` hears the plan, then each finished grid point.
+/// Run the sweep (this shard's part of it) against `store`, then write its
+/// reports (leaderboards, failures) into the store's directory. Names and
+/// parameter values are all checked, and the inputs loaded, before any run,
+/// so a typo fails fast; `on_event` hears the plan, then each finished grid
+/// point.
 pub fn run_sweep(
     registry: &DatasetRegistry,
     spec_: &SweepSpec,
@@ -425,17 +623,14 @@ pub fn run_sweep(
     store: &RunStore,
     on_event: &(dyn Fn(SweepEvent<'_>) + Sync),
 ) -> Result<SweepOutcome, BenchError> {
-    if spec_.seeds.is_empty() || spec_.models.is_empty() || spec_.datasets.is_empty() {
-        return Err(BenchError::Suite(
-            "a sweep needs at least one dataset, detector and seed".into(),
-        ));
-    }
-    let datasets: Vec<Dataset> = spec_
+    check_spec(spec_)?;
+    model_grids(spec_)?;
+    let inputs: Vec<Input> = spec_
         .datasets
         .iter()
-        .map(|d| registry.load(d))
+        .map(|d| Input::load(registry, d, spec_.protocol))
         .collect::<Result<_, _>>()?;
-    let grid = expand(spec_, &datasets, ctx)?;
+    let grid = expand(spec_, &inputs, ctx)?;
     store.write_manifest(&manifest(&ctx.experiment, spec_.protocol, &grid))?;
     store.remove_stale_temp_files()?;
     let mine: Vec<&GridPoint> = grid
@@ -450,8 +645,9 @@ pub fn run_sweep(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
-        .map_err(|e| {
-            BenchError::Suite(format!("cannot start {} worker threads: {e}", opts.jobs))
+        .map_err(|e| BenchError::Threads {
+            jobs: opts.jobs,
+            message: e.to_string(),
         })?;
     let cancelled = || {
         opts.cancel
@@ -466,7 +662,7 @@ pub fn run_sweep(
                 }
                 let r = run_point(
                     p,
-                    &datasets[p.dataset_index],
+                    &inputs[p.input_index],
                     spec_.protocol,
                     ctx,
                     store,
@@ -487,25 +683,37 @@ pub fn run_sweep(
             finished: outcomes.iter().filter(|o| o.is_ok()).count(),
         });
     }
-    let mut out = SweepOutcome {
-        records: Vec::with_capacity(mine.len()),
-        cached: 0,
-        ran: 0,
-        failed: 0,
-        grid_size: grid.len(),
-        replaced_invalid: Vec::new(),
-    };
+    let (mut records, mut cached, mut ran, mut failed) = (Vec::with_capacity(mine.len()), 0, 0, 0);
+    let mut replaced_invalid = Vec::new();
     for o in outcomes {
         let (rec, status, invalid) = o?;
         match status {
-            PointStatus::Cached => out.cached += 1,
-            PointStatus::Ran => out.ran += 1,
-            PointStatus::Failed => out.failed += 1,
+            PointStatus::Cached => cached += 1,
+            PointStatus::Ran => ran += 1,
+            PointStatus::Failed => failed += 1,
         }
-        out.replaced_invalid.extend(invalid);
-        out.records.push(rec);
+        replaced_invalid.extend(invalid);
+        records.push(rec);
     }
-    Ok(out)
+    let windows: HashMap<&str, Vec<(usize, usize)>> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Series(ts, _) => Some((ts.name.as_str(), ts.ranges())),
+            Input::Table(_) => None,
+        })
+        .collect();
+    let reports = report::write_reports(store, &records, &|name| {
+        Ok(windows.get(name).cloned().unwrap_or_default())
+    })?;
+    Ok(SweepOutcome {
+        records,
+        cached,
+        ran,
+        failed,
+        grid_size: grid.len(),
+        replaced_invalid,
+        reports,
+    })
 }
 
 #[cfg(test)]
@@ -541,7 +749,7 @@ mod tests {
             models: models.iter().map(|s| s.to_string()).collect(),
             params: params.as_object().cloned().unwrap_or_default(),
             seeds: vec![0, 1],
-            protocol: Protocol::Holdout60,
+            protocol: Protocol::Holdout60.into(),
         }
     }
 

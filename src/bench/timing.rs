@@ -57,7 +57,7 @@ pub fn time_runs(
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<TimingReport, BenchError> {
     if seeds.is_empty() {
-        return Err(BenchError::Suite("no seeds to time".into()));
+        return Err(BenchError::Grid("no seeds to time".into()));
     }
     let mut runs = Vec::with_capacity(seeds.len());
     let mut shape = (0, 0, dataset.n_features());

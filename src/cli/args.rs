@@ -1,5 +1,5 @@
-//! Flag definitions. Raw values only; `commands` turns them into real
-//! objects (registry, workspace, detector) and validates them there.
+//! Flag definitions. Raw values only; each command's file turns them into
+//! real objects (registry, workspace, detector) and validates them there.
 
 use crate::script::Limits;
 use clap::{Args, Parser, Subcommand};
@@ -282,10 +282,12 @@ pub struct BenchmarkArgs {
     /// Seed for the split and the detector's randomness (one run).
     #[arg(long, default_value_t = 0, conflicts_with = "suite")]
     pub seed: u64,
-    /// Split protocol: holdout60 (anml's seeded shuffle) or pyod (bit-exact
-    /// PyOD benchmark split, contamination = anomaly ratio).
-    #[arg(long, default_value = "holdout60")]
-    pub protocol: String,
+    /// Split protocol: holdout60 (anml's seeded shuffle, the default) or
+    /// pyod (bit-exact PyOD benchmark split, contamination = anomaly
+    /// ratio). Time-series suites score whole series (`timeseries`, their
+    /// only protocol).
+    #[arg(long)]
+    pub protocol: Option<String>,
     /// Experiment name; a single result is filed in the run store,
     /// results/{experiment}/runs/{run_id}.json, unless --output is given
     /// [default: the dataset name; for a suite, the suite name].

@@ -1,17 +1,27 @@
-//! The command line: declarative flags (clap) in `args`, one function per
-//! subcommand here. The binary only parses, calls [`run`] and prints errors.
+//! The command line: declarative flags (clap) in `args`, one file per
+//! subcommand (`*_cmd.rs`, `repl/`), shared helpers in `common`. Each
+//! command builds the real objects from the flags, does the work through the
+//! library and prints; no run logic lives here. The binary only parses,
+//! calls [`run`] and prints errors.
 
 mod args;
-mod commands;
+mod benchmark_cmd;
+mod common;
+mod datasets_cmd;
+mod models_cmd;
 mod notebook_cmd;
 mod perf_cmd;
 mod registry_cmd;
 pub mod repl;
 mod results_cmd;
+mod script_cmd;
 mod series_cmd;
 
 pub use args::{Cli, Command, GlobalOpts};
-pub use commands::run;
+use args::{NotebookCommand, ResultsCommand};
+
+use crate::error::Error;
+use crate::script::Interrupt;
 
 /// Exit status of a finished command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,4 +32,21 @@ pub enum Outcome {
     /// A check ran and found problems it has already reported
     /// (`anml registry verify`).
     ChecksFailed,
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Benchmark(a) => benchmark_cmd::run(g, a, interrupt),
+        Command::Script(a) => script_cmd::run(g, a, interrupt),
+        Command::Datasets(a) => datasets_cmd::run(g, a),
+        Command::Models(a) => models_cmd::run(a),
+        Command::Repl(a) => repl::run(g, a, interrupt),
+        Command::Results(ResultsCommand::Merge(a)) => results_cmd::merge(g, a),
+        Command::Registry(a) => registry_cmd::registry(g, a),
+        Command::Series(c) => series_cmd::series(g, c),
+        Command::Notebook(NotebookCommand::Run(a)) => notebook_cmd::run(g, a, interrupt),
+        Command::Perf(a) => perf_cmd::perf(g, a, interrupt),
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use super::args::{GlobalOpts, NotebookRunArgs};
-use super::commands::{host_with_output, safe_name};
+use super::common::{host_with_output, safe_name};
 use crate::error::Error;
 use crate::notebook::{self, NotebookError, RenderOptions, Sidecar};
 use crate::script::{Interrupt, ScriptError};

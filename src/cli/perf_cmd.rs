@@ -4,7 +4,7 @@
 
 use super::Outcome;
 use super::args::{GlobalOpts, PerfArgs};
-use super::commands::{parse_params, registry, styled_table};
+use super::common::{parse_params, registry, styled_table};
 use crate::bench::{self, BenchError};
 use crate::data::Protocol;
 use crate::detectors::Detector;
@@ -35,7 +35,10 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
     let peak = bench::peak_rss_kib();
     let blas = crate::blas::describe();
     if a.json {
-        let mut v = serde_json::to_value(&report).map_err(|e| BenchError::Suite(e.to_string()))?;
+        let mut v = serde_json::to_value(&report).map_err(|e| BenchError::Encode {
+            what: "the timing report",
+            message: e.to_string(),
+        })?;
         if let Some(m) = v.as_object_mut() {
             m.insert("peak_rss_kib".into(), json!(peak));
             m.insert("blas".into(), json!(blas));

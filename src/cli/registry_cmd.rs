@@ -1,5 +1,5 @@
 //! `anml registry list|show|verify` and `anml benchmark --publish`: the
-//! command-line face of [`crate::registry`]. Kept apart from `commands.rs`
+//! command-line face of [`crate::registry`]. Kept in one file
 //! so the registry's printing and flag checks live in one place.
 
 use super::Outcome;
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 /// The registry of the workspace the flags name.
 fn open(g: &GlobalOpts) -> Result<ArtefactRegistry, Error> {
-    let datasets = super::commands::registry(g)?;
+    let datasets = super::common::registry(g)?;
     let ws = Workspace::new(&g.workspace, datasets.cache_dir())?;
     Ok(ArtefactRegistry::new(ws.registry_dir()))
 }

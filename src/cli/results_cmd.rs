@@ -1,21 +1,17 @@
-//! `anml results merge`: combine run stores (the shards of a sweep) into
-//! one store and leaderboard.
+//! `anml results merge`: combine run stores (the shards of a sweep, tabular
+//! or time-series) into one store and its reports.
 
 use super::Outcome;
 use super::args::{GlobalOpts, MergeArgs};
+use super::common::registry;
 use crate::bench::{self, RunStore};
 use crate::error::Error;
 
-pub fn merge(_g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
+pub fn merge(g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
     let inputs: Vec<RunStore> = a.dirs.iter().map(RunStore::new).collect();
     let output = RunStore::new(&a.output);
-    let m = bench::merge_stores(&inputs, &output)?;
-    let results: Vec<_> = m
-        .records
-        .iter()
-        .filter_map(|r| r.as_ok().cloned())
-        .collect();
-    println!("{}", bench::Leaderboard::new(&results).to_table());
+    let m = bench::merge_stores(&inputs, &output, &registry(g)?)?;
+    print!("{}", m.reports.to_text());
     println!(
         "merged {} stores into {}: {} runs ({} copied, {} already there, {} failed, {} missing)",
         inputs.len(),
@@ -32,7 +28,7 @@ pub fn merge(_g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
             e.dataset,
             crate::results::label(&e.model, &e.variant),
             e.seed,
-            &e.run_id[..16]
+            bench::short_id(&e.run_id)
         );
     }
     if m.missing.len() > 20 {
@@ -41,10 +37,6 @@ pub fn merge(_g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
     if m.missing.is_empty() {
         Ok(Outcome::Success)
     } else {
-        Err(bench::BenchError::Suite(format!(
-            "{} grid points are in no input store; run the missing shards (or resume them) and merge again",
-            m.missing.len()
-        ))
-        .into())
+        Err(bench::BenchError::MissingRuns(m.missing.len()).into())
     }
 }

@@ -1,8 +1,8 @@
-//! The record of a run that failed, and the two kinds of record a run store
-//! holds. A failure is written like a result (schema-valid, atomic) so that
+//! The record of a run that failed, and the kinds of record a run store
+//! holds (a tabular result, a time-series result, a failure). A failure is written like a result (schema-valid, atomic) so that
 //! a sweep can go on and its summary can list what failed and why.
 
-use super::{Provenance, ResultError, RunResult, validate};
+use super::{KIND_TIMESERIES, Provenance, ResultError, RunResult, SeriesRunResult, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -33,10 +33,13 @@ pub struct FailedRun {
     pub provenance: Provenance,
 }
 
-/// One record of a run store: a completed run or a failure.
+/// One record of a run store: a completed tabular run, a completed
+/// time-series run (its point scores are filed beside it), or a failure of
+/// either kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoredRun {
     Ok(Box<RunResult>),
+    Series(Box<SeriesRunResult>),
     Failed(Box<FailedRun>),
 }
 
@@ -44,20 +47,58 @@ impl StoredRun {
     pub fn run_id(&self) -> &str {
         match self {
             StoredRun::Ok(r) => &r.run_id,
+            StoredRun::Series(r) => &r.run_id,
             StoredRun::Failed(f) => &f.run_id,
         }
     }
 
+    /// Whether the run completed (either kind).
+    pub fn is_ok(&self) -> bool {
+        !matches!(self, StoredRun::Failed(_))
+    }
+
+    /// The tabular result, if this is one.
     pub fn as_ok(&self) -> Option<&RunResult> {
         match self {
             StoredRun::Ok(r) => Some(r),
-            StoredRun::Failed(_) => None,
+            StoredRun::Series(_) | StoredRun::Failed(_) => None,
+        }
+    }
+
+    /// The time-series result, if this is one.
+    pub fn as_series(&self) -> Option<&SeriesRunResult> {
+        match self {
+            StoredRun::Series(r) => Some(r),
+            StoredRun::Ok(_) | StoredRun::Failed(_) => None,
+        }
+    }
+
+    /// The failure, if this is one.
+    pub fn as_failed(&self) -> Option<&FailedRun> {
+        match self {
+            StoredRun::Failed(f) => Some(f),
+            StoredRun::Ok(_) | StoredRun::Series(_) => None,
+        }
+    }
+
+    /// The dataset (or series), the `model[variant]` label and the seed:
+    /// how a run is named in listings and sorted without a grid.
+    pub fn sort_key(&self) -> (String, String, u64) {
+        match self {
+            StoredRun::Ok(r) => (r.dataset.clone(), r.label(), r.seed),
+            StoredRun::Series(r) => (r.series.clone(), super::label(&r.model, &r.variant), r.seed),
+            StoredRun::Failed(f) => (
+                f.dataset.clone(),
+                super::label(&f.model, &f.variant),
+                f.seed,
+            ),
         }
     }
 
     pub fn to_value(&self) -> Result<Value, ResultError> {
         match self {
             StoredRun::Ok(r) => r.to_value(),
+            StoredRun::Series(r) => r.to_value(),
             StoredRun::Failed(f) => {
                 serde_json::to_value(f).map_err(|e| ResultError::Serialise(e.to_string()))
             }
@@ -77,6 +118,10 @@ impl StoredRun {
         let parse_err = |e: serde_json::Error| ResultError::Schema(e.to_string());
         if v.get("status").and_then(Value::as_str) == Some(STATUS_FAILED) {
             Ok(StoredRun::Failed(Box::new(
+                serde_json::from_value(v).map_err(parse_err)?,
+            )))
+        } else if v.get("kind").and_then(Value::as_str) == Some(KIND_TIMESERIES) {
+            Ok(StoredRun::Series(Box::new(
                 serde_json::from_value(v).map_err(parse_err)?,
             )))
         } else {

@@ -197,7 +197,7 @@ fn init_path() -> Option<PathBuf> {
 }
 
 pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
-    let host: Host = super::commands::host(g, "repl".into(), None, None, interrupt)?;
+    let host: Host = super::common::host(g, "repl".into(), None, None, interrupt)?;
     let mut session = Session::new(host);
     session.refresh_names();
 

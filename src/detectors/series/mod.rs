@@ -55,6 +55,22 @@ pub const SERIES_METHODS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether the time-series method `model` takes a parameter `key`: the
+/// adapter's own keys (the matrix profile takes `window` and `aggregation`
+/// only), or, for a tabular detector on windows, that detector's parameters
+/// and `contamination`. Unknown models take nothing.
+pub fn accepts(model: &str, key: &str) -> bool {
+    if model == MATRIX_PROFILE {
+        return matches!(key, "window" | "aggregation");
+    }
+    let Ok(spec) = super::spec(model) else {
+        return false;
+    };
+    ADAPTER_KEYS.contains(&key)
+        || key == "contamination"
+        || spec.default_params().get(key).is_some()
+}
+
 /// How windows are normalised before a tabular detector sees them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowNorm {

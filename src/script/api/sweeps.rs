@@ -69,7 +69,7 @@ fn spec_of(m: &Map) -> Result<SweepSpec, Box<EvalAltResult>> {
         models: Vec::new(),
         params: serde_json::Map::new(),
         seeds: vec![0],
-        protocol: Protocol::Holdout60,
+        protocol: Protocol::Holdout60.into(),
     };
     for (k, v) in m {
         match k.as_str() {
@@ -82,7 +82,9 @@ fn spec_of(m: &Map) -> Result<SweepSpec, Box<EvalAltResult>> {
                 spec.params = map_to_json(&pm)?;
             }
             "seeds" => spec.seeds = seeds(v)?,
-            "protocol" => spec.protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?,
+            // Time-series sweeps run as `anml benchmark --suite nab|ucr`;
+            // a script's `Runs` holds tabular results.
+            "protocol" => spec.protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?.into(),
             other => {
                 return Err(msg_err(format!(
                     "unknown sweep key `{other}`; known: {SPEC_KEYS}"
@@ -169,8 +171,6 @@ pub mod sweeps_api {
             host.record_dataset(&r.dataset, &r.dataset_sha256);
         }
         let failures: Vec<_> = out.failures().into_iter().cloned().collect();
-        bench::write_reports(store.dir(), &results, &failures.iter().collect::<Vec<_>>())
-            .map_err(ctx_err)?;
         eprintln!(
             "sweep {}: {} ({})",
             host.experiment,

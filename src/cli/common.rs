@@ -1,0 +1,143 @@
+//! Helpers every command uses: the dataset registry and script host the
+//! global flags describe, scheduling flags as sweep options, `--param`
+//! parsing, experiment names, and table/JSON printing.
+
+use super::Outcome;
+use super::args::{GlobalOpts, SweepFlags};
+use crate::bench;
+use crate::data::DatasetRegistry;
+use crate::detectors::DetectorError;
+use crate::error::Error;
+use crate::script::{Host, HostContext, Interrupt};
+use crate::workspace::Workspace;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// The dataset registry the flags describe.
+pub(crate) fn registry(g: &GlobalOpts) -> Result<DatasetRegistry, Error> {
+    let reg = match &g.data_dir {
+        Some(dir) => DatasetRegistry::new(dir.clone()),
+        None => DatasetRegistry::from_env()?,
+    };
+    Ok(reg
+        .with_mirror(g.data_mirror.clone())
+        .with_download(!g.offline))
+}
+
+/// The script host the flags describe. A script (`path`, `source`) puts
+/// its SHA-256 into every run id and its path and git state into every
+/// run's provenance.
+pub(crate) fn host(
+    g: &GlobalOpts,
+    experiment: String,
+    script: Option<(&Path, &str)>,
+    sweep: Option<&SweepFlags>,
+    interrupt: Interrupt,
+) -> Result<Host, Error> {
+    host_with_output(g, experiment, script, sweep, interrupt, None)
+}
+
+/// [`host`] with `print`/`debug` output sent to `sink` (stdout when `None`).
+pub(crate) fn host_with_output(
+    g: &GlobalOpts,
+    experiment: String,
+    script: Option<(&Path, &str)>,
+    sweep: Option<&SweepFlags>,
+    interrupt: Interrupt,
+    sink: Option<crate::script::OutputSink>,
+) -> Result<Host, Error> {
+    let datasets = registry(g)?;
+    let workspace = Workspace::new(&g.workspace, datasets.cache_dir())?;
+    let mut ctx = HostContext::new(workspace, datasets, g.limits.to_limits(), &experiment);
+    if let Some((path, source)) = script {
+        let sha = crate::hashing::sha256_hex(source.as_bytes());
+        ctx.run.script_sha256 = Some(sha.clone());
+        ctx.run.provenance.script = Some(crate::results::ScriptInfo {
+            path: path.display().to_string(),
+            sha256: sha,
+        });
+        ctx.run.provenance.git = crate::results::git_info(path);
+    }
+    if let Some(f) = sweep {
+        ctx.sweep = sweep_options(f)?;
+    }
+    ctx.sweep.cancel = Some(interrupt.flag());
+    Ok(Host::with_output(ctx, interrupt, sink))
+}
+
+/// The scheduling flags as sweep options.
+pub(crate) fn sweep_options(f: &SweepFlags) -> Result<bench::SweepOptions, Error> {
+    Ok(bench::SweepOptions {
+        jobs: f.jobs,
+        force: f.force,
+        shard: f.shard.as_deref().map(bench::Shard::parse).transpose()?,
+        cancel: None,
+    })
+}
+
+pub(crate) fn styled_table(header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(header);
+    t
+}
+
+/// Pretty-print a JSON listing (`--json`).
+pub(crate) fn print_json(list: &[Value]) -> Result<Outcome, Error> {
+    println!("{}", serde_json::to_string_pretty(list).unwrap_or_default());
+    Ok(Outcome::Success)
+}
+
+/// `NAME=VALUE` pairs into a params map; VALUE is JSON, else a string.
+pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
+    let mut m = Map::new();
+    for p in pairs {
+        let (k, v) = p.split_once('=').ok_or_else(|| DetectorError::BadParams {
+            detector: "--param".into(),
+            message: format!("`{p}` is not NAME=VALUE"),
+        })?;
+        let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+        m.insert(k.trim().to_string(), value);
+    }
+    Ok(m)
+}
+
+/// A file-system-safe experiment name: ASCII letters, digits, `-_.`, not
+/// starting with `.` (so never `.` or `..`), and never empty.
+pub(crate) fn safe_name(s: &str) -> String {
+    let name: String = s
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.is_ascii_alphanumeric() || "-_".contains(c) || (c == '.' && i > 0) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "default".to_string()
+    } else {
+        name
+    }
+}
+
+/// A file's stem (`bench.rhai` -> `bench`), the default experiment name.
+pub(crate) fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn experiment_names_stay_inside_results() {
+        assert_eq!(super::safe_name(""), "default");
+        assert_eq!(super::safe_name(".."), "_.");
+        assert_eq!(super::safe_name("a/b c"), "a_b_c");
+        assert_eq!(super::safe_name("odds.v2"), "odds.v2");
+    }
+}
