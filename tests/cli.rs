@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sandbox, mirror, text};
+use common::{Sandbox, interrupt_when, mirror, text};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -216,7 +216,7 @@ fn invalid_params_fail_before_loading_data() {
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr.contains("n_estimators"), "{stderr}");
     let o = sb
         .anml()
@@ -233,27 +233,13 @@ fn invalid_params_fail_before_loading_data() {
     assert!(stderr.contains("unknown detector"), "{stderr}");
 }
 
-/// Start `cmd`, send it SIGINT after `ms` milliseconds, and wait: its
-/// output and when the signal was sent.
-fn interrupt_after(mut cmd: std::process::Command, ms: u64) -> (std::process::Output, Instant) {
-    let child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(ms));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Instant::now();
-    (child.wait_with_output().unwrap(), t)
-}
-
 #[test]
 fn ctrl_c_interrupts_a_running_script() {
     let sb = Sandbox::new();
     let script = sb.write("spin.rhai", "let x = 0;\nloop { x += 1; }\n");
     let mut cmd = sb.anml();
     cmd.args(["--max-operations", "0", "script"]).arg(&script);
-    let (out, t) = interrupt_after(cmd, 700);
+    let (out, t) = interrupt_when(cmd, Duration::from_millis(700), || false);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -452,7 +438,7 @@ fn suite_dataset_and_reference_flags_are_checked_before_any_run() {
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr.contains("`cardio2` is not in the `odds` suite"),
         "{stderr}"
@@ -472,7 +458,7 @@ fn suite_dataset_and_reference_flags_are_checked_before_any_run() {
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr.contains("mean_roc_auc.wbc"), "{stderr}");
     assert!(!sb.root().join("results").exists());
 }
@@ -492,7 +478,7 @@ fn suite_flags_are_checked_before_any_run() {
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr.contains("unknown detector `nope`"), "{stderr}");
     assert!(!sb.root().join("results").exists());
 }
@@ -532,7 +518,7 @@ fn ctrl_c_stops_a_sweep_between_runs_and_keeps_the_finished_ones() {
     );
     let mut cmd = sb.anml();
     cmd.args(["script", "--jobs", "1"]).arg(&script);
-    let (out, t) = interrupt_after(cmd, 1500);
+    let (out, t) = interrupt_when(cmd, Duration::from_millis(1500), || false);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("run again to resume"), "{stderr}");

@@ -5,11 +5,8 @@
 
 mod common;
 
-use anml::bench::deterministic_json;
 use anml::results::StoredRun;
-use common::{Sandbox, text};
-use std::collections::BTreeMap;
-use std::path::Path;
+use common::{Sandbox, assert_same_runs, run_files, text};
 use std::time::{Duration, Instant};
 
 /// 3 datasets × 3 detectors × 2 values of one parameter each × 3 seeds.
@@ -28,68 +25,6 @@ print(`summary: ${runs.summary}`);
 print(`results: ${runs.len}`);
 "#;
 const GRID: usize = 3 * 3 * 2 * 3;
-
-/// Run files of a store: name → bytes.
-fn run_files(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
-        return out;
-    };
-    for e in entries {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") && !name.starts_with('.') {
-            out.insert(name, std::fs::read_to_string(e.path()).unwrap());
-        }
-    }
-    out
-}
-
-/// The lines of a run file that do not hold timing or hardware values.
-fn without_timing(json: &str) -> String {
-    let mut skip_depth = 0usize;
-    let mut out = Vec::new();
-    for line in json.lines() {
-        let t = line.trim_start();
-        if skip_depth > 0 {
-            skip_depth += t.matches('{').count();
-            skip_depth -= t.matches('}').count();
-            continue;
-        }
-        if t.starts_with("\"fit_time\"") || t.starts_with("\"score_time\"") {
-            continue;
-        }
-        if t.starts_with("\"time_per_1000\"") || t.starts_with("\"hardware\"") {
-            skip_depth = t.matches('{').count() - t.matches('}').count();
-            continue;
-        }
-        out.push(line);
-    }
-    out.join("\n")
-}
-
-/// Two stores hold the same runs: same run ids, and every file identical
-/// apart from timing and hardware, both as parsed records and as bytes.
-fn assert_same_runs(a: &Path, b: &Path) {
-    let fa = run_files(a);
-    let fb = run_files(b);
-    assert_eq!(
-        fa.keys().collect::<Vec<_>>(),
-        fb.keys().collect::<Vec<_>>(),
-        "run ids differ"
-    );
-    for (name, ja) in &fa {
-        let jb = &fb[name];
-        let ra = StoredRun::from_json(ja).expect("valid record");
-        let rb = StoredRun::from_json(jb).expect("valid record");
-        assert_eq!(
-            deterministic_json(&ra).unwrap(),
-            deterministic_json(&rb).unwrap(),
-            "{name}"
-        );
-        assert_eq!(without_timing(ja), without_timing(jb), "{name}");
-    }
-}
 
 fn summary_line(stdout: &str) -> String {
     stdout
@@ -384,4 +319,34 @@ fn a_single_run_is_filed_in_the_store_a_suite_then_reuses() {
     assert!(o.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("1 cached, 1 run, 0 failed"), "{stdout}");
     assert_eq!(run_files(&store).len(), 2);
+}
+
+#[test]
+fn a_hand_edited_manifest_is_a_clear_error_not_a_panic() {
+    let sb = Sandbox::new();
+    let o = sb
+        .anml()
+        .args(["benchmark", "--suite", "odds", "--datasets", "wbc"])
+        .args(["--models", "hbos", "--seeds", "0", "--output"])
+        .arg(sb.root().join("a"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let manifest = sb.root().join("a/sweep.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    // A short id, then one with a multi-byte character where a 16-byte
+    // slice would cut it.
+    for bad in ["abc", "ééééééééééé"] {
+        m["grid"][0]["run_id"] = serde_json::json!(bad);
+        std::fs::write(&manifest, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+        let (ok, stdout, stderr) = merge(&sb, &["a"], "m");
+        assert!(!ok, "{stdout}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("sweep.json")
+                && stderr.contains(&format!("run_id `{bad}` is not a run id")),
+            "{stderr}"
+        );
+    }
 }

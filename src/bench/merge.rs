@@ -14,7 +14,7 @@ use super::report::{self, Reports};
 use super::store::{Lookup, Manifest, ManifestEntry, RunStore, deterministic_json};
 use crate::data::DatasetRegistry;
 use crate::results::StoredRun;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What a merge did.
 #[derive(Debug, Clone)]
@@ -92,7 +92,8 @@ pub fn merge_stores(
 
     // Pass 1: read and check every input record; decide what to copy.
     let mut to_copy: Vec<(&RunStore, String)> = Vec::new();
-    let mut planned: HashSet<String> = HashSet::new();
+    // run id → the record that will be in the output once copied
+    let mut planned: HashMap<String, StoredRun> = HashMap::new();
     let mut already_present = 0;
     for s in inputs.iter().filter(|s| !same_dir(s, output)) {
         for id in s.run_ids()? {
@@ -106,11 +107,11 @@ pub fn merge_stores(
                 }
                 Lookup::Missing => continue,
             };
-            if planned.contains(&id) {
-                already_present += 1;
-                continue;
-            }
-            match output.get(&id)? {
+            let have = match planned.get(&id) {
+                Some(p) => Lookup::Found(p.clone()),
+                None => output.get(&id)?,
+            };
+            match have {
                 Lookup::Missing | Lookup::Invalid(_) => {}
                 Lookup::Found(have) => {
                     if have.is_ok() && rec.is_ok() {
@@ -131,7 +132,9 @@ pub fn merge_stores(
                     }
                 }
             }
-            planned.insert(id.clone());
+            // a later input's ok record replaces an earlier failure
+            to_copy.retain(|(_, other)| *other != id);
+            planned.insert(id.clone(), rec);
             to_copy.push((s, id));
         }
     }

@@ -2,8 +2,10 @@
 //! real `anml` binary.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// `$ANML_DATA_MIRROR`, else `../shared/datasets` beside the repository.
 pub fn mirror() -> PathBuf {
@@ -243,4 +245,115 @@ pub fn assert_api_scores_match(
         );
     }
     Ok(())
+}
+
+/// Run records of a store (`DIR/runs/*.json`): name → text.
+pub fn run_files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
+        return out;
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            out.insert(name, std::fs::read_to_string(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// Time-series point scores of a store (`DIR/runs/*.scores.npy`): name →
+/// bytes.
+pub fn score_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
+        return out;
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".scores.npy") && !name.starts_with('.') {
+            out.insert(name, std::fs::read(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// The lines of a run file that do not hold timing or hardware values.
+pub fn without_timing(json: &str) -> String {
+    let mut skip_depth = 0usize;
+    let mut out = Vec::new();
+    for line in json.lines() {
+        let t = line.trim_start();
+        if skip_depth > 0 {
+            skip_depth += t.matches('{').count();
+            skip_depth -= t.matches('}').count();
+            continue;
+        }
+        if ["\"fit_time\"", "\"score_time\"", "\"run_time\""]
+            .iter()
+            .any(|k| t.starts_with(k))
+        {
+            continue;
+        }
+        if t.starts_with("\"time_per_1000\"") || t.starts_with("\"hardware\"") {
+            skip_depth = t.matches('{').count() - t.matches('}').count();
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+/// Two stores hold the same runs: same run ids, every record identical
+/// apart from timing and hardware (as parsed records and as bytes), and
+/// time-series point scores identical byte for byte.
+pub fn assert_same_runs(a: &Path, b: &Path) {
+    use anml::bench::deterministic_json;
+    use anml::results::StoredRun;
+    let fa = run_files(a);
+    let fb = run_files(b);
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "run ids differ"
+    );
+    for (name, ja) in &fa {
+        let jb = &fb[name];
+        let ra = StoredRun::from_json(ja).expect("valid record");
+        let rb = StoredRun::from_json(jb).expect("valid record");
+        assert_eq!(
+            deterministic_json(&ra).unwrap(),
+            deterministic_json(&rb).unwrap(),
+            "{name}"
+        );
+        assert_eq!(without_timing(ja), without_timing(jb), "{name}");
+    }
+    assert!(score_files(a) == score_files(b), "point scores differ");
+}
+
+/// Spawn `cmd`, wait until `ready()` holds (or `limit` passes), send it
+/// SIGINT, and wait for it; returns its output and the time of the signal.
+pub fn interrupt_when(
+    mut cmd: Command,
+    limit: Duration,
+    ready: impl Fn() -> bool,
+) -> (Output, Instant) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !ready() && t0.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Instant::now();
+    (child.wait_with_output().unwrap(), t)
 }
