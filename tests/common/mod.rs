@@ -247,8 +247,9 @@ pub fn assert_api_scores_match(
     Ok(())
 }
 
-/// Run records of a store (`DIR/runs/*.json`): name → text.
-pub fn run_files(dir: &Path) -> BTreeMap<String, String> {
+/// Files of a store's `runs/` ending in `suffix` (temp files left out):
+/// name → bytes.
+fn store_files(dir: &Path, suffix: &str) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
         return out;
@@ -256,28 +257,25 @@ pub fn run_files(dir: &Path) -> BTreeMap<String, String> {
     for e in entries {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".json") && !name.starts_with('.') {
-            out.insert(name, std::fs::read_to_string(e.path()).unwrap());
+        if name.ends_with(suffix) && !name.starts_with('.') {
+            out.insert(name, std::fs::read(e.path()).unwrap());
         }
     }
     out
 }
 
+/// Run records of a store (`DIR/runs/*.json`): name → text.
+pub fn run_files(dir: &Path) -> BTreeMap<String, String> {
+    store_files(dir, ".json")
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8(v).unwrap()))
+        .collect()
+}
+
 /// Time-series point scores of a store (`DIR/runs/*.scores.npy`): name →
 /// bytes.
 pub fn score_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
-        return out;
-    };
-    for e in entries {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".scores.npy") && !name.starts_with('.') {
-            out.insert(name, std::fs::read(e.path()).unwrap());
-        }
-    }
-    out
+    store_files(dir, ".scores.npy")
 }
 
 /// The lines of a run file that do not hold timing or hardware values.
