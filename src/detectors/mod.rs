@@ -28,6 +28,7 @@ pub mod ocsvm;
 pub mod pca;
 mod registry;
 pub mod series;
+pub mod tail;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod threshold;
