@@ -18,6 +18,7 @@ pub mod inne;
 pub mod input;
 pub mod isolation_forest;
 pub mod kde;
+pub mod keyword_or_number;
 pub mod knn;
 pub mod loda;
 pub mod lof;

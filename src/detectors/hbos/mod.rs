@@ -27,7 +27,7 @@ mod model;
 mod params;
 
 pub use model::{FeatureHistogram, HbosModel};
-pub use params::{HbosParams, MAX_BINS, NBins};
+pub use params::{DEFAULT_N_BINS, HbosParams, MAX_BINS, NBins, NBinsKeyword};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -155,12 +155,7 @@ impl DetectorParams for HbosParams {
             .columns()
             .into_iter()
             .map(|col| {
-                let n_bins = match self.n_bins {
-                    NBins::Auto => optimal_n_bins(col),
-                    // validate() caps the count at MAX_BINS.
-                    NBins::Count(k) => k as usize,
-                };
-                let (counts, edges) = histogram(col, n_bins);
+                let (counts, edges) = histogram(col, self.n_bins.resolve(col));
                 let total: u64 = counts.iter().sum();
                 let density = counts
                     .iter()

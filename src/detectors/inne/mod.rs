@@ -44,7 +44,7 @@ mod model;
 mod params;
 
 pub use model::{Hyperspheres, InneModel, RATIO_EPSILON};
-pub use params::{InneParams, InneSamples, MAX_ESTIMATORS};
+pub use params::{InneParams, MAX_ESTIMATORS};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -91,7 +91,7 @@ impl DetectorParams for InneParams {
             detector: "inne".into(),
             message,
         };
-        let psi = self.max_samples.resolve(n);
+        let psi = self.psi(n);
         if psi < 2 {
             return Err(bad(format!(
                 "max_samples = {} gives {psi} centroid(s) per estimator for {n} training \

@@ -32,7 +32,7 @@ mod params;
 mod tree;
 
 pub use model::IsolationForestModel;
-pub use params::{IsolationForestParams, MaxSamples};
+pub use params::{IsolationForestParams, MaxSamples, MaxSamplesKeyword};
 pub use tree::TreeArrays;
 
 use super::registry::ParamDoc;
@@ -111,7 +111,7 @@ impl DetectorParams for IsolationForestParams {
             detector: "isolation_forest".into(),
             message,
         };
-        let psi = self.max_samples.resolve(n);
+        let psi = self.psi(n);
         if psi > MAX_PSI {
             return Err(too_large(format!(
                 "max_samples = {} resolves to {psi} rows per tree; at most {MAX_PSI} are supported",

@@ -47,8 +47,9 @@
 mod model;
 mod params;
 
+pub use crate::detectors::hbos::{MAX_BINS, NBins};
 pub use model::{BIN_EPSILON, LodaCut, LodaModel};
-pub use params::{LodaBins, LodaParams, MAX_BINS, MAX_CUTS};
+pub use params::{LodaParams, MAX_CUTS};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};

@@ -54,8 +54,9 @@ mod model;
 mod params;
 
 pub use model::PcaModel;
-pub use params::{NComponents, PcaParams};
+pub use params::{AllComponents, NComponents, PcaParams};
 
+use super::keyword_or_number::{CountOrFraction, KeywordOr};
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
@@ -97,7 +98,7 @@ impl DetectorParams for PcaParams {
         if n < 2 {
             return Err(bad(format!("needs at least 2 training rows; got {n}")));
         }
-        if let NComponents::Count(k) = self.n_components
+        if let KeywordOr::Number(CountOrFraction::Count(k)) = self.n_components
             && k > n.min(d) as u64
         {
             return Err(bad(format!(
@@ -179,9 +180,11 @@ pub(crate) fn kept_components(w: &[f64], n_components: NComponents) -> usize {
     let cutoff = max * d as f64 * f64::EPSILON;
     let valid = w.iter().take_while(|&&l| l > cutoff).count();
     match n_components {
-        NComponents::All => valid,
-        NComponents::Count(k) => valid.min(usize::try_from(k).unwrap_or(usize::MAX)),
-        NComponents::Fraction(f) => {
+        KeywordOr::Keyword(AllComponents::All) => valid,
+        KeywordOr::Number(CountOrFraction::Count(k)) => {
+            valid.min(usize::try_from(k).unwrap_or(usize::MAX))
+        }
+        KeywordOr::Number(CountOrFraction::Fraction(f)) => {
             let total: f64 = w.iter().map(|&l| l.max(0.0)).sum();
             let mut cum = 0.0;
             let mut below = 0;
