@@ -146,11 +146,6 @@ impl DetectorParams for HbosParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
-        let n = x.nrows();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
         let features = x
             .columns()
             .into_iter()
@@ -165,16 +160,9 @@ impl DetectorParams for HbosParams {
                 FeatureHistogram::new(edges, density)
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| DetectorError::BadParams {
-                detector: "hbos".into(),
-                message,
-            })?;
-        let model = HbosModel::new(features, self.alpha, self.tol).map_err(|message| {
-            DetectorError::BadParams {
-                detector: "hbos".into(),
-                message,
-            }
-        })?;
+            .map_err(DetectorError::CannotFit)?;
+        let model =
+            HbosModel::new(features, self.alpha, self.tol).map_err(DetectorError::CannotFit)?;
         let train_scores = model.score_samples(x);
         Ok(Fit {
             model,

@@ -86,22 +86,15 @@ impl DetectorParams for PcaParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<PcaModel>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 || d == 0 {
+        if d == 0 {
             return Err(DetectorError::Empty);
         }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "pca".into(),
-            message,
-        };
-        if n < 2 {
-            return Err(bad(format!("needs at least 2 training rows; got {n}")));
-        }
+        super::input::check_min_rows(x, 2)?;
         if let KeywordOr::Number(CountOrFraction::Count(k)) = self.n_components
             && k > n.min(d) as u64
         {
-            return Err(bad(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "n_components = {k} exceeds min(n_rows, n_columns) = {}",
                 n.min(d)
             )));
@@ -112,14 +105,14 @@ impl DetectorParams for PcaParams {
         let cov = z.t().dot(&z) / (n - 1) as f64;
         let (w, v) = cov
             .eigh(UPLO::Lower)
-            .map_err(|e| bad(format!("eigendecomposition failed: {e}")))?;
+            .map_err(|e| DetectorError::CannotFit(format!("eigendecomposition failed: {e}")))?;
         // LAPACK returns ascending eigenvalues: reverse to descending.
         let order: Vec<usize> = (0..d).rev().collect();
         let w: Array1<f64> = order.iter().map(|&i| w[i]).collect();
         let v: Array2<f64> = v.select(Axis(1), &order);
         let k = kept_components(&w.to_vec(), self.n_components);
         if k == 0 {
-            return Err(bad(
+            return Err(DetectorError::CannotFit(
                 "no component has non-zero variance (every training column is constant)".into(),
             ));
         }
