@@ -30,7 +30,7 @@ use common::TestResult;
 
 use anml::detectors::cblof::{CblofModel, CblofParams, kmeans};
 use anml::detectors::inne::{InneModel, InneParams};
-use anml::detectors::loda::{LodaBins, LodaModel, LodaParams};
+use anml::detectors::loda::{LodaModel, LodaParams, NBins};
 use anml::detectors::{DetectorParams, Model};
 use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
@@ -110,8 +110,8 @@ fn compare(what: &str, got: &Array1<f64>, want: &Value, tol: f64) -> f64 {
 fn check_loda_exact(name: &str, data: &common::ModuloSplit, want: &Value) -> f64 {
     let projections = matrix(&want["projections"]);
     let n_bins = match &want["n_bins"] {
-        Value::String(s) if s == "auto" => LodaBins::Auto,
-        v => LodaBins::Count(v.as_u64().expect("n_bins")),
+        Value::String(s) if s == "auto" => NBins::AUTO,
+        v => NBins::Number(v.as_u64().expect("n_bins")),
     };
     let (model, train) =
         LodaModel::from_projections(projections.view(), n_bins, data.x_train.view())

@@ -48,8 +48,8 @@ fn check_dataset(name: &str) -> TestResult {
         "{name}: {auc} vs {want_auc}"
     );
     for (label, nc) in [
-        ("0.9", NComponents::Fraction(0.9)),
-        ("3", NComponents::Count(3)),
+        ("0.9", NComponents::fraction(0.9)),
+        ("3", NComponents::count(3)),
     ] {
         let p = PcaParams {
             n_components: nc,

@@ -31,6 +31,14 @@ pub enum DetectorError {
     Param(#[from] ParamError),
     #[error("detector `{detector}`: {message}")]
     BadParams { detector: String, message: String },
+    /// Valid parameters that cannot fit this data (more clusters than rows,
+    /// a subsample of fewer than 2 rows, …), as a params struct's
+    /// [`DetectorParams::fit`](super::DetectorParams::fit) reports it. The
+    /// type-erased [`Detector`](super::Detector) turns it into
+    /// [`DetectorError::BadParams`] naming the registered detector, so no
+    /// detector types its own name.
+    #[error("{0}")]
+    CannotFit(String),
     #[error("input has {got} columns but the model was fitted on {expected}")]
     WrongColumns { expected: usize, got: usize },
     #[error("input has no rows")]

@@ -29,12 +29,30 @@ impl<M: Model> DynModel for M {
     }
 }
 
-/// Deserialize, validate and re-serialize params: the resolved map holds every
+/// Object-safe face of a validated params struct: what [`Detector::new`]
+/// builds once per parameter setting and every fit uses.
+pub(crate) trait ErasedParams: Send + Sync {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FitOutput, DetectorError>;
+}
+
+impl<P: DetectorParams> ErasedParams for P {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FitOutput, DetectorError> {
+        let fit = DetectorParams::fit(self, x)?;
+        Ok((Arc::new(fit.model), fit.train_scores))
+    }
+}
+
+/// Params resolved from a caller's map: the typed, validated value and its
+/// JSON with every default filled in (what results record).
+pub(crate) type Resolved = (Arc<dyn ErasedParams>, Value);
+
+/// Deserialize and validate params (the only validation of a run's
+/// parameters), and re-serialize them: the resolved map holds every
 /// parameter with defaults filled in, so results record the full setting.
-pub(crate) fn resolve_params<P: DetectorParams>(
+pub(crate) fn resolve_params<P: DetectorParams + 'static>(
     detector: &str,
     given: &Map<String, Value>,
-) -> Result<Value, DetectorError> {
+) -> Result<Resolved, DetectorError> {
     let p: P = serde_json::from_value(Value::Object(given.clone())).map_err(|e| {
         DetectorError::BadParams {
             detector: detector.to_string(),
@@ -42,7 +60,8 @@ pub(crate) fn resolve_params<P: DetectorParams>(
         }
     })?;
     p.validate()?;
-    serde_json::to_value(&p).map_err(|e| DetectorError::Corrupt(e.to_string()))
+    let value = serde_json::to_value(&p).map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+    Ok((Arc::new(p), value))
 }
 
 pub(crate) fn default_params<P: DetectorParams>() -> Value {
@@ -50,17 +69,6 @@ pub(crate) fn default_params<P: DetectorParams>() -> Value {
 }
 
 pub(crate) type FitOutput = (Arc<dyn DynModel>, Array1<f64>);
-
-pub(crate) fn fit_erased<P: DetectorParams>(
-    params: &Value,
-    x: ArrayView2<'_, f64>,
-) -> Result<FitOutput, DetectorError> {
-    let p: P = serde_json::from_value(params.clone())
-        .map_err(|e| DetectorError::Corrupt(e.to_string()))?;
-    p.validate()?;
-    let fit = p.fit(x)?;
-    Ok((Arc::new(fit.model), fit.train_scores))
-}
 
 pub(crate) fn load_erased<P: DetectorParams>(
     model: Value,
@@ -74,6 +82,8 @@ pub(crate) fn load_erased<P: DetectorParams>(
 #[derive(Clone)]
 pub struct Detector {
     spec: &'static DetectorSpec,
+    /// The validated params, built once by [`Detector::new`].
+    typed: Arc<dyn ErasedParams>,
     params: Value,
     contamination: f64,
     /// The parameters the caller named (without `contamination`); a run's
@@ -104,9 +114,10 @@ impl Detector {
                 super::ParamError::new("contamination", contamination, "in (0, 0.5]").into(),
             );
         }
-        let params = (spec.resolve)(spec.name, &own)?;
+        let (typed, params) = (spec.resolve)(spec.name, &own)?;
         Ok(Self {
             spec,
+            typed,
             params,
             contamination,
             given: own,
@@ -178,7 +189,8 @@ impl Detector {
         Value::Object(m)
     }
 
-    /// Fit on `x` (n × d). Rejects empty or non-finite input before any work.
+    /// Fit on `x` (n × d). Rejects empty or non-finite input before any work;
+    /// a detector's refusal of this data names the registered detector.
     pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedDetector, DetectorError> {
         self.fit_scored(x).map(|(fitted, _)| fitted)
     }
@@ -191,7 +203,13 @@ impl Detector {
         x: ArrayView2<'_, f64>,
     ) -> Result<(FittedDetector, Array1<f64>), DetectorError> {
         check_finite(x)?;
-        let (model, train_scores) = (self.spec.fit)(&self.params, x)?;
+        let (model, train_scores) = self.typed.fit(x).map_err(|e| match e {
+            DetectorError::CannotFit(message) => DetectorError::BadParams {
+                detector: self.spec.name.to_string(),
+                message,
+            },
+            e => e,
+        })?;
         let threshold = quantile_threshold(train_scores.view(), 1.0 - self.contamination);
         let fitted = FittedDetector {
             detector: self.clone(),
@@ -360,6 +378,21 @@ mod tests {
             Value::Object(m) => m,
             _ => Map::new(),
         }
+    }
+
+    #[test]
+    fn a_refusal_of_the_data_names_the_registered_detector() {
+        // knn, avg_knn and med_knn share one fit; the name comes from the table.
+        let x = ndarray::array![[0.0], [1.0]];
+        let e = Detector::new("med_knn", &Map::new())
+            .unwrap()
+            .fit(x.view())
+            .unwrap_err();
+        assert!(
+            matches!(&e, DetectorError::BadParams { detector, .. } if detector == "med_knn"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("n_neighbors"), "{e}");
     }
 
     #[test]

@@ -26,3 +26,15 @@ pub fn check_columns(x: ArrayView2<'_, f64>, expected: usize) -> Result<(), Dete
     }
     Ok(())
 }
+
+/// A detector's own rule on the training size: refuse fewer than `min` rows
+/// ([`DetectorError::CannotFit`]; [`super::Detector`] names the detector).
+pub fn check_min_rows(x: ArrayView2<'_, f64>, min: usize) -> Result<(), DetectorError> {
+    let n = x.nrows();
+    if n < min {
+        return Err(DetectorError::CannotFit(format!(
+            "needs at least {min} training rows; got {n}"
+        )));
+    }
+    Ok(())
+}

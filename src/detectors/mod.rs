@@ -18,6 +18,7 @@ pub mod inne;
 pub mod input;
 pub mod isolation_forest;
 pub mod kde;
+pub mod keyword_or_number;
 pub mod knn;
 pub mod loda;
 pub mod lof;
@@ -28,6 +29,7 @@ pub mod ocsvm;
 pub mod pca;
 mod registry;
 pub mod series;
+pub mod tail;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod threshold;
@@ -40,17 +42,26 @@ pub use threshold::{DEFAULT_CONTAMINATION, quantile_threshold};
 use ndarray::{Array1, ArrayView2};
 use serde::{Serialize, de::DeserializeOwned};
 
-/// Hyperparameters of one detector. Validation runs before any fit.
+/// Hyperparameters of one detector. Validation runs once, before any fit.
 ///
 /// Deserialisation fills defaults and rejects unknown names; `validate`
 /// checks ranges and names the parameter and the allowed range on failure.
+/// [`Detector::new`] (and so loading a saved model) deserialises and
+/// validates once and keeps the typed value for every fit.
 pub trait DetectorParams: Serialize + DeserializeOwned + Default + Clone + Send + Sync {
     type Model: Model;
 
     /// Check every rule; the first broken one is returned.
     fn validate(&self) -> Result<(), ParamError>;
 
-    /// Fit on validated, finite training data (`x` is n × d, n ≥ 1).
+    /// Fit on finite training data (`x` is n × d, n ≥ 1).
+    ///
+    /// Assumes `self` passed [`validate`](Self::validate) (as every params
+    /// value built by [`Detector`] has; a caller building params by hand
+    /// validates first) and does not check again. Rules that depend on the
+    /// data as well (more rows than clusters, …) are the fit's own:
+    /// they return [`DetectorError::CannotFit`] without the detector's name,
+    /// which [`Detector`] adds.
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError>;
 }
 

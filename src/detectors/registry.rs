@@ -1,16 +1,17 @@
 //! The one detector registration table. `anml models`, the REPL's help and
-//! completion, the CLI's `--model` choices and the results schema's detector
-//! list all read it.
+//! completion, the CLI's `--model` choices and the scripts' `detector(NAME)`
+//! all read it. The results schema has no detector list to keep in step: its
+//! `detector` field is a string described as a registered name, so
+//! registering a detector needs no schema change.
 
 use super::copod::CopodParams;
 use super::ecod::EcodParams;
-use super::fitted::{DynModel, FitOutput, default_params, fit_erased, load_erased, resolve_params};
+use super::fitted::{DynModel, Resolved, default_params, load_erased, resolve_params};
 use super::hbos::HbosParams;
 use super::knn::{AvgKnnParams, KnnParams, MedKnnParams};
 use super::lof::LofParams;
 use super::ocsvm::OcsvmParams;
 use super::{DetectorError, isolation_forest::IsolationForestParams};
-use ndarray::ArrayView2;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -36,9 +37,9 @@ pub struct DetectorSpec {
     /// A runnable Rhai example (fit and score on `toy-blobs`); shown by
     /// `anml models` and the REPL's `:doc NAME`, and run by the docs tests.
     pub example: &'static str,
-    pub(crate) resolve: fn(&str, &Map<String, Value>) -> Result<Value, DetectorError>,
+    /// Deserialize and validate a caller's parameters (once per setting).
+    pub(crate) resolve: fn(&str, &Map<String, Value>) -> Result<Resolved, DetectorError>,
     pub(crate) defaults: fn() -> Value,
-    pub(crate) fit: fn(&Value, ArrayView2<'_, f64>) -> Result<FitOutput, DetectorError>,
     pub(crate) load: fn(Value) -> Result<Arc<dyn DynModel>, DetectorError>,
 }
 
@@ -62,7 +63,6 @@ macro_rules! detector_spec {
             example: $example,
             resolve: resolve_params::<$params>,
             defaults: default_params::<$params>,
-            fit: fit_erased::<$params>,
             load: load_erased::<$params>,
         }
     };

@@ -100,23 +100,15 @@ impl DetectorParams for CblofParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "cblof".into(),
-            message,
-        };
         if n < self.n_clusters {
-            return Err(bad(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "n_clusters = {} is more than the {n} training rows",
                 self.n_clusters
             )));
         }
         if d == 0 {
-            return Err(bad("needs at least one column".into()));
+            return Err(DetectorError::CannotFit("needs at least one column".into()));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let km = kmeans::kmeans(x, self.n_clusters, &mut rng);
@@ -128,7 +120,7 @@ impl DetectorParams for CblofParams {
             self.beta,
             self.use_weights,
         )
-        .map_err(bad)?;
+        .map_err(DetectorError::CannotFit)?;
         Ok(Fit {
             model,
             train_scores,

@@ -16,63 +16,23 @@
 //! the other rows scored with it. PyOD's optional multi-process path
 //! (`n_jobs`) computes the same formulas and is not needed.
 
-use super::ecdf::{Combine, TailModel};
+use super::ecdf::Combine;
 use super::registry::ParamDoc;
-use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
-use ndarray::{Array1, ArrayView2};
-use serde::{Deserialize, Serialize};
+use super::tail::{TailDetectorModel, TailParams, TailRule};
 
 /// `ecod` has no parameters of its own (only the common `contamination`).
 pub static PARAM_DOCS: &[ParamDoc] = &[];
 
+/// ECOD's combination rule, as a type.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ecod;
+
+impl TailRule for Ecod {
+    const COMBINE: Combine = Combine::Ecod;
+}
+
 /// ECOD's (empty) parameter set; unknown names are rejected.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EcodParams {}
+pub type EcodParams = TailParams<Ecod>;
 
 /// A fitted ECOD: the training ECDFs and skewness signs of every column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcodModel {
-    tails: TailModel,
-}
-
-impl EcodModel {
-    /// Skewness sign (−1, 0 or 1) of each training column.
-    pub fn skew_signs(&self) -> &[i8] {
-        self.tails.skew_signs()
-    }
-}
-
-impl Model for EcodModel {
-    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
-        self.tails.score(x, Combine::Ecod)
-    }
-}
-
-impl DetectorParams for EcodParams {
-    type Model = EcodModel;
-
-    fn validate(&self) -> Result<(), ParamError> {
-        Ok(())
-    }
-
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        if x.nrows() == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let model = EcodModel {
-            tails: TailModel::fit(x),
-        };
-        // Every training value is counted by its own ECDF, so these are
-        // PyOD's `decision_scores_`.
-        let train_scores = model.score_samples(x);
-        Ok(Fit {
-            model,
-            train_scores,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests;
+pub type EcodModel = TailDetectorModel<Ecod>;

@@ -104,10 +104,7 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
 
 impl From<GmmError> for DetectorError {
     fn from(e: GmmError) -> Self {
-        DetectorError::BadParams {
-            detector: "gmm".into(),
-            message: e.to_string(),
-        }
+        DetectorError::CannotFit(e.to_string())
     }
 }
 
@@ -119,10 +116,6 @@ impl DetectorParams for GmmParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<GmmModel>, DetectorError> {
-        self.validate()?;
-        if x.nrows() == 0 {
-            return Err(DetectorError::Empty);
-        }
         let model = em::fit(x, self)?;
         let train_scores = model.score_samples(x);
         Ok(Fit {

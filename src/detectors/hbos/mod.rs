@@ -27,7 +27,7 @@ mod model;
 mod params;
 
 pub use model::{FeatureHistogram, HbosModel};
-pub use params::{HbosParams, MAX_BINS, NBins};
+pub use params::{DEFAULT_N_BINS, HbosParams, MAX_BINS, NBins, NBinsKeyword};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -146,21 +146,11 @@ impl DetectorParams for HbosParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
-        let n = x.nrows();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
         let features = x
             .columns()
             .into_iter()
             .map(|col| {
-                let n_bins = match self.n_bins {
-                    NBins::Auto => optimal_n_bins(col),
-                    // validate() caps the count at MAX_BINS.
-                    NBins::Count(k) => k as usize,
-                };
-                let (counts, edges) = histogram(col, n_bins);
+                let (counts, edges) = histogram(col, self.n_bins.resolve(col));
                 let total: u64 = counts.iter().sum();
                 let density = counts
                     .iter()
@@ -170,16 +160,9 @@ impl DetectorParams for HbosParams {
                 FeatureHistogram::new(edges, density)
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| DetectorError::BadParams {
-                detector: "hbos".into(),
-                message,
-            })?;
-        let model = HbosModel::new(features, self.alpha, self.tol).map_err(|message| {
-            DetectorError::BadParams {
-                detector: "hbos".into(),
-                message,
-            }
-        })?;
+            .map_err(DetectorError::CannotFit)?;
+        let model =
+            HbosModel::new(features, self.alpha, self.tol).map_err(DetectorError::CannotFit)?;
         let train_scores = model.score_samples(x);
         Ok(Fit {
             model,

@@ -1,79 +1,46 @@
 //! Hyperparameters of HBOS, their serde form and their rules.
 
 use crate::detectors::ParamError;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use crate::detectors::keyword_or_number::{KeywordOr, Keywords};
+use ndarray::ArrayView1;
+use serde::{Deserialize, Serialize};
 
-/// Number of histogram bins per feature, as PyOD's `n_bins`.
-///
-/// In JSON: an integer (`10`) or the string `"auto"` (Birgé–Rozenblac
-/// choice per feature).
+/// The keyword of `n_bins`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NBins {
-    /// Per feature, the Birgé–Rozenblac maximum-likelihood choice among
+pub enum NBinsKeyword {
+    /// Per column, the Birgé–Rozenblac maximum-likelihood choice among
     /// `1..max(2, floor(sqrt(n)))` bins (PyOD's `get_optimal_n_bins`).
     Auto,
-    /// This many equal-width bins for every feature.
-    Count(u64),
 }
 
-impl Default for NBins {
-    fn default() -> Self {
-        NBins::Count(10)
-    }
+impl Keywords for NBinsKeyword {
+    const PARAM: &'static str = "n_bins";
+    const ALL: &'static [(Self, Option<&'static str>)] = &[(NBinsKeyword::Auto, Some("auto"))];
 }
+
+/// Number of histogram bins per feature (HBOS) or per projection (LODA), as
+/// PyOD's `n_bins`: `"auto"` or an integer count of equal-width bins.
+pub type NBins = KeywordOr<NBinsKeyword, u64>;
+
+/// PyOD's default, 10 bins.
+pub const DEFAULT_N_BINS: NBins = KeywordOr::Number(10);
 
 /// The largest static bin count accepted (keeps the model's size bounded).
 pub const MAX_BINS: u64 = 1_000_000;
 
 const N_BINS_RULE: &str = "\"auto\" or an integer in [2, 1000000]";
 
-impl fmt::Display for NBins {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl NBins {
+    /// `"auto"`.
+    pub const AUTO: NBins = KeywordOr::Keyword(NBinsKeyword::Auto);
+
+    /// The bin count for one column of training values (validated params
+    /// cap a count at [`MAX_BINS`]).
+    pub fn resolve(self, column: ArrayView1<'_, f64>) -> usize {
         match self {
-            NBins::Auto => f.write_str("\"auto\""),
-            NBins::Count(k) => write!(f, "{k}"),
+            KeywordOr::Keyword(NBinsKeyword::Auto) => super::optimal_n_bins(column),
+            KeywordOr::Number(k) => k as usize,
         }
-    }
-}
-
-impl Serialize for NBins {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            NBins::Auto => s.serialize_str("auto"),
-            NBins::Count(k) => s.serialize_u64(k),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for NBins {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = NBins;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "n_bins as {N_BINS_RULE}")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<NBins, E> {
-                if v == "auto" {
-                    Ok(NBins::Auto)
-                } else {
-                    Err(E::custom(format!(
-                        "invalid n_bins {v:?}: must be {N_BINS_RULE}"
-                    )))
-                }
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NBins, E> {
-                Ok(NBins::Count(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NBins, E> {
-                u64::try_from(v)
-                    .map(NBins::Count)
-                    .map_err(|_| E::custom(format!("invalid n_bins {v}: must be {N_BINS_RULE}")))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
@@ -93,7 +60,7 @@ pub struct HbosParams {
 impl Default for HbosParams {
     fn default() -> Self {
         Self {
-            n_bins: NBins::Count(10),
+            n_bins: DEFAULT_N_BINS,
             alpha: 0.1,
             tol: 0.5,
         }
@@ -103,11 +70,8 @@ impl Default for HbosParams {
 impl HbosParams {
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
-        if let NBins::Count(k) = self.n_bins
-            && !(2..=MAX_BINS).contains(&k)
-        {
-            return Err(ParamError::new("n_bins", self.n_bins, N_BINS_RULE));
-        }
+        self.n_bins
+            .check(N_BINS_RULE, |k| (2..=MAX_BINS).contains(&k))?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(ParamError::new("alpha", self.alpha, "in (0, 1)"));
         }
@@ -143,16 +107,16 @@ mod tests {
     #[test]
     fn rule_n_bins_in_range() {
         for bad in [0, 1, MAX_BINS + 1] {
-            let e = with(|p| p.n_bins = NBins::Count(bad))
+            let e = with(|p| p.n_bins = NBins::Number(bad))
                 .validate()
                 .unwrap_err();
             assert_eq!(e.param, "n_bins");
             assert!(e.to_string().contains("[2, 1000000]"), "{e}");
         }
         for good in [2, 10, MAX_BINS] {
-            assert!(with(|p| p.n_bins = NBins::Count(good)).validate().is_ok());
+            assert!(with(|p| p.n_bins = NBins::Number(good)).validate().is_ok());
         }
-        assert!(with(|p| p.n_bins = NBins::Auto).validate().is_ok());
+        assert!(with(|p| p.n_bins = NBins::AUTO).validate().is_ok());
     }
 
     #[test]
@@ -178,13 +142,13 @@ mod tests {
     #[test]
     fn n_bins_json_forms() {
         let parse = |v| serde_json::from_value::<HbosParams>(v).map(|p| p.n_bins);
-        assert_eq!(parse(json!({"n_bins": "auto"})).unwrap(), NBins::Auto);
-        assert_eq!(parse(json!({"n_bins": 7})).unwrap(), NBins::Count(7));
+        assert_eq!(parse(json!({"n_bins": "auto"})).unwrap(), NBins::AUTO);
+        assert_eq!(parse(json!({"n_bins": 7})).unwrap(), NBins::Number(7));
         assert!(parse(json!({"n_bins": "many"})).is_err());
         assert!(parse(json!({"n_bins": -3})).is_err());
         assert!(parse(json!({"n_bins": 2.5})).is_err());
         assert!(serde_json::from_value::<HbosParams>(json!({"bins": 5})).is_err());
-        for b in [NBins::Auto, NBins::Count(12)] {
+        for b in [NBins::AUTO, NBins::Number(12)] {
             let v = serde_json::to_value(b).unwrap();
             assert_eq!(serde_json::from_value::<NBins>(v).unwrap(), b);
         }

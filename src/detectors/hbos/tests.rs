@@ -32,7 +32,7 @@ fn test_rows() -> Array2<f64> {
 
 fn three_bins() -> HbosParams {
     HbosParams {
-        n_bins: NBins::Count(3),
+        n_bins: NBins::Number(3),
         ..HbosParams::default()
     }
 }
@@ -120,7 +120,7 @@ fn tol_rule_outside_the_training_range() {
 #[test]
 fn auto_bins_match_pyod() {
     let p = HbosParams {
-        n_bins: NBins::Auto,
+        n_bins: NBins::AUTO,
         ..HbosParams::default()
     };
     let fit = p.fit(train().view()).unwrap();

@@ -44,7 +44,7 @@ mod model;
 mod params;
 
 pub use model::{Hyperspheres, InneModel, RATIO_EPSILON};
-pub use params::{InneParams, InneSamples, MAX_ESTIMATORS};
+pub use params::{InneParams, MAX_ESTIMATORS};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -82,25 +82,17 @@ impl DetectorParams for InneParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "inne".into(),
-            message,
-        };
-        let psi = self.max_samples.resolve(n);
+        let psi = self.psi(n);
         if psi < 2 {
-            return Err(bad(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "max_samples = {} gives {psi} centroid(s) per estimator for {n} training \
                  rows; at least 2 are needed",
                 self.max_samples
             )));
         }
         if d == 0 {
-            return Err(bad("needs at least one column".into()));
+            return Err(DetectorError::CannotFit("needs at least one column".into()));
         }
         let x = x.as_standard_layout();
         let mut seeder = ChaCha8Rng::seed_from_u64(self.seed);
@@ -113,7 +105,7 @@ impl DetectorParams for InneParams {
                 Spheres::build(x.view(), &idx)
             })
             .collect();
-        let model = InneModel::new(d, estimators).map_err(bad)?;
+        let model = InneModel::new(d, estimators).map_err(DetectorError::CannotFit)?;
         let train_scores = model.score_samples(x.view());
         Ok(Fit {
             model,

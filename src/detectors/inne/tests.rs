@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::detectors::Model;
+use crate::detectors::isolation_forest::MaxSamples;
 use crate::detectors::test_support::{
     assert_corrupt_refused, assert_save_load_identical, data, detector,
 };
@@ -69,7 +70,7 @@ fn samples_are_psi_distinct_rows() {
     let x = data(300, 3, 2);
     let fit = InneParams {
         n_estimators: 50,
-        max_samples: InneSamples::Count(16),
+        max_samples: MaxSamples::count(16),
         seed: 3,
     }
     .fit(x.view())

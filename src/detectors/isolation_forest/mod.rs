@@ -32,7 +32,7 @@ mod params;
 mod tree;
 
 pub use model::IsolationForestModel;
-pub use params::{IsolationForestParams, MaxSamples};
+pub use params::{IsolationForestParams, MaxSamples, MaxSamplesKeyword};
 pub use tree::TreeArrays;
 
 use super::registry::ParamDoc;
@@ -102,24 +102,16 @@ impl DetectorParams for IsolationForestParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let too_large = |message: String| DetectorError::BadParams {
-            detector: "isolation_forest".into(),
-            message,
-        };
-        let psi = self.max_samples.resolve(n);
+        let psi = self.psi(n);
         if psi > MAX_PSI {
-            return Err(too_large(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "max_samples = {} resolves to {psi} rows per tree; at most {MAX_PSI} are supported",
                 self.max_samples
             )));
         }
         if d >= u32::MAX as usize {
-            return Err(too_large(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "{d} columns; at most {} are supported",
                 u32::MAX - 1
             )));
@@ -148,7 +140,7 @@ impl DetectorParams for IsolationForestParams {
             .map(|&s| grow_tree(data, n, d, &config, s))
             .collect();
 
-        let model = IsolationForestModel::new(d, psi, trees).map_err(too_large)?;
+        let model = IsolationForestModel::new(d, psi, trees).map_err(DetectorError::CannotFit)?;
         let train_scores = model.score_samples(x_std.view());
         Ok(Fit {
             model,

@@ -1,95 +1,52 @@
 //! Hyperparameters of the Isolation Forest, their serde form and their rules.
 
 use crate::detectors::ParamError;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use crate::detectors::keyword_or_number::{CountOrFraction, KeywordOr, Keywords};
+use serde::{Deserialize, Serialize};
 
-/// Subsample size per tree (ψ), as scikit-learn's `max_samples`.
-///
-/// In JSON: the string `"auto"`, an integer count (`128`) or a fraction
-/// written as a float (`0.5`). As in scikit-learn, an integer and a float are
-/// different things: `1` means one row, `1.0` means all rows.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum MaxSamples {
-    /// `min(256, n)`, the paper's and scikit-learn's default.
-    #[default]
+/// The keyword of `max_samples`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxSamplesKeyword {
+    /// The detector's default subsample size (`min(256, n)` here,
+    /// `min(8, n)` for `inne`).
     Auto,
-    /// This many rows, capped at `n` (scikit-learn caps with a warning).
-    Count(u64),
-    /// `max(1, floor(fraction * n))` rows; the fraction must be in (0, 1].
-    Fraction(f64),
 }
 
-/// The rule text for `max_samples`, shared by validation and deserialisation.
-const MAX_SAMPLES_RULE: &str = "\"auto\", an integer >= 1, or a fraction in (0, 1]";
+impl Keywords for MaxSamplesKeyword {
+    const PARAM: &'static str = "max_samples";
+    const ALL: &'static [(Self, Option<&'static str>)] = &[(MaxSamplesKeyword::Auto, Some("auto"))];
+}
+
+/// Rows subsampled per tree or estimator (ψ), as scikit-learn's and PyOD's
+/// `max_samples`: `"auto"`, an integer count (`128`) or a fraction written
+/// as a float (`0.5`). As in scikit-learn, `1` means one row, `1.0` all rows.
+/// Shared with `inne`, which resolves it with its own default.
+pub type MaxSamples = KeywordOr<MaxSamplesKeyword, CountOrFraction>;
 
 impl MaxSamples {
-    /// The subsample size ψ for a training set of `n` rows (ψ ≥ 1 when n ≥ 1).
-    pub fn resolve(self, n: usize) -> usize {
+    /// `"auto"`.
+    pub const AUTO: MaxSamples = KeywordOr::Keyword(MaxSamplesKeyword::Auto);
+
+    /// ψ for `n` training rows: `"auto"` is `min(auto, n)`, a count is
+    /// capped at `n` (scikit-learn and PyOD cap with a warning), a fraction
+    /// gives `floor(fraction * n)` rows, at least `min_rows` (when n allows)
+    /// and at most `n`.
+    pub fn resolve(self, n: usize, auto: usize, min_rows: usize) -> usize {
         match self {
-            MaxSamples::Auto => n.min(256),
-            MaxSamples::Count(k) => usize::try_from(k).unwrap_or(usize::MAX).min(n),
+            KeywordOr::Keyword(MaxSamplesKeyword::Auto) => n.min(auto),
+            KeywordOr::Number(CountOrFraction::Count(k)) => {
+                usize::try_from(k).unwrap_or(usize::MAX).min(n)
+            }
             // `as` saturates; the product is at most n for a valid fraction.
-            MaxSamples::Fraction(f) => ((f * n as f64).floor() as usize).clamp(1, n.max(1)),
+            KeywordOr::Number(CountOrFraction::Fraction(f)) => ((f * n as f64).floor() as usize)
+                .max(min_rows)
+                .min(n.max(min_rows)),
         }
     }
 }
 
-impl fmt::Display for MaxSamples {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MaxSamples::Auto => f.write_str("\"auto\""),
-            MaxSamples::Count(k) => write!(f, "{k}"),
-            MaxSamples::Fraction(x) => write!(f, "{x:?}"),
-        }
-    }
-}
-
-impl Serialize for MaxSamples {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            MaxSamples::Auto => s.serialize_str("auto"),
-            MaxSamples::Count(k) => s.serialize_u64(k),
-            MaxSamples::Fraction(x) => s.serialize_f64(x),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for MaxSamples {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = MaxSamples;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "max_samples as {MAX_SAMPLES_RULE}")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<MaxSamples, E> {
-                if v == "auto" {
-                    Ok(MaxSamples::Auto)
-                } else {
-                    Err(E::custom(format!(
-                        "invalid max_samples {v:?}: must be {MAX_SAMPLES_RULE}"
-                    )))
-                }
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MaxSamples, E> {
-                Ok(MaxSamples::Count(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<MaxSamples, E> {
-                u64::try_from(v).map(MaxSamples::Count).map_err(|_| {
-                    E::custom(format!(
-                        "invalid max_samples {v}: must be {MAX_SAMPLES_RULE}"
-                    ))
-                })
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<MaxSamples, E> {
-                Ok(MaxSamples::Fraction(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+/// The rule text for `max_samples`.
+const MAX_SAMPLES_RULE: &str = "\"auto\", an integer >= 1, or a fraction in (0, 1]";
 
 /// Isolation Forest hyperparameters. Defaults are scikit-learn's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,7 +70,7 @@ impl Default for IsolationForestParams {
     fn default() -> Self {
         Self {
             n_estimators: 100,
-            max_samples: MaxSamples::Auto,
+            max_samples: MaxSamples::AUTO,
             max_features: 1.0,
             bootstrap: false,
             seed: 0,
@@ -122,6 +79,14 @@ impl Default for IsolationForestParams {
 }
 
 impl IsolationForestParams {
+    /// The subsample size ψ for a training set of `n` rows (ψ ≥ 1 when
+    /// n ≥ 1): `"auto"` is `min(256, n)` (the paper's and scikit-learn's
+    /// default), a fraction gives at least one row (scikit-learn fails on a
+    /// fraction that yields none).
+    pub fn psi(&self, n: usize) -> usize {
+        self.max_samples.resolve(n, 256, 1)
+    }
+
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
         if self.n_estimators < 1 {
@@ -131,12 +96,10 @@ impl IsolationForestParams {
                 "an integer >= 1",
             ));
         }
-        match self.max_samples {
-            MaxSamples::Auto => {}
-            MaxSamples::Count(k) if k >= 1 => {}
-            MaxSamples::Fraction(f) if f > 0.0 && f <= 1.0 => {}
-            other => return Err(ParamError::new("max_samples", other, MAX_SAMPLES_RULE)),
-        }
+        self.max_samples.check(MAX_SAMPLES_RULE, |m| match m {
+            CountOrFraction::Count(k) => k >= 1,
+            CountOrFraction::Fraction(f) => f > 0.0 && f <= 1.0,
+        })?;
         if !(self.max_features > 0.0 && self.max_features <= 1.0) {
             return Err(ParamError::new(
                 "max_features",
@@ -164,7 +127,7 @@ mod tests {
     fn defaults_are_sklearn_and_valid() {
         let p = IsolationForestParams::default();
         assert_eq!(p.n_estimators, 100);
-        assert_eq!(p.max_samples, MaxSamples::Auto);
+        assert_eq!(p.max_samples, MaxSamples::AUTO);
         assert_eq!(p.max_features, 1.0);
         assert!(!p.bootstrap);
         assert_eq!(p.seed, 0);
@@ -188,13 +151,13 @@ mod tests {
 
     #[test]
     fn rule_max_samples_count_at_least_one() {
-        let e = with(|p| p.max_samples = MaxSamples::Count(0))
+        let e = with(|p| p.max_samples = MaxSamples::count(0))
             .validate()
             .unwrap_err();
         assert_eq!(e.param, "max_samples");
         assert!(e.to_string().contains("integer >= 1"));
         assert!(
-            with(|p| p.max_samples = MaxSamples::Count(1))
+            with(|p| p.max_samples = MaxSamples::count(1))
                 .validate()
                 .is_ok()
         );
@@ -203,7 +166,7 @@ mod tests {
     #[test]
     fn rule_max_samples_fraction_in_unit_interval() {
         for bad in [0.0, -0.5, 1.5, f64::NAN, f64::INFINITY] {
-            let e = with(|p| p.max_samples = MaxSamples::Fraction(bad))
+            let e = with(|p| p.max_samples = MaxSamples::fraction(bad))
                 .validate()
                 .unwrap_err();
             assert_eq!(e.param, "max_samples");
@@ -211,7 +174,7 @@ mod tests {
         }
         for good in [1e-9, 0.5, 1.0] {
             assert!(
-                with(|p| p.max_samples = MaxSamples::Fraction(good))
+                with(|p| p.max_samples = MaxSamples::fraction(good))
                     .validate()
                     .is_ok()
             );
@@ -235,19 +198,19 @@ mod tests {
         };
         assert_eq!(
             parse(json!({"max_samples": "auto"})).unwrap(),
-            MaxSamples::Auto
+            MaxSamples::AUTO
         );
         assert_eq!(
             parse(json!({"max_samples": 128})).unwrap(),
-            MaxSamples::Count(128)
+            MaxSamples::count(128)
         );
         assert_eq!(
             parse(json!({"max_samples": 0.5})).unwrap(),
-            MaxSamples::Fraction(0.5)
+            MaxSamples::fraction(0.5)
         );
         assert_eq!(
             parse(json!({"max_samples": 1.0})).unwrap(),
-            MaxSamples::Fraction(1.0)
+            MaxSamples::fraction(1.0)
         );
         let e = parse(json!({"max_samples": "all"}))
             .unwrap_err()
@@ -258,9 +221,9 @@ mod tests {
         assert!(parse(json!({"max_samples": true})).is_err());
         // Serialised forms read back as the same variant.
         for m in [
-            MaxSamples::Auto,
-            MaxSamples::Count(7),
-            MaxSamples::Fraction(1.0),
+            MaxSamples::AUTO,
+            MaxSamples::count(7),
+            MaxSamples::fraction(1.0),
         ] {
             let v = serde_json::to_value(m).unwrap();
             assert_eq!(serde_json::from_value::<MaxSamples>(v).unwrap(), m);
@@ -276,12 +239,21 @@ mod tests {
 
     #[test]
     fn max_samples_resolution() {
-        assert_eq!(MaxSamples::Auto.resolve(1000), 256);
-        assert_eq!(MaxSamples::Auto.resolve(10), 10);
-        assert_eq!(MaxSamples::Count(50).resolve(10), 10);
-        assert_eq!(MaxSamples::Count(5).resolve(10), 5);
-        assert_eq!(MaxSamples::Fraction(0.5).resolve(11), 5);
-        assert_eq!(MaxSamples::Fraction(1.0).resolve(11), 11);
-        assert_eq!(MaxSamples::Fraction(0.01).resolve(11), 1);
+        assert_eq!(with(|p| p.max_samples = MaxSamples::AUTO).psi(1000), 256);
+        assert_eq!(with(|p| p.max_samples = MaxSamples::AUTO).psi(10), 10);
+        assert_eq!(with(|p| p.max_samples = MaxSamples::count(50)).psi(10), 10);
+        assert_eq!(with(|p| p.max_samples = MaxSamples::count(5)).psi(10), 5);
+        assert_eq!(
+            with(|p| p.max_samples = MaxSamples::fraction(0.5)).psi(11),
+            5
+        );
+        assert_eq!(
+            with(|p| p.max_samples = MaxSamples::fraction(1.0)).psi(11),
+            11
+        );
+        assert_eq!(
+            with(|p| p.max_samples = MaxSamples::fraction(0.01)).psi(11),
+            1
+        );
     }
 }

@@ -69,16 +69,12 @@ impl DetectorParams for KdeParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<KdeModel>, DetectorError> {
-        self.validate()?;
-        if x.nrows() == 0 {
-            return Err(DetectorError::Empty);
-        }
         let h = self.bandwidth.resolve(x.nrows(), x.ncols());
         if !(h.is_finite() && h > 0.0) {
-            return Err(DetectorError::BadParams {
-                detector: "kde".into(),
-                message: format!("bandwidth {} resolved to {h}", self.bandwidth),
-            });
+            return Err(DetectorError::CannotFit(format!(
+                "bandwidth {} resolved to {h}",
+                self.bandwidth
+            )));
         }
         let model = KdeModel::new(h, x.to_owned());
         let train_scores = model.score_samples(x);

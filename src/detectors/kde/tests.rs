@@ -43,7 +43,7 @@ fn hand_computed_case() {
     assert!(close_within(fit.train_scores[1], want, 1e-15));
     // h = 0.5 in 2-d on one point: p(x) = exp(-|x|²/(2·0.25)) / (2π·0.25).
     let fit = KdeParams {
-        bandwidth: Bandwidth::Value(0.5),
+        bandwidth: Bandwidth::Number(0.5),
     }
     .fit(array![[0.0, 0.0]].view())
     .unwrap();
@@ -117,7 +117,7 @@ fn small_bandwidth_uses_direct_differences() {
     let q = data(20, 4, 4).mapv(|v| 1000.0 + 1e-3 * v);
     let h = 1e-4;
     let fit = KdeParams {
-        bandwidth: Bandwidth::Value(h),
+        bandwidth: Bandwidth::Number(h),
     }
     .fit(base.view())
     .unwrap();

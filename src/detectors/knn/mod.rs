@@ -47,26 +47,19 @@ pub static PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
 
 /// Fit for every k-NN params type: store the rows, score them leaving self out.
 fn fit_knn(
-    detector: &str,
     method: Method,
     n_neighbors: usize,
     x: ArrayView2<'_, f64>,
 ) -> Result<Fit<KnnModel>, DetectorError> {
     let n = x.nrows();
-    if n == 0 {
-        return Err(DetectorError::Empty);
-    }
-    let bad = |message: String| DetectorError::BadParams {
-        detector: detector.to_string(),
-        message,
-    };
     if n_neighbors >= n {
-        return Err(bad(format!(
+        return Err(DetectorError::CannotFit(format!(
             "n_neighbors = {n_neighbors} needs more than {n_neighbors} training rows; got {n}"
         )));
     }
-    let model = KnnModel::new(method, n_neighbors, x.to_owned()).map_err(bad)?;
-    let train_scores = model.train_scores().map_err(bad)?;
+    let model =
+        KnnModel::new(method, n_neighbors, x.to_owned()).map_err(DetectorError::CannotFit)?;
+    let train_scores = model.train_scores().map_err(DetectorError::CannotFit)?;
     Ok(Fit {
         model,
         train_scores,
@@ -74,7 +67,7 @@ fn fit_knn(
 }
 
 macro_rules! impl_knn_detector {
-    ($params:ty, $name:expr) => {
+    ($params:ty) => {
         impl DetectorParams for $params {
             type Model = KnnModel;
 
@@ -83,16 +76,15 @@ macro_rules! impl_knn_detector {
             }
 
             fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<KnnModel>, DetectorError> {
-                self.validate()?;
-                fit_knn($name, <$params>::METHOD, self.n_neighbors, x)
+                fit_knn(<$params>::METHOD, self.n_neighbors, x)
             }
         }
     };
 }
 
-impl_knn_detector!(KnnParams, "knn");
-impl_knn_detector!(AvgKnnParams, "avg_knn");
-impl_knn_detector!(MedKnnParams, "med_knn");
+impl_knn_detector!(KnnParams);
+impl_knn_detector!(AvgKnnParams);
+impl_knn_detector!(MedKnnParams);
 
 #[cfg(test)]
 mod tests;

@@ -47,8 +47,9 @@
 mod model;
 mod params;
 
+pub use crate::detectors::hbos::{MAX_BINS, NBins};
 pub use model::{BIN_EPSILON, LodaCut, LodaModel};
-pub use params::{LodaBins, LodaParams, MAX_BINS, MAX_CUTS};
+pub use params::{LodaParams, MAX_CUTS};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -93,17 +94,9 @@ impl DetectorParams for LodaParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        self.validate()?;
-        let (n, d) = x.dim();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "loda".into(),
-            message,
-        };
+        let d = x.ncols();
         if d == 0 {
-            return Err(bad("needs at least one column".into()));
+            return Err(DetectorError::CannotFit("needs at least one column".into()));
         }
         // PyOD: n_zero = d - int(sqrt(d)) columns are zeroed.
         let keep = ((d as f64).sqrt() as usize).clamp(1, d);
@@ -120,7 +113,7 @@ impl DetectorParams for LodaParams {
             .into_par_iter()
             .map(|(f, w)| model::fit_cut(f, w, self.n_bins, x))
             .collect();
-        let model = LodaModel::new(d, cuts).map_err(bad)?;
+        let model = LodaModel::new(d, cuts).map_err(DetectorError::CannotFit)?;
         let train_scores = model.score_samples(x);
         Ok(Fit {
             model,

@@ -1,9 +1,9 @@
 //! The fitted LODA model: sparse projections with their histograms; the
 //! saved form, load-time checks, the histogram fit and the scoring.
 
-use super::params::LodaBins;
 use crate::detectors::Model;
-use crate::detectors::hbos::{histogram, optimal_n_bins};
+use crate::detectors::hbos::NBins;
+use crate::detectors::hbos::histogram;
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,7 @@ pub(crate) fn numpy_sum(a: &[f64]) -> f64 {
 pub(super) fn fit_cut(
     features: Vec<usize>,
     weights: Vec<f64>,
-    n_bins: LodaBins,
+    n_bins: NBins,
     x: ArrayView2<'_, f64>,
 ) -> LodaCut {
     let mut cut = LodaCut {
@@ -128,11 +128,7 @@ pub(super) fn fit_cut(
         histogram: Vec::new(),
     };
     let projected: Array1<f64> = x.rows().into_iter().map(|r| cut.project(r)).collect();
-    let bins = match n_bins {
-        LodaBins::Auto => optimal_n_bins(projected.view()),
-        // validate() caps the count at MAX_BINS.
-        LodaBins::Count(k) => k as usize,
-    };
+    let bins = n_bins.resolve(projected.view());
     let (counts, edges) = histogram(projected.view(), bins);
     let mut hist: Vec<f64> = counts.iter().map(|&c| c as f64 + BIN_EPSILON).collect();
     let total = numpy_sum(&hist);
@@ -189,7 +185,7 @@ impl LodaModel {
     #[doc(hidden)]
     pub fn from_projections(
         projections: ArrayView2<'_, f64>,
-        n_bins: LodaBins,
+        n_bins: NBins,
         x: ArrayView2<'_, f64>,
     ) -> Result<(Self, Array1<f64>), String> {
         let cuts = projections

@@ -16,7 +16,7 @@ fn hand_computed_case() {
     // edges [0, 10/3, 20/3, 10]; counts [3, 0, 1] for 0, 1, 2, 10.
     let x = array![[0.0], [1.0], [2.0], [10.0]];
     let (model, train) =
-        LodaModel::from_projections(array![[1.0]].view(), LodaBins::Count(3), x.view()).unwrap();
+        LodaModel::from_projections(array![[1.0]].view(), NBins::Number(3), x.view()).unwrap();
     let e = BIN_EPSILON;
     let total = 4.0 + 3.0 * e;
     let p = [(3.0 + e) / total, e / total, (1.0 + e) / total];
@@ -44,9 +44,9 @@ fn scores_are_mean_neg_log_divided_by_cuts() {
     // divided by 2 again, as PyOD does.
     let x = array![[0.0], [1.0], [2.0], [10.0]];
     let (_, one) =
-        LodaModel::from_projections(array![[1.0]].view(), LodaBins::Count(3), x.view()).unwrap();
+        LodaModel::from_projections(array![[1.0]].view(), NBins::Number(3), x.view()).unwrap();
     let (_, two) =
-        LodaModel::from_projections(array![[1.0], [1.0]].view(), LodaBins::Count(3), x.view())
+        LodaModel::from_projections(array![[1.0], [1.0]].view(), NBins::Number(3), x.view())
             .unwrap();
     for (a, b) in two.iter().zip(one.iter()) {
         assert!(close(*a, b / 2.0), "{a} vs {b}");
@@ -58,7 +58,7 @@ fn constant_projection_and_single_bin() {
     // A constant column: range [c - 0.5, c + 0.5]; all rows in one bin.
     let x = array![[2.0], [2.0], [2.0]];
     let (model, train) =
-        LodaModel::from_projections(array![[1.0]].view(), LodaBins::Count(1), x.view()).unwrap();
+        LodaModel::from_projections(array![[1.0]].view(), NBins::Number(1), x.view()).unwrap();
     assert_eq!(model.cuts()[0].limits, vec![1.5, 2.5]);
     assert!(train.iter().all(|&v| v.abs() < 1e-11), "{train}");
 }
@@ -90,7 +90,7 @@ fn projections_keep_floor_sqrt_d_columns() {
 fn auto_bins_fit_and_score() {
     let x = data(400, 4, 2);
     let fit = LodaParams {
-        n_bins: LodaBins::Auto,
+        n_bins: NBins::AUTO,
         n_random_cuts: 20,
         seed: 1,
     }

@@ -47,20 +47,11 @@ impl DetectorParams for LofParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<LofModel>, DetectorError> {
-        self.validate()?;
         let n = x.nrows();
-        if n == 0 {
-            return Err(DetectorError::Empty);
-        }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "lof".into(),
-            message,
-        };
-        if n < 2 {
-            return Err(bad(format!("needs at least 2 training rows; got {n}")));
-        }
+        super::input::check_min_rows(x, 2)?;
         let k = self.effective_neighbors(n);
-        let (model, train_scores) = LofModel::fit(k, x.to_owned()).map_err(bad)?;
+        let (model, train_scores) =
+            LofModel::fit(k, x.to_owned()).map_err(DetectorError::CannotFit)?;
         Ok(Fit {
             model,
             train_scores,

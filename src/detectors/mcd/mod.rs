@@ -85,13 +85,6 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
     },
 ];
 
-fn bad(message: String) -> DetectorError {
-    DetectorError::BadParams {
-        detector: "mcd".into(),
-        message,
-    }
-}
-
 impl DetectorParams for McdParams {
     type Model = McdModel;
 
@@ -100,22 +93,20 @@ impl DetectorParams for McdParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<McdModel>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 || d == 0 {
+        if d == 0 {
             return Err(DetectorError::Empty);
         }
-        if n < 2 {
-            return Err(bad(format!("needs at least 2 training rows; got {n}")));
-        }
+        super::input::check_min_rows(x, 2)?;
         let h = self.support_size(n, d);
         if h == 0 {
-            return Err(bad(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "support_fraction gives an empty support for {n} rows"
             )));
         }
-        let raw = fastmcd::fast_mcd(x, h, self.seed).map_err(bad)?;
-        let (model, train_scores) = fastmcd::correct_and_reweight(x, raw).map_err(bad)?;
+        let raw = fastmcd::fast_mcd(x, h, self.seed).map_err(DetectorError::CannotFit)?;
+        let (model, train_scores) =
+            fastmcd::correct_and_reweight(x, raw).map_err(DetectorError::CannotFit)?;
         Ok(Fit {
             model,
             train_scores,
@@ -134,15 +125,15 @@ pub fn reweighted_from_support(
 ) -> Result<(McdModel, Array1<f64>), DetectorError> {
     let n = x.nrows();
     if support.is_empty() || support.iter().any(|&i| i >= n) {
-        return Err(bad(format!(
+        return Err(DetectorError::CannotFit(format!(
             "support must be non-empty row indices below {n}"
         )));
     }
     let mut s = support.to_vec();
     s.sort_unstable();
     s.dedup();
-    let raw = fastmcd::raw_from_support(x, s).map_err(bad)?;
-    fastmcd::correct_and_reweight(x, raw).map_err(bad)
+    let raw = fastmcd::raw_from_support(x, s).map_err(DetectorError::CannotFit)?;
+    fastmcd::correct_and_reweight(x, raw).map_err(DetectorError::CannotFit)
 }
 
 /// scipy's `chi2.ppf(p, df)` and `chi2.cdf(x, df)`, exposed for the parity

@@ -105,15 +105,10 @@ impl DetectorParams for OcsvmParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<OcsvmModel>, DetectorError> {
-        self.validate()?;
-        if x.nrows() == 0 {
-            return Err(DetectorError::Empty);
-        }
         if x.ncols() == 0 {
-            return Err(DetectorError::BadParams {
-                detector: "ocsvm".into(),
-                message: "needs at least one feature column".into(),
-            });
+            return Err(DetectorError::CannotFit(
+                "needs at least one feature column".into(),
+            ));
         }
         let settings = model::FitSettings {
             nu: self.nu,
@@ -127,13 +122,10 @@ impl DetectorParams for OcsvmParams {
         if !model.rho().is_finite() {
             // No free variable and none at 0: every α is at its bound 1,
             // which happens when nu = 1. scikit-learn raises here too.
-            return Err(DetectorError::BadParams {
-                detector: "ocsvm".into(),
-                message: format!(
-                    "the offset rho is not finite: with nu = {} every training row is a bounded                      support vector (scikit-learn refuses this fit too); use nu < 1",
-                    self.nu
-                ),
-            });
+            return Err(DetectorError::CannotFit(format!(
+                "the offset rho is not finite: with nu = {} every training row is a bounded                      support vector (scikit-learn refuses this fit too); use nu < 1",
+                self.nu
+            )));
         }
         Ok(Fit {
             model,

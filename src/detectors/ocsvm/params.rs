@@ -1,98 +1,56 @@
 //! Hyperparameters of the one-class SVM, their serde form and their rules.
 
 use crate::detectors::ParamError;
+use crate::detectors::keyword_or_number::{KeywordOr, Keywords, finite_positive};
 use ndarray::ArrayView2;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use serde::{Deserialize, Serialize};
 
-/// The RBF kernel width γ in `K(a, b) = exp(−γ ‖a − b‖²)`, as scikit-learn's
-/// `gamma`.
-///
-/// In JSON: the string `"auto"` (PyOD's default, `1 / n_features`), the
-/// string `"scale"` (scikit-learn's default, `1 / (n_features · X.var())`,
-/// or 1 when the variance is 0) or a positive number.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Gamma {
-    /// `1 / n_features`.
-    #[default]
+/// The named choices of `gamma`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GammaRule {
+    /// `1 / n_features` (PyOD's default).
     Auto,
-    /// `1 / (n_features · var(X))` over all entries of X (1 if that is 0).
+    /// `1 / (n_features · var(X))` over all entries of X (1 if that is 0;
+    /// scikit-learn's default).
     Scale,
-    /// This value (finite, > 0).
-    Value(f64),
 }
 
-/// The rule text for `gamma`, shared by validation and deserialisation.
+impl Keywords for GammaRule {
+    const PARAM: &'static str = "gamma";
+    const ALL: &'static [(Self, Option<&'static str>)] = &[
+        (GammaRule::Auto, Some("auto")),
+        (GammaRule::Scale, Some("scale")),
+    ];
+}
+
+/// The RBF kernel width γ in `K(a, b) = exp(−γ ‖a − b‖²)`, as scikit-learn's
+/// `gamma`: `"auto"`, `"scale"` or a number (finite, > 0).
+pub type Gamma = KeywordOr<GammaRule, f64>;
+
+/// The rule text for `gamma`.
 const GAMMA_RULE: &str = "\"auto\", \"scale\" or a finite number > 0";
 
 impl Gamma {
+    /// `"auto"`.
+    pub const AUTO: Gamma = KeywordOr::Keyword(GammaRule::Auto);
+    /// `"scale"`.
+    pub const SCALE: Gamma = KeywordOr::Keyword(GammaRule::Scale);
+
     /// The γ used for training data `x` (n × d, d ≥ 1), as scikit-learn's
     /// `_gamma`. The variance is numpy's `X.var()` (population variance of
     /// all n·d entries), computed in two passes.
     pub fn resolve(self, x: ArrayView2<'_, f64>) -> f64 {
         let d = x.ncols().max(1) as f64;
         match self {
-            Gamma::Auto => 1.0 / d,
-            Gamma::Value(g) => g,
-            Gamma::Scale => {
+            KeywordOr::Keyword(GammaRule::Auto) => 1.0 / d,
+            KeywordOr::Number(g) => g,
+            KeywordOr::Keyword(GammaRule::Scale) => {
                 let count = x.len().max(1) as f64;
                 let mean = x.iter().sum::<f64>() / count;
                 let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count;
                 if var != 0.0 { 1.0 / (d * var) } else { 1.0 }
             }
         }
-    }
-}
-
-impl fmt::Display for Gamma {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Gamma::Auto => f.write_str("\"auto\""),
-            Gamma::Scale => f.write_str("\"scale\""),
-            Gamma::Value(x) => write!(f, "{x:?}"),
-        }
-    }
-}
-
-impl Serialize for Gamma {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Gamma::Auto => s.serialize_str("auto"),
-            Gamma::Scale => s.serialize_str("scale"),
-            Gamma::Value(x) => s.serialize_f64(x),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Gamma {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Gamma;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "gamma as {GAMMA_RULE}")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Gamma, E> {
-                match v {
-                    "auto" => Ok(Gamma::Auto),
-                    "scale" => Ok(Gamma::Scale),
-                    _ => Err(E::custom(format!(
-                        "invalid gamma {v:?}: must be {GAMMA_RULE}"
-                    ))),
-                }
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Gamma, E> {
-                Ok(Gamma::Value(v as f64))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Gamma, E> {
-                Ok(Gamma::Value(v as f64))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Gamma, E> {
-                Ok(Gamma::Value(v))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
@@ -123,7 +81,7 @@ impl Default for OcsvmParams {
     fn default() -> Self {
         Self {
             nu: 0.5,
-            gamma: Gamma::Auto,
+            gamma: Gamma::AUTO,
             tol: 1e-3,
             shrinking: true,
             cache_size: 200.0,
@@ -138,11 +96,7 @@ impl OcsvmParams {
         if !(self.nu > 0.0 && self.nu <= 1.0) {
             return Err(ParamError::new("nu", self.nu, "a number in (0, 1]"));
         }
-        if let Gamma::Value(g) = self.gamma
-            && !(g.is_finite() && g > 0.0)
-        {
-            return Err(ParamError::new("gamma", self.gamma, GAMMA_RULE));
-        }
+        self.gamma.check(GAMMA_RULE, finite_positive)?;
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(ParamError::new("tol", self.tol, "a finite number > 0"));
         }
@@ -209,19 +163,19 @@ mod tests {
     #[test]
     fn rule_gamma_positive_or_named() {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let e = with(|p| p.gamma = Gamma::Value(bad))
+            let e = with(|p| p.gamma = Gamma::Number(bad))
                 .validate()
                 .unwrap_err();
             assert_eq!(e.param, "gamma");
             assert!(e.to_string().contains("\"scale\""), "{e}");
         }
-        assert!(with(|p| p.gamma = Gamma::Value(0.3)).validate().is_ok());
-        assert!(with(|p| p.gamma = Gamma::Scale).validate().is_ok());
+        assert!(with(|p| p.gamma = Gamma::Number(0.3)).validate().is_ok());
+        assert!(with(|p| p.gamma = Gamma::SCALE).validate().is_ok());
         // The names and numbers in JSON; other strings are refused.
         let p: OcsvmParams = serde_json::from_value(json!({"gamma": "scale"})).unwrap();
-        assert_eq!(p.gamma, Gamma::Scale);
+        assert_eq!(p.gamma, Gamma::SCALE);
         let p: OcsvmParams = serde_json::from_value(json!({"gamma": 2})).unwrap();
-        assert_eq!(p.gamma, Gamma::Value(2.0));
+        assert_eq!(p.gamma, Gamma::Number(2.0));
         let e = serde_json::from_value::<OcsvmParams>(json!({"gamma": "big"})).unwrap_err();
         assert!(e.to_string().contains("invalid gamma"), "{e}");
     }
@@ -229,12 +183,12 @@ mod tests {
     #[test]
     fn gamma_resolves_like_sklearn() {
         let x = array![[0.0, 1.0], [2.0, 3.0]];
-        assert_eq!(Gamma::Auto.resolve(x.view()), 0.5);
-        assert_eq!(Gamma::Value(0.7).resolve(x.view()), 0.7);
+        assert_eq!(Gamma::AUTO.resolve(x.view()), 0.5);
+        assert_eq!(Gamma::Number(0.7).resolve(x.view()), 0.7);
         // Entries 0, 1, 2, 3: mean 1.5, variance 1.25 -> 1 / (2 * 1.25).
-        assert_eq!(Gamma::Scale.resolve(x.view()), 0.4);
+        assert_eq!(Gamma::SCALE.resolve(x.view()), 0.4);
         // Constant data: scikit-learn falls back to 1.
-        assert_eq!(Gamma::Scale.resolve(array![[3.0, 3.0]].view()), 1.0);
+        assert_eq!(Gamma::SCALE.resolve(array![[3.0, 3.0]].view()), 1.0);
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn five_points_match_sklearn() {
     let q = array![[2.0], [-1.0], [3.2]];
     let fit = |max_iter: i64| {
         OcsvmParams {
-            gamma: Gamma::Value(0.5),
+            gamma: Gamma::Number(0.5),
             nu: 0.3,
             max_iter,
             ..OcsvmParams::default()
@@ -152,7 +152,7 @@ fn cache_size_and_shrinking_do_not_change_scores_here() {
 fn scale_gamma_uses_the_variance() {
     let x = data(100, 4, 11) * 3.0;
     let f = OcsvmParams {
-        gamma: Gamma::Scale,
+        gamma: Gamma::SCALE,
         ..OcsvmParams::default()
     }
     .fit(x.view())

@@ -54,8 +54,9 @@ mod model;
 mod params;
 
 pub use model::PcaModel;
-pub use params::{NComponents, PcaParams};
+pub use params::{AllComponents, NComponents, PcaParams};
 
+use super::keyword_or_number::{CountOrFraction, KeywordOr};
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
@@ -85,22 +86,15 @@ impl DetectorParams for PcaParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<PcaModel>, DetectorError> {
-        self.validate()?;
         let (n, d) = x.dim();
-        if n == 0 || d == 0 {
+        if d == 0 {
             return Err(DetectorError::Empty);
         }
-        let bad = |message: String| DetectorError::BadParams {
-            detector: "pca".into(),
-            message,
-        };
-        if n < 2 {
-            return Err(bad(format!("needs at least 2 training rows; got {n}")));
-        }
-        if let NComponents::Count(k) = self.n_components
+        super::input::check_min_rows(x, 2)?;
+        if let KeywordOr::Number(CountOrFraction::Count(k)) = self.n_components
             && k > n.min(d) as u64
         {
-            return Err(bad(format!(
+            return Err(DetectorError::CannotFit(format!(
                 "n_components = {k} exceeds min(n_rows, n_columns) = {}",
                 n.min(d)
             )));
@@ -111,14 +105,14 @@ impl DetectorParams for PcaParams {
         let cov = z.t().dot(&z) / (n - 1) as f64;
         let (w, v) = cov
             .eigh(UPLO::Lower)
-            .map_err(|e| bad(format!("eigendecomposition failed: {e}")))?;
+            .map_err(|e| DetectorError::CannotFit(format!("eigendecomposition failed: {e}")))?;
         // LAPACK returns ascending eigenvalues: reverse to descending.
         let order: Vec<usize> = (0..d).rev().collect();
         let w: Array1<f64> = order.iter().map(|&i| w[i]).collect();
         let v: Array2<f64> = v.select(Axis(1), &order);
         let k = kept_components(&w.to_vec(), self.n_components);
         if k == 0 {
-            return Err(bad(
+            return Err(DetectorError::CannotFit(
                 "no component has non-zero variance (every training column is constant)".into(),
             ));
         }
@@ -179,9 +173,11 @@ pub(crate) fn kept_components(w: &[f64], n_components: NComponents) -> usize {
     let cutoff = max * d as f64 * f64::EPSILON;
     let valid = w.iter().take_while(|&&l| l > cutoff).count();
     match n_components {
-        NComponents::All => valid,
-        NComponents::Count(k) => valid.min(usize::try_from(k).unwrap_or(usize::MAX)),
-        NComponents::Fraction(f) => {
+        KeywordOr::Keyword(AllComponents::All) => valid,
+        KeywordOr::Number(CountOrFraction::Count(k)) => {
+            valid.min(usize::try_from(k).unwrap_or(usize::MAX))
+        }
+        KeywordOr::Number(CountOrFraction::Fraction(f)) => {
             let total: f64 = w.iter().map(|&l| l.max(0.0)).sum();
             let mut cum = 0.0;
             let mut below = 0;

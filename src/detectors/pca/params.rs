@@ -2,88 +2,40 @@
 //! and rules.
 
 use crate::detectors::ParamError;
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use std::fmt;
+use crate::detectors::keyword_or_number::{CountOrFraction, KeywordOr, Keywords};
+use serde::{Deserialize, Serialize};
+
+/// The keyword of `n_components`, spelled `null` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllComponents {
+    /// Every component whose variance passes the rank rule.
+    All,
+}
+
+impl Keywords for AllComponents {
+    const PARAM: &'static str = "n_components";
+    const ALL: &'static [(Self, Option<&'static str>)] = &[(AllComponents::All, None)];
+}
 
 /// How many principal components the score sums over, as scikit-learn's
 /// `PCA(n_components=...)`.
 ///
 /// In JSON: `null` (all components with non-zero variance), an integer
-/// count (`3`) or an explained-variance fraction written as a float
-/// (`0.9`). As in scikit-learn an integer and a float differ: `1` is one
-/// component, a fraction must lie strictly between 0 and 1.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum NComponents {
-    /// Every component whose variance passes the rank rule.
-    #[default]
-    All,
-    /// The first k components (k >= 1, at most min(n, d)).
-    Count(u64),
-    /// The fewest leading components whose cumulative explained-variance
-    /// ratio exceeds the fraction (scikit-learn's
-    /// `searchsorted(cumsum, f, side="right") + 1`).
-    Fraction(f64),
+/// count (`3`: the first k components, k >= 1, at most min(n, d)) or an
+/// explained-variance fraction written as a float (`0.9`: the fewest leading
+/// components whose cumulative explained-variance ratio exceeds it,
+/// scikit-learn's `searchsorted(cumsum, f, side="right") + 1`). As in
+/// scikit-learn an integer and a float differ: `1` is one component, a
+/// fraction must lie strictly between 0 and 1.
+pub type NComponents = KeywordOr<AllComponents, CountOrFraction>;
+
+impl NComponents {
+    /// `null`: every component.
+    pub const ALL: NComponents = KeywordOr::Keyword(AllComponents::All);
 }
 
-/// The rule text for `n_components`, shared by validation and
-/// deserialisation.
+/// The rule text for `n_components`.
 pub(crate) const N_COMPONENTS_RULE: &str = "null, an integer >= 1, or a fraction in (0, 1)";
-
-impl fmt::Display for NComponents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NComponents::All => f.write_str("null"),
-            NComponents::Count(k) => write!(f, "{k}"),
-            NComponents::Fraction(x) => write!(f, "{x:?}"),
-        }
-    }
-}
-
-impl Serialize for NComponents {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            NComponents::All => s.serialize_none(),
-            NComponents::Count(k) => s.serialize_u64(k),
-            NComponents::Fraction(x) => s.serialize_f64(x),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for NComponents {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = NComponents;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "n_components as {N_COMPONENTS_RULE}")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<NComponents, E> {
-                Ok(NComponents::All)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<NComponents, E> {
-                Ok(NComponents::All)
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<NComponents, D2::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NComponents, E> {
-                Ok(NComponents::Count(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NComponents, E> {
-                u64::try_from(v).map(NComponents::Count).map_err(|_| {
-                    E::custom(format!(
-                        "invalid n_components {v}: must be {N_COMPONENTS_RULE}"
-                    ))
-                })
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NComponents, E> {
-                Ok(NComponents::Fraction(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// PCA hyperparameters. Defaults are PyOD's `PCA()`: all components,
 /// standardised columns.
@@ -100,7 +52,7 @@ pub struct PcaParams {
 impl Default for PcaParams {
     fn default() -> Self {
         Self {
-            n_components: NComponents::All,
+            n_components: NComponents::ALL,
             standardization: true,
         }
     }
@@ -109,19 +61,10 @@ impl Default for PcaParams {
 impl PcaParams {
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
-        match self.n_components {
-            NComponents::Count(0) => Err(ParamError::new(
-                "n_components",
-                self.n_components,
-                N_COMPONENTS_RULE,
-            )),
-            NComponents::Fraction(f) if !(f > 0.0 && f < 1.0) => Err(ParamError::new(
-                "n_components",
-                self.n_components,
-                N_COMPONENTS_RULE,
-            )),
-            _ => Ok(()),
-        }
+        self.n_components.check(N_COMPONENTS_RULE, |n| match n {
+            CountOrFraction::Count(k) => k >= 1,
+            CountOrFraction::Fraction(f) => f > 0.0 && f < 1.0,
+        })
     }
 }
 
@@ -144,9 +87,9 @@ mod tests {
     #[test]
     fn n_components_forms_round_trip() {
         for (v, want) in [
-            (json!(null), NComponents::All),
-            (json!(3), NComponents::Count(3)),
-            (json!(0.9), NComponents::Fraction(0.9)),
+            (json!(null), NComponents::ALL),
+            (json!(3), NComponents::count(3)),
+            (json!(0.9), NComponents::fraction(0.9)),
         ] {
             let p: PcaParams =
                 serde_json::from_value(json!({ "n_components": v.clone() })).unwrap();
@@ -160,14 +103,14 @@ mod tests {
     #[test]
     fn rule_count_at_least_one() {
         let p = PcaParams {
-            n_components: NComponents::Count(0),
+            n_components: NComponents::count(0),
             ..PcaParams::default()
         };
         let e = p.validate().unwrap_err();
         assert_eq!(e.param, "n_components");
         assert!(e.to_string().contains("integer >= 1"), "{e}");
         let p = PcaParams {
-            n_components: NComponents::Count(1),
+            n_components: NComponents::count(1),
             ..PcaParams::default()
         };
         assert!(p.validate().is_ok());
@@ -177,7 +120,7 @@ mod tests {
     fn rule_fraction_strictly_inside_zero_one() {
         for bad in [0.0, 1.0, 1.5, -0.2, f64::NAN] {
             let p = PcaParams {
-                n_components: NComponents::Fraction(bad),
+                n_components: NComponents::fraction(bad),
                 ..PcaParams::default()
             };
             let e = p.validate().unwrap_err();
@@ -185,7 +128,7 @@ mod tests {
             assert!(e.to_string().contains("(0, 1)"), "{e}");
         }
         let p = PcaParams {
-            n_components: NComponents::Fraction(0.5),
+            n_components: NComponents::fraction(0.5),
             ..PcaParams::default()
         };
         assert!(p.validate().is_ok());

@@ -80,23 +80,23 @@ fn constant_and_collinear_columns_are_dropped() {
 fn component_rules_follow_sklearn() {
     let w = [3.0, 2.0, 1.0, 0.0];
     // ratios 0.5, 0.333, 0.167, 0 -> cumsum 0.5, 0.833, 1, 1.
-    assert_eq!(kept_components(&w, NComponents::All), 3);
-    assert_eq!(kept_components(&w, NComponents::Fraction(0.4)), 1);
-    assert_eq!(kept_components(&w, NComponents::Fraction(0.5)), 2);
-    assert_eq!(kept_components(&w, NComponents::Fraction(0.9)), 3);
-    assert_eq!(kept_components(&w, NComponents::Count(2)), 2);
-    assert_eq!(kept_components(&w, NComponents::Count(4)), 3);
+    assert_eq!(kept_components(&w, NComponents::ALL), 3);
+    assert_eq!(kept_components(&w, NComponents::fraction(0.4)), 1);
+    assert_eq!(kept_components(&w, NComponents::fraction(0.5)), 2);
+    assert_eq!(kept_components(&w, NComponents::fraction(0.9)), 3);
+    assert_eq!(kept_components(&w, NComponents::count(2)), 2);
+    assert_eq!(kept_components(&w, NComponents::count(4)), 3);
     // The rank rule is relative: λ <= λ_max · d · ε is dropped.
     let tiny = 3.0 * 4.0 * f64::EPSILON;
     assert_eq!(
-        kept_components(&[3.0, 1.0, tiny, tiny * 0.5], NComponents::All),
+        kept_components(&[3.0, 1.0, tiny, tiny * 0.5], NComponents::ALL),
         2
     );
     assert_eq!(
-        kept_components(&[3.0, 1.0, tiny * 1.01, 0.0], NComponents::All),
+        kept_components(&[3.0, 1.0, tiny * 1.01, 0.0], NComponents::ALL),
         3
     );
-    assert_eq!(kept_components(&[0.0, 0.0], NComponents::All), 0);
+    assert_eq!(kept_components(&[0.0, 0.0], NComponents::ALL), 0);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn one_component_keeps_the_leading_direction() {
     // is (x − mean)_0² / var_0 (to rounding, the leading eigenvector is e_0).
     let x = array![[3.0, 0.1], [-3.0, -0.1], [3.0, -0.1], [-3.0, 0.1]];
     let p = PcaParams {
-        n_components: NComponents::Count(1),
+        n_components: NComponents::count(1),
         standardization: false,
     };
     let fit = p.fit(x.view()).unwrap();
