@@ -109,11 +109,54 @@ fn scorecard_and_record_have_every_tabular_metric_in_table_order() {
     assert_eq!(back, r);
 }
 
+/// Where the committed results schema lives (the binary embeds it).
+const SCHEMA_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/resources/results-schema.json"
+);
+
+/// The schema with `$defs.run`'s metric properties brought in line with the
+/// table: a missing metric gets `{description, type: number}` (and a
+/// `required` entry) after the field before it in the record; a property no
+/// record field fills is dropped. Everything else is left as it is.
+fn regenerated_schema(schema: &Value, record: &[String]) -> Value {
+    let mut schema = schema.clone();
+    let run = &mut schema["$defs"]["run"];
+    let old = run["properties"].as_object().cloned().unwrap_or_default();
+    let mut props = serde_json::Map::new();
+    for key in record {
+        let prop = old.get(key).cloned().unwrap_or_else(|| {
+            let doc = METRICS
+                .iter()
+                .find(|m| m.field == key.as_str())
+                .map_or("", |m| m.summary);
+            serde_json::json!({"description": doc, "type": "number"})
+        });
+        props.insert(key.clone(), prop);
+    }
+    run["properties"] = Value::Object(props);
+    run["required"] = Value::Array(record.iter().cloned().map(Value::String).collect());
+    schema
+}
+
+/// `ANML_REGENERATE_SCHEMA=1 cargo test --test metric_table` rewrites the
+/// committed schema's metric properties from the table; without it, any
+/// difference fails, naming the property.
 #[test]
 fn schema_has_exactly_the_table_metric_properties() {
     let schema = schema();
+    let record = run_record_keys_in_order();
+    if std::env::var_os("ANML_REGENERATE_SCHEMA").is_some() {
+        let regenerated = regenerated_schema(&schema, &record);
+        if regenerated != schema {
+            let mut text = serde_json::to_string_pretty(&regenerated).expect("schema");
+            text.push('\n');
+            std::fs::write(SCHEMA_PATH, text).expect("write the schema");
+            panic!("rewrote {SCHEMA_PATH} from the metric table: rebuild and re-run");
+        }
+    }
     let run = &schema["$defs"]["run"];
-    let props: BTreeSet<&str> = run["properties"]
+    let props: Vec<&str> = run["properties"]
         .as_object()
         .expect("run properties")
         .keys()
@@ -125,36 +168,42 @@ fn schema_has_exactly_the_table_metric_properties() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    let record = run_record_keys();
+    let fix = "(ANML_REGENERATE_SCHEMA=1 cargo test --test metric_table rewrites it)";
     for f in metric_fields() {
         assert!(
-            props.contains(f),
-            "results-schema.json: $defs.run.properties lacks the metric property `{f}`"
+            props.contains(&f),
+            "results-schema.json: $defs.run.properties lacks the metric property `{f}` {fix}"
         );
         assert!(
             required.contains(f),
-            "results-schema.json: $defs.run.required lacks the metric property `{f}`"
+            "results-schema.json: $defs.run.required lacks the metric property `{f}` {fix}"
         );
     }
     for p in &props {
         assert!(
-            record.contains(*p),
-            "results-schema.json: $defs.run.properties has `{p}`, which no record field (and no metric of the table) fills"
+            record.iter().any(|k| k.as_str() == *p),
+            "results-schema.json: $defs.run.properties has `{p}`, which no record field (and no metric of the table) fills {fix}"
         );
     }
     for p in &record {
         assert!(
-            props.contains(p.as_str()),
-            "results-schema.json: $defs.run.properties lacks the record field `{p}`"
+            props.contains(&p.as_str()),
+            "results-schema.json: $defs.run.properties lacks the record field `{p}` {fix}"
         );
     }
+    assert_eq!(
+        props, record,
+        "results-schema.json: $defs.run.properties are not in record order {fix}"
+    );
     // every tabular metric (not its extras) is a number
     for m in METRICS {
         assert_eq!(run["properties"][m.field]["type"], "number", "{}", m.field);
     }
+    // the committed file is what the regeneration would write
+    assert_eq!(regenerated_schema(&schema, &record), schema, "{fix}");
 }
 
-fn run_record_keys() -> BTreeSet<String> {
+fn run_record_keys_in_order() -> Vec<String> {
     run()
         .to_value()
         .expect("value")
@@ -225,9 +274,7 @@ fn every_series_metric_is_in_the_record_and_the_schema() {
             m.name
         );
     }
-    // and the other way round: every leaf of the metrics object that is a
-    // number-or-null value of the table is declared (vus_window and the UCR
-    // outcome's details are record data, not metrics)
+    // a series without labels or protocol has no value for any metric
     let empty = SeriesMetrics {
         roc_auc: None,
         pr_auc: None,
