@@ -1,9 +1,12 @@
-//! The leaderboard of a suite: datasets × models mean ROC-AUC and PR-AUC
-//! over seeds, each model's average rank across datasets (by mean ROC-AUC,
+//! The leaderboard of a suite: datasets × models means over seeds of every
+//! tabular metric of the metric table (`metrics::METRICS`), each model's
+//! average rank across datasets (by the table's first metric, mean ROC-AUC,
 //! ties sharing the mean rank, rank 1 = best) and mean fit+score time,
-//! rendered as a terminal table, Markdown and CSV.
+//! rendered as a terminal table, Markdown and CSV; and the time-series
+//! suite's leaderboard, one column per metric of `metrics::SERIES_METRICS`.
 
-use crate::results::RunResult;
+use crate::metrics::{METRICS, SERIES_METRICS};
+use crate::results::{RunResult, SeriesRunResult};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use std::collections::BTreeMap;
 
@@ -14,11 +17,42 @@ pub enum HeatmapMetric {
     PrAuc,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The per-dataset cells show the means of the table's first this-many
+/// metrics (ROC-AUC / PR-AUC); the summary rows and the CSV show them all.
+const CELL_METRICS: usize = 2;
+
+impl HeatmapMetric {
+    /// The metric's position in [`METRICS`].
+    fn index(self) -> usize {
+        let field = match self {
+            Self::RocAuc => "roc_auc",
+            Self::PrAuc => "pr_auc",
+        };
+        METRICS.iter().position(|m| m.field == field).unwrap_or(0)
+    }
+}
+
+/// The runs of one (dataset, model): each metric's values (table order)
+/// and the fit+score seconds.
+#[derive(Debug, Clone)]
 struct Cell {
-    roc: Vec<f64>,
-    pr: Vec<f64>,
+    metrics: Vec<Vec<f64>>,
     secs: Vec<f64>,
+}
+
+impl Default for Cell {
+    fn default() -> Self {
+        Self {
+            metrics: vec![Vec::new(); METRICS.len()],
+            secs: Vec::new(),
+        }
+    }
+}
+
+impl Cell {
+    fn runs(&self) -> usize {
+        self.secs.len()
+    }
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -51,8 +85,9 @@ impl Leaderboard {
                 lb.models.push(label.clone());
             }
             let c = lb.cells.entry((r.dataset.clone(), label)).or_default();
-            c.roc.push(r.roc_auc);
-            c.pr.push(r.pr_auc);
+            for (values, v) in c.metrics.iter_mut().zip(r.metrics.values()) {
+                values.push(v);
+            }
             c.secs.push(r.fit_time + r.score_time);
         }
         lb
@@ -62,9 +97,17 @@ impl Leaderboard {
         self.cells.get(&(ds.to_string(), model.to_string()))
     }
 
+    /// Mean of the `i`th metric of [`METRICS`] for `model` on `ds` over
+    /// seeds (NaN when absent).
+    fn mean_metric(&self, ds: &str, model: &str, i: usize) -> f64 {
+        self.cell(ds, model)
+            .and_then(|c| c.metrics.get(i))
+            .map_or(f64::NAN, |v| mean(v))
+    }
+
     /// Mean ROC-AUC of `model` on `ds` over seeds (NaN when absent).
     pub fn mean_roc_auc(&self, ds: &str, model: &str) -> f64 {
-        self.cell(ds, model).map_or(f64::NAN, |c| mean(&c.roc))
+        self.mean_metric(ds, model, HeatmapMetric::RocAuc.index())
     }
 
     /// The datasets × models heatmap of the mean `metric` over seeds
@@ -77,12 +120,8 @@ impl Leaderboard {
                 self.models
                     .iter()
                     .map(|m| {
-                        self.cell(d, m).map(|c| {
-                            mean(match metric {
-                                HeatmapMetric::RocAuc => &c.roc,
-                                HeatmapMetric::PrAuc => &c.pr,
-                            })
-                        })
+                        self.cell(d, m)
+                            .map(|_| self.mean_metric(d, m, metric.index()))
                     })
                     .collect()
             })
@@ -125,7 +164,7 @@ impl Leaderboard {
             .collect()
     }
 
-    fn model_means(&self, pick: fn(&Cell) -> &Vec<f64>) -> Vec<f64> {
+    fn model_means(&self, pick: impl Fn(&Cell) -> &[f64]) -> Vec<f64> {
         self.models
             .iter()
             .map(|m| {
@@ -140,8 +179,9 @@ impl Leaderboard {
             .collect()
     }
 
-    /// Rows of the leaderboard: one per dataset (mean ROC-AUC / PR-AUC per
-    /// model), then the mean over datasets, average rank and mean time.
+    /// Rows of the leaderboard: one per dataset (per model, the means of
+    /// the table's first metrics, `ROC-AUC / PR-AUC`), then the mean over
+    /// datasets of every tabular metric, average rank and mean time.
     pub fn rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut header = vec!["dataset".to_string()];
         header.extend(self.models.iter().cloned());
@@ -157,7 +197,13 @@ impl Leaderboard {
             let mut row = vec![ds.clone()];
             for m in &self.models {
                 row.push(match self.cell(ds, m) {
-                    Some(c) => format!("{} / {}", fmt(mean(&c.roc)), fmt(mean(&c.pr))),
+                    Some(c) => c
+                        .metrics
+                        .iter()
+                        .take(CELL_METRICS)
+                        .map(|v| fmt(mean(v)))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
                     None => "-".into(),
                 });
             }
@@ -168,8 +214,12 @@ impl Leaderboard {
             row.extend(v.into_iter().map(fmt));
             row
         };
-        rows.push(summary("mean ROC-AUC", self.model_means(|c| &c.roc)));
-        rows.push(summary("mean PR-AUC", self.model_means(|c| &c.pr)));
+        for (i, spec) in METRICS.iter().enumerate() {
+            rows.push(summary(
+                &format!("mean {}", spec.title),
+                self.model_means(|c| c.metrics.get(i).map_or(&[], |v| v.as_slice())),
+            ));
+        }
         rows.push(summary("average rank", self.average_ranks()));
         rows.push(summary("mean fit+score s", self.model_means(|c| &c.secs)));
         (header, rows)
@@ -195,38 +245,92 @@ impl Leaderboard {
         for r in rows {
             s.push_str(&format!("| {} |\n", r.join(" | ")));
         }
-        s.push_str("\nCells: mean ROC-AUC / mean PR-AUC over seeds. Rank 1 = best mean ROC-AUC.\n");
+        let cells: Vec<String> = METRICS
+            .iter()
+            .take(CELL_METRICS)
+            .map(|m| format!("mean {}", m.title))
+            .collect();
+        s.push_str(&format!(
+            "\nCells: {} over seeds. Rank 1 = best mean {}.\n",
+            cells.join(" / "),
+            METRICS[HeatmapMetric::RocAuc.index()].title
+        ));
         s
     }
 
-    /// CSV: one row per (dataset, model) with the means and the run count.
+    /// CSV: one row per (dataset, model) with the run count, the mean of
+    /// every tabular metric (`mean_{field}`, table order) and the time.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "dataset",
-            "model",
-            "runs",
-            "mean_roc_auc",
-            "mean_pr_auc",
-            "mean_fit_score_s",
-        ])?;
+        let mut header = vec!["dataset".to_string(), "model".into(), "runs".into()];
+        header.extend(METRICS.iter().map(|m| format!("mean_{}", m.field)));
+        header.push("mean_fit_score_s".into());
+        w.write_record(&header)?;
         for ds in &self.datasets {
             for m in &self.models {
                 if let Some(c) = self.cell(ds, m) {
-                    w.write_record([
-                        ds.clone(),
-                        m.clone(),
-                        c.roc.len().to_string(),
-                        format!("{}", mean(&c.roc)),
-                        format!("{}", mean(&c.pr)),
-                        format!("{}", mean(&c.secs)),
-                    ])?;
+                    let mut row = vec![ds.clone(), m.clone(), c.runs().to_string()];
+                    row.extend(c.metrics.iter().map(|v| format!("{}", mean(v))));
+                    row.push(format!("{}", mean(&c.secs)));
+                    w.write_record(&row)?;
                 }
             }
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+/// A time-series suite's leaderboard: one row per model (label, first-seen
+/// order), the number of series, then per metric of [`SERIES_METRICS`] the
+/// mean over the series where it is defined (the UCR hit's mean is the
+/// archive's accuracy). Markdown and CSV.
+pub fn series_leaderboard(results: &[&SeriesRunResult]) -> (String, String) {
+    let mut models: Vec<String> = Vec::new();
+    for r in results {
+        let l = crate::results::label(&r.model, &r.variant);
+        if !models.contains(&l) {
+            models.push(l);
+        }
+    }
+    let mut header = vec!["model", "series"];
+    header.extend(SERIES_METRICS.iter().map(|m| m.column));
+    let mut md = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    let mut csv = format!("{}\n", header.join(","));
+    for model in &models {
+        let rows: Vec<&SeriesRunResult> = results
+            .iter()
+            .copied()
+            .filter(|r| crate::results::label(&r.model, &r.variant) == *model)
+            .collect();
+        let cells: Vec<Option<f64>> = SERIES_METRICS
+            .iter()
+            .map(|spec| {
+                let get = spec.series?;
+                let v: Vec<f64> = rows.iter().filter_map(|r| get(&r.metrics)).collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            })
+            .collect();
+        let shown: Vec<String> = cells
+            .iter()
+            .map(|c| c.map_or_else(|| "–".to_string(), |v| format!("{v:.4}")))
+            .collect();
+        let raw: Vec<String> = cells
+            .iter()
+            .map(|c| c.map_or_else(String::new, |v| v.to_string()))
+            .collect();
+        md.push_str(&format!(
+            "| {model} | {} | {} |\n",
+            rows.len(),
+            shown.join(" | ")
+        ));
+        csv.push_str(&format!("{model},{},{}\n", rows.len(), raw.join(",")));
+    }
+    (md, csv)
 }
 
 /// A reference table of mean ROC-AUC per (dataset, model) from another
@@ -368,9 +472,8 @@ mod tests {
             lb.cells.insert(
                 (d.into(), m.into()),
                 Cell {
-                    roc: vec![v, v],
-                    pr: vec![v],
-                    secs: vec![1.0],
+                    metrics: vec![vec![v, v]; METRICS.len()],
+                    secs: vec![1.0, 1.0],
                 },
             );
         }
@@ -411,8 +514,7 @@ mod tests {
             lb.cells.insert(
                 (d.into(), m.into()),
                 Cell {
-                    roc: vec![v],
-                    pr: vec![v],
+                    metrics: vec![vec![v]; METRICS.len()],
                     secs: vec![1.0],
                 },
             );

@@ -284,11 +284,7 @@ pub fn run(
         params,
         seed,
         split: prepared.info.clone(),
-        roc_auc: card.roc_auc,
-        pr_auc: card.pr_auc,
-        f1: card.f1,
-        threshold: card.threshold,
-        precision_at_n: card.precision_at_n,
+        metrics: card,
         fit_time,
         score_time,
         time_per_1000: TimePer1000 {

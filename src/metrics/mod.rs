@@ -8,8 +8,13 @@
 //!
 //! Conventions: labels are `u8`, 1 (any nonzero) = anomaly, 0 = normal;
 //! scores are `f64`, higher = more anomalous. Every metric needs both
-//! classes and finite scores; see [`MetricError`]. [`scorecard()`] computes
-//! them all with one validation and one sort; [`METRICS`] lists them.
+//! classes and finite scores; see [`MetricError`].
+//!
+//! Every metric is declared once, in the metric table (`registry.rs`):
+//! [`TABLE`] (all), [`METRICS`] (tabular) and [`SERIES_METRICS`]
+//! (time series). [`scorecard()`] computes the tabular ones with one
+//! validation and one sort into a [`Scorecard`] generated from the table;
+//! [`series_scorecard`] computes a time-series run's [`SeriesMetrics`].
 
 mod curve;
 mod error;
@@ -20,6 +25,7 @@ mod precision_at_n;
 mod registry;
 mod roc_auc;
 mod scorecard;
+mod series;
 mod ucr;
 mod vus;
 pub use vus::{VUS_THRESHOLDS, Vus, find_length, vus, vus_pr, vus_roc};
@@ -30,8 +36,14 @@ pub use curve::{PrecisionRecallCurve, RocCurve, precision_recall_curve, roc_curv
 pub use error::MetricError;
 pub use pr_auc::pr_auc;
 pub use precision_at_n::precision_at_n;
-pub use registry::{METRICS, MetricSpec, spec};
+pub use registry::{
+    METRICS, MetricKind, MetricSpec, N_TABULAR, SERIES_METRICS, Scorecard, Scored, TABLE,
+    TABULAR_COLUMNS, spec, tabular_spec,
+};
 pub use roc_auc::roc_auc;
-pub use scorecard::{Scorecard, scorecard};
+pub use scorecard::scorecard;
+pub use series::{
+    NabItem, NabScores, SeriesMetrics, nab_corpus_scores, nab_scaled, series_scorecard,
+};
 pub use ucr::{UCR_TOLERANCE, UcrOutcome, ucr_hit};
 pub use youden::{YoudenF1, f1_at_youden};

@@ -1,28 +1,13 @@
-//! Every metric of one run, from a single validation and sort.
+//! Every tabular metric of one run, from a single validation and sort.
+//!
+//! The [`Scorecard`] struct itself is generated from the metric table
+//! (`registry.rs`): one field per tabular metric, in table order.
 
-use super::curve::{Counts, Roc};
-use super::input::Ranked;
-use super::{MetricError, pr_auc, precision_at_n, roc_auc, youden};
+use super::MetricError;
+use super::registry::{Scorecard, Scored};
 use ndarray::ArrayView1;
-use serde::Serialize;
 
-/// All metrics of one set of scores; each field equals the matching
-/// standalone function.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Scorecard {
-    /// [`roc_auc`](super::roc_auc()).
-    pub roc_auc: f64,
-    /// [`pr_auc`](super::pr_auc()) (average precision).
-    pub pr_auc: f64,
-    /// F1 at the Youden threshold ([`f1_at_youden`](super::f1_at_youden)).
-    pub f1: f64,
-    /// The Youden threshold; `+inf` (serialised as `null`) flags nothing.
-    pub threshold: f64,
-    /// [`precision_at_n`](super::precision_at_n()).
-    pub precision_at_n: f64,
-}
-
-/// Compute every metric with one validation pass and one sort.
+/// Compute every tabular metric with one validation pass and one sort.
 ///
 /// `y`: 1 (any nonzero) = anomaly, 0 = normal; `scores`: higher = more
 /// anomalous. Both classes must be present.
@@ -30,17 +15,7 @@ pub fn scorecard(
     y: ArrayView1<'_, u8>,
     scores: ArrayView1<'_, f64>,
 ) -> Result<Scorecard, MetricError> {
-    let ranked = Ranked::new(y, scores)?;
-    let counts = Counts::new(&ranked);
-    let roc = Roc::new(&counts);
-    let youden = youden::from_roc(&roc, ranked.n_pos);
-    Ok(Scorecard {
-        roc_auc: roc_auc::from_roc(&roc),
-        pr_auc: pr_auc::from_counts(&counts),
-        f1: youden.f1,
-        threshold: youden.threshold,
-        precision_at_n: precision_at_n::from_ranked(&ranked),
-    })
+    Ok(Scorecard::from_scored(&Scored::new(y, scores)?))
 }
 
 #[cfg(test)]
@@ -70,6 +45,27 @@ mod tests {
         let json = serde_json::to_value(card).unwrap();
         assert_eq!(json["threshold"], serde_json::Value::Null);
         assert_eq!(json["roc_auc"], 0.0);
+    }
+
+    #[test]
+    fn values_follow_the_table() {
+        let y = array![0u8, 1, 0, 0, 1, 0, 1, 0];
+        let s = array![0.2, 0.9, 0.9, 0.1, 0.4, 0.4, 0.7, -0.0];
+        let card = scorecard(y.view(), s.view()).unwrap();
+        let json = serde_json::to_value(card).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut want = Vec::new();
+        for (m, v) in metrics::METRICS.iter().zip(card.values()) {
+            assert_eq!(json[m.field], v, "{}", m.name);
+            want.push(m.field);
+            want.extend(m.extras);
+        }
+        assert_eq!(keys, want);
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct ArtefactMeta {
     /// How the training part was split off, for a model from a benchmark run.
     pub split: Option<SplitInfo>,
     pub seed: Option<u64>,
-    /// The run's metrics at publish time (`roc_auc`, `pr_auc`, `f1`,
+    /// The run's metrics at publish time, one per tabular metric of the
+    /// metric table by record field (`roc_auc`, `pr_auc`, `f1`,
     /// `precision_at_n`), for a model from a benchmark run.
     pub metrics: Option<Map<String, Value>>,
     /// The run id of the benchmark run that fitted it, when there was one.
@@ -71,13 +72,8 @@ impl Provenance {
     /// metrics and run id.
     pub fn from_run(r: &RunResult) -> Self {
         let mut metrics = Map::new();
-        for (k, v) in [
-            ("roc_auc", r.roc_auc),
-            ("pr_auc", r.pr_auc),
-            ("f1", r.f1),
-            ("precision_at_n", r.precision_at_n),
-        ] {
-            metrics.insert(k.into(), Value::from(v));
+        for (spec, v) in crate::metrics::METRICS.iter().zip(r.metrics.values()) {
+            metrics.insert(spec.field.into(), Value::from(v));
         }
         Self {
             dataset: Some(r.dataset.clone()),

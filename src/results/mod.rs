@@ -19,7 +19,8 @@ pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate, violations};
 pub use series::{KIND_TIMESERIES, NabScores, SeriesMetrics, SeriesRunResult};
 
 use crate::data::SplitInfo;
-use serde::{Deserialize, Deserializer, Serialize};
+use crate::metrics::{self, Scorecard};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -44,12 +45,6 @@ pub enum ResultError {
 pub struct TimePer1000 {
     pub fit: f64,
     pub score: f64,
-}
-
-/// JSON writes the +inf threshold as null; read it back as +inf so a
-/// result read from the run store re-serialises to the same bytes.
-fn null_as_infinity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 /// `model` or `model[variant]`: how a run is named in tables and messages.
@@ -96,12 +91,12 @@ pub struct RunResult {
     pub params: Value,
     pub seed: u64,
     pub split: SplitInfo,
-    pub roc_auc: f64,
-    pub pr_auc: f64,
-    pub f1: f64,
-    #[serde(deserialize_with = "null_as_infinity")]
-    pub threshold: f64,
-    pub precision_at_n: f64,
+    /// Every tabular metric, one field each in the order of the metric
+    /// table (`metrics::METRICS`), plus the Youden `threshold` (`null` for
+    /// +inf); read them as `result.roc_auc` (through `Deref`) or by name
+    /// with [`RunResult::metric`].
+    #[serde(flatten)]
+    pub metrics: Scorecard,
     pub fit_time: f64,
     pub score_time: f64,
     pub time_per_1000: TimePer1000,
@@ -120,28 +115,71 @@ pub const NONDETERMINISTIC_FIELDS: &[&str] = &[
     "hardware",
 ];
 
+/// Columns of [`RunResult::table_row`] before the metrics.
+const ROW_LEADING: [&str; 5] = ["dataset", "model", "seed", "n_train", "n_test"];
+/// Columns of [`RunResult::table_row`] after the metrics.
+const ROW_TRAILING: [&str; 2] = ["fit s", "score s"];
+const ROW_LEN: usize = ROW_LEADING.len() + metrics::N_TABULAR + ROW_TRAILING.len();
+
+/// The leading columns, every tabular metric's column, the trailing ones.
+const fn table_header() -> [&'static str; ROW_LEN] {
+    let mut h = [""; ROW_LEN];
+    let mut i = 0;
+    while i < ROW_LEADING.len() {
+        h[i] = ROW_LEADING[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < metrics::N_TABULAR {
+        h[i + j] = metrics::TABULAR_COLUMNS[j];
+        j += 1;
+    }
+    let mut k = 0;
+    while k < ROW_TRAILING.len() {
+        h[i + j + k] = ROW_TRAILING[k];
+        k += 1;
+    }
+    h
+}
+
+const TABLE_HEADER: [&str; ROW_LEN] = table_header();
+
+/// A run's metrics read as fields: `result.roc_auc`, `result.threshold`.
+impl std::ops::Deref for RunResult {
+    type Target = Scorecard;
+
+    fn deref(&self) -> &Scorecard {
+        &self.metrics
+    }
+}
+
 impl RunResult {
-    /// Column names of [`Self::table_row`].
-    pub const TABLE_HEADER: &'static [&'static str] = &[
-        "dataset", "model", "seed", "n_train", "n_test", "roc_auc", "pr_auc", "f1", "p@n", "fit s",
-        "score s",
-    ];
+    /// Column names of [`Self::table_row`]: the run, every tabular metric
+    /// (table order), the times.
+    pub const TABLE_HEADER: &'static [&'static str] = &TABLE_HEADER;
 
     /// The run as one row of a results table (metrics to four decimals).
     pub fn table_row(&self) -> Vec<String> {
-        vec![
+        let mut row = vec![
             self.dataset.clone(),
             self.model.clone(),
             self.seed.to_string(),
             self.split.n_train.to_string(),
             self.split.n_test.to_string(),
-            format!("{:.4}", self.roc_auc),
-            format!("{:.4}", self.pr_auc),
-            format!("{:.4}", self.f1),
-            format!("{:.4}", self.precision_at_n),
-            format!("{:.4}", self.fit_time),
-            format!("{:.4}", self.score_time),
-        ]
+        ];
+        row.extend(self.metrics.values().iter().map(|v| format!("{v:.4}")));
+        row.push(format!("{:.4}", self.fit_time));
+        row.push(format!("{:.4}", self.score_time));
+        row
+    }
+
+    /// The value of the tabular metric whose name or record field is
+    /// `name` (`roc_auc`, `f1`, `f1_at_youden`, …).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let i = metrics::METRICS
+            .iter()
+            .position(|m| m.field == name || m.name == name)?;
+        self.metrics.values().get(i).copied()
     }
 
     /// The leaderboard column: the model, plus its sweep variant if any.
@@ -198,11 +236,11 @@ mod tests {
                 n_train: 6,
                 n_test: 4,
             },
-            roc_auc: 0.5,
-            pr_auc: 0.5,
-            f1: 0.0,
-            threshold: 0.25,
-            precision_at_n: 0.0,
+            metrics: crate::metrics::scorecard(
+                ndarray::array![0u8, 1, 0, 1].view(),
+                ndarray::array![0.0, 0.75, 0.25, 0.5].view(),
+            )
+            .unwrap(),
             fit_time: 0.1,
             score_time: 0.1,
             time_per_1000: TimePer1000 {
@@ -230,7 +268,7 @@ mod tests {
     #[test]
     fn infinite_youden_threshold_is_written_as_null() {
         let mut r = sample();
-        r.threshold = f64::INFINITY;
+        r.metrics.threshold = f64::INFINITY;
         let json = r.to_json().unwrap();
         assert!(json.contains("\"threshold\": null"), "{json}");
     }
@@ -239,7 +277,7 @@ mod tests {
     fn a_written_result_reads_back_to_the_same_bytes() {
         for threshold in [0.25, f64::INFINITY] {
             let mut r = sample();
-            r.threshold = threshold;
+            r.metrics.threshold = threshold;
             let json = r.to_json().unwrap();
             let back: RunResult = serde_json::from_str(&json).unwrap();
             assert_eq!(back.to_json().unwrap(), json);
@@ -251,7 +289,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         let mut r = sample();
-        r.roc_auc = 1.5;
+        r.metrics.roc_auc = 1.5;
         let err = r.write(&p).unwrap_err();
         assert!(err.to_string().contains("roc_auc"), "{err}");
         assert!(!p.exists());

@@ -6,39 +6,13 @@
 //! "timeseries"`), validated by the same schema file as tabular runs.
 
 use super::{Hardware, Provenance, ResultError, validated_json};
-use crate::metrics::UcrOutcome;
+pub use crate::metrics::{NabScores, SeriesMetrics};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
 /// The `kind` of a time-series run record.
 pub const KIND_TIMESERIES: &str = "timeseries";
-
-/// NAB scores (0 = the null detector, 100 = the perfect one) per profile;
-/// `None` on a series without label windows, where NAB's normalisation is
-/// undefined (perfect = null).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NabScores {
-    pub standard: Option<f64>,
-    pub reward_low_fp: Option<f64>,
-    pub reward_low_fn: Option<f64>,
-}
-
-/// Every metric of a time-series run. A metric that needs labels of both
-/// classes is `null` on a series without them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeriesMetrics {
-    pub roc_auc: Option<f64>,
-    pub pr_auc: Option<f64>,
-    pub vus_roc: Option<f64>,
-    pub vus_pr: Option<f64>,
-    /// The sliding-window buffer VUS used.
-    pub vus_window: usize,
-    pub nab: Option<NabScores>,
-    pub ucr: Option<UcrOutcome>,
-}
 
 /// One time-series run, in the field order of the JSON file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

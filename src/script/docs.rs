@@ -106,3 +106,56 @@ pub fn completion_names(engine: &Engine) -> Vec<String> {
     names.dedup();
     names
 }
+
+/// One entry per metric of the metric table (`metrics::TABLE`), for `:doc`
+/// and completion of metric names: the name, where the value is found
+/// (a `RunResult` getter, a time-series record's `metrics`), the direction
+/// and the table's summary. No example: a metric is not a function.
+pub fn metric_docs() -> Vec<FnDoc> {
+    crate::metrics::TABLE
+        .iter()
+        .map(|m| {
+            let mut places = Vec::new();
+            if m.kind.tabular() {
+                places.push(format!("RunResult.{}", m.field));
+            }
+            if m.kind.series() {
+                places.push(format!(
+                    "time-series record metrics{}",
+                    m.series_path.replace('/', ".")
+                ));
+            }
+            FnDoc {
+                name: m.name.to_string(),
+                signature: format!("metric {}: {}", m.name, places.join(", ")),
+                doc: format!(
+                    "{} ({} is better): {}.",
+                    m.title,
+                    if m.higher_is_better {
+                        "higher"
+                    } else {
+                        "lower"
+                    },
+                    m.summary
+                ),
+                example: None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_documented() {
+        let docs = metric_docs();
+        assert_eq!(docs.len(), crate::metrics::TABLE.len());
+        let f1 = docs.iter().find(|d| d.name == "f1_at_youden").unwrap();
+        assert!(f1.signature.contains("RunResult.f1"), "{f1:?}");
+        let nab = docs.iter().find(|d| d.name == "nab_standard").unwrap();
+        assert!(nab.signature.contains("metrics.nab.standard"), "{nab:?}");
+        assert!(docs.iter().all(|d| !d.doc.is_empty()));
+    }
+}

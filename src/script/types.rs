@@ -279,10 +279,18 @@ impl std::fmt::Display for SplitRef {
 impl std::fmt::Display for ResultRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = &self.0;
+        let metrics: Vec<String> = crate::metrics::METRICS
+            .iter()
+            .zip(r.metrics.values())
+            .map(|(m, v)| format!("{} {v:.4}", m.column))
+            .collect();
         write!(
             f,
-            "RunResult({} on {} seed {}: roc_auc {:.4}, pr_auc {:.4}, f1 {:.4}, p@n {:.4})",
-            r.model, r.dataset, r.seed, r.roc_auc, r.pr_auc, r.f1, r.precision_at_n
+            "RunResult({} on {} seed {}: {})",
+            r.model,
+            r.dataset,
+            r.seed,
+            metrics.join(", ")
         )
     }
 }

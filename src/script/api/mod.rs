@@ -52,4 +52,5 @@ pub fn register(engine: &mut Engine) {
     ] {
         engine.register_global_module(module.into());
     }
+    results::register_metric_getters(engine);
 }

@@ -5,9 +5,31 @@ use crate::data::Protocol;
 use crate::detectors::Detector;
 use crate::script::api::convert::ctx_err;
 use crate::script::types::{DatasetRef, ResultRef};
-use rhai::NativeCallContext;
 use rhai::plugin::*;
+use rhai::{Engine, FuncRegistration, NativeCallContext};
 use std::sync::Arc;
+
+/// The doc comment of the `RunResult` getter of a tabular metric: its
+/// summary and a runnable example (the docs test runs it).
+pub(crate) fn metric_getter_doc(spec: &crate::metrics::MetricSpec) -> String {
+    format!(
+        "/// {}: {} (on the test part; metric `{}`).\n///\n/// ```rhai\n/// print(evaluate(load_dataset(\"toy-blobs\"), detector(\"isolation_forest\"), 0).{});\n/// ```",
+        spec.title, spec.summary, spec.name, spec.field
+    )
+}
+
+/// One `RunResult` getter per tabular metric of the metric table
+/// (`r.roc_auc`, `r.f1`, …), documented from the table, so `:doc` and
+/// completion list them.
+pub fn register_metric_getters(engine: &mut Engine) {
+    for (i, spec) in crate::metrics::METRICS.iter().enumerate() {
+        FuncRegistration::new_getter(spec.field)
+            .with_comments([metric_getter_doc(spec)])
+            .register_into_engine(engine, move |r: &mut ResultRef| -> f64 {
+                r.0.metrics.values().get(i).copied().unwrap_or(f64::NAN)
+            });
+    }
+}
 
 fn run(
     ctx: &NativeCallContext,
@@ -122,46 +144,6 @@ pub mod results_api {
     #[rhai_fn(return_raw, pure)]
     pub fn to_map(r: &mut ResultRef) -> Result<Dynamic, Box<EvalAltResult>> {
         r.0.to_value().map(|v| json_to_dynamic(&v)).map_err(ctx_err)
-    }
-
-    /// ROC-AUC on the test part.
-    ///
-    /// ```rhai
-    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).roc_auc);
-    /// ```
-    #[rhai_fn(get = "roc_auc", pure)]
-    pub fn roc_auc(r: &mut ResultRef) -> f64 {
-        r.0.roc_auc
-    }
-
-    /// Average precision on the test part.
-    ///
-    /// ```rhai
-    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).pr_auc);
-    /// ```
-    #[rhai_fn(get = "pr_auc", pure)]
-    pub fn pr_auc(r: &mut ResultRef) -> f64 {
-        r.0.pr_auc
-    }
-
-    /// F1 at the Youden threshold.
-    ///
-    /// ```rhai
-    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).f1);
-    /// ```
-    #[rhai_fn(get = "f1", pure)]
-    pub fn f1(r: &mut ResultRef) -> f64 {
-        r.0.f1
-    }
-
-    /// Precision at n (n = number of anomalies in the test part).
-    ///
-    /// ```rhai
-    /// print(evaluate(load_dataset("toy-blobs"), detector("isolation_forest"), 0).precision_at_n);
-    /// ```
-    #[rhai_fn(get = "precision_at_n", pure)]
-    pub fn precision_at_n(r: &mut ResultRef) -> f64 {
-        r.0.precision_at_n
     }
 
     /// Seconds spent fitting.

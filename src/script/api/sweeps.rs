@@ -7,7 +7,7 @@ use crate::data::Protocol;
 use crate::results::RunResult;
 use crate::script::HostContext;
 use crate::script::api::convert::{ctx_err, map_to_json, msg_err, non_negative};
-use crate::script::api::tables::mean_std;
+use crate::script::api::tables::metric_columns;
 use crate::script::types::{Runs, Table};
 use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
 use serde_json::Value;
@@ -105,6 +105,9 @@ fn spec_of(m: &Map) -> Result<SweepSpec, Box<EvalAltResult>> {
 fn field(r: &RunResult, name: &str) -> Result<Value, Box<EvalAltResult>> {
     if name == "label" {
         return Ok(Value::String(r.label()));
+    }
+    if let Some(v) = r.metric(name) {
+        return Ok(serde_json::json!(v));
     }
     let v = r.to_value().map_err(ctx_err)?;
     v.get(name).cloned().ok_or_else(|| {
@@ -322,7 +325,7 @@ pub mod sweeps_api {
         Ok(with_results(r, keep))
     }
 
-    /// Mean ± standard deviation of the metrics per group, one row per
+    /// Mean ± standard deviation of every metric per group, one row per
     /// distinct value of `field` (first-seen order).
     ///
     /// ```rhai
@@ -356,19 +359,15 @@ pub mod sweeps_api {
             groups.entry(key).or_default().push(x);
         }
         let mut header = names.clone();
-        header.extend(["runs", "roc_auc", "pr_auc", "p@n"].map(String::from));
+        header.push("runs".into());
+        header.extend(crate::metrics::METRICS.iter().map(|m| m.column.to_string()));
         let rows = order
             .iter()
             .map(|key| {
                 let g = &groups[key];
-                let col = |f: fn(&RunResult) -> f64| {
-                    mean_std(&g.iter().map(|x| f(x)).collect::<Vec<_>>())
-                };
                 let mut row = key.clone();
                 row.push(g.len().to_string());
-                row.push(col(|x| x.roc_auc));
-                row.push(col(|x| x.pr_auc));
-                row.push(col(|x| x.precision_at_n));
+                row.extend(metric_columns(g));
                 row
             })
             .collect();

@@ -22,6 +22,20 @@ pub(crate) fn mean_std(v: &[f64]) -> String {
     format!("{m:.4} ± {s:.4}")
 }
 
+/// `mean ± std` of every tabular metric over `runs`, in table order.
+pub(crate) fn metric_columns(runs: &[&crate::results::RunResult]) -> Vec<String> {
+    (0..crate::metrics::N_TABULAR)
+        .map(|i| {
+            mean_std(
+                &runs
+                    .iter()
+                    .map(|r| r.metrics.values()[i])
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
 fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
     items
         .iter()
@@ -39,7 +53,7 @@ fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
 
 #[export_module]
 pub mod tables_api {
-    use super::{cell, mean_std, results_of};
+    use super::{cell, mean_std, metric_columns, results_of};
     use crate::script::api::convert::msg_err;
     use crate::script::types::Table;
     use rhai::{Array, EvalAltResult};
@@ -109,8 +123,8 @@ pub mod tables_api {
         })
     }
 
-    /// Mean ± standard deviation over seeds, one row per (dataset, model),
-    /// in first-seen order.
+    /// Mean ± standard deviation over seeds of every metric, one row per
+    /// (dataset, model), in first-seen order.
     ///
     /// ```rhai
     /// let ds = load_dataset("toy-blobs");
@@ -130,39 +144,24 @@ pub mod tables_api {
             }
             groups.entry(key).or_default().push(&r.0);
         }
-        let header = [
-            "dataset",
-            "model",
-            "runs",
-            "roc_auc",
-            "pr_auc",
-            "f1",
-            "p@n",
-            "fit+score s",
-        ];
+        let mut header: Vec<String> = ["dataset", "model", "runs"].map(String::from).to_vec();
+        header.extend(crate::metrics::METRICS.iter().map(|m| m.column.to_string()));
+        header.push("fit+score s".into());
         let rows = order
             .iter()
             .map(|key| {
                 let g = &groups[key];
-                let col = |f: fn(&crate::results::RunResult) -> f64| {
-                    mean_std(&g.iter().map(|r| f(r)).collect::<Vec<_>>())
-                };
-                vec![
-                    key.0.clone(),
-                    key.1.clone(),
-                    g.len().to_string(),
-                    col(|r| r.roc_auc),
-                    col(|r| r.pr_auc),
-                    col(|r| r.f1),
-                    col(|r| r.precision_at_n),
-                    col(|r| r.fit_time + r.score_time),
-                ]
+                let mut row = vec![key.0.clone(), key.1.clone(), g.len().to_string()];
+                row.extend(metric_columns(g));
+                row.push(mean_std(
+                    &g.iter()
+                        .map(|r| r.fit_time + r.score_time)
+                        .collect::<Vec<_>>(),
+                ));
+                row
             })
             .collect();
-        Ok(Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows,
-        })
+        Ok(Table { header, rows })
     }
 
     /// The rendered table as a string.
