@@ -220,13 +220,11 @@ pub fn resolve_detector(
     protocol: Protocol,
     seed: u64,
 ) -> Result<Detector, BenchError> {
-    let mut detector = detector
-        .with_protocol_defaults(&protocol.detector_defaults(detector.name()))?
-        .with_run_seed(seed)?;
-    if let Some(c) = protocol.contamination(dataset) {
-        detector = detector.with_contamination(c)?;
-    }
-    Ok(detector)
+    Ok(detector.for_run(
+        &protocol.detector_defaults(detector.name()),
+        seed,
+        protocol.contamination(dataset),
+    )?)
 }
 
 /// Run `detector` on `dataset` under `protocol` with seed `seed`. The seed

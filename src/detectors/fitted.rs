@@ -140,12 +140,7 @@ impl Detector {
     /// The detector a run with seed `seed` uses: for a stochastic detector
     /// whose caller did not name a `seed`, the same detector seeded with it.
     pub fn with_run_seed(&self, seed: u64) -> Result<Self, DetectorError> {
-        if !self.spec.stochastic || self.given.contains_key("seed") {
-            return Ok(self.clone());
-        }
-        let mut set = Map::new();
-        set.insert("seed".into(), Value::from(seed));
-        self.rebuild(set, self.contamination)
+        self.for_run(&Map::new(), seed, None)
     }
 
     /// The same detector with a protocol's parameter defaults (for example
@@ -155,15 +150,40 @@ impl Detector {
         &self,
         defaults: &Map<String, Value>,
     ) -> Result<Self, DetectorError> {
-        let set: Map<String, Value> = defaults
-            .iter()
-            .filter(|(k, _)| !self.given.contains_key(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let set = self.unnamed(defaults);
         if set.is_empty() {
             return Ok(self.clone());
         }
         self.rebuild(set, self.contamination)
+    }
+
+    /// The entries of `defaults` the caller did not name.
+    fn unnamed(&self, defaults: &Map<String, Value>) -> Map<String, Value> {
+        defaults
+            .iter()
+            .filter(|(k, _)| !self.given.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The detector one run fits, built (and validated) once: a protocol's
+    /// `defaults` for parameters the caller did not name, the run `seed` for
+    /// a stochastic detector whose caller named none, and `contamination`
+    /// when the protocol fixes one. Unchanged when none of these applies.
+    pub fn for_run(
+        &self,
+        defaults: &Map<String, Value>,
+        seed: u64,
+        contamination: Option<f64>,
+    ) -> Result<Self, DetectorError> {
+        let mut set = self.unnamed(defaults);
+        if self.spec.stochastic && !self.given.contains_key("seed") {
+            set.insert("seed".into(), Value::from(seed));
+        }
+        if set.is_empty() && contamination.is_none_or(|c| c == self.contamination) {
+            return Ok(self.clone());
+        }
+        self.rebuild(set, contamination.unwrap_or(self.contamination))
     }
 
     pub fn name(&self) -> &'static str {
