@@ -24,6 +24,7 @@ pub(crate) fn metric_getter_doc(spec: &crate::metrics::MetricSpec) -> String {
 pub fn register_metric_getters(engine: &mut Engine) {
     for (i, spec) in crate::metrics::METRICS.iter().enumerate() {
         FuncRegistration::new_getter(spec.field)
+            .with_params_info(["r: &mut RunResult", "f64"])
             .with_comments([metric_getter_doc(spec)])
             .register_into_engine(engine, move |r: &mut ResultRef| -> f64 {
                 r.0.metrics.values().get(i).copied().unwrap_or(f64::NAN)
