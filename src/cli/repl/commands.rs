@@ -115,6 +115,14 @@ fn help(s: &mut Session, _: &str) -> Flow {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    println!(
+        "metrics (:doc NAME): {}",
+        crate::metrics::TABLE
+            .iter()
+            .map(|m| m.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Flow::Continue
 }
 
@@ -124,9 +132,11 @@ fn doc(s: &mut Session, name: &str) -> Flow {
         eprintln!(":doc NAME — e.g. :doc load_dataset");
         return Flow::Continue;
     }
+    let metric_docs = crate::script::docs::metric_docs();
     let hits: Vec<&FnDoc> = s
         .docs
         .iter()
+        .chain(&metric_docs)
         .filter(|d| d.name.trim_start_matches('.') == name)
         .collect();
     let detector = crate::detectors::DETECTORS.iter().find(|d| d.name == name);
@@ -143,7 +153,9 @@ fn doc(s: &mut Session, name: &str) -> Flow {
         println!("\nexample:\n{}\n", spec.example);
     }
     if hits.is_empty() && detector.is_none() {
-        eprintln!("no documented function, property or detector `{name}`; :help lists them");
+        eprintln!(
+            "no documented function, property, detector or metric `{name}`; :help lists them"
+        );
     }
     for d in hits {
         println!("{}\n\n{}\n", d.signature, d.doc);

@@ -90,6 +90,8 @@ pub struct Names {
     pub strings: Vec<String>,
     /// Detector names (`:doc` completes them too).
     pub detectors: Vec<String>,
+    /// Metric names from the metric table (`:doc` completes them).
+    pub metrics: Vec<String>,
     pub vars: Vec<VarInfo>,
 }
 
@@ -145,7 +147,11 @@ pub fn complete_at(names: &Names, line: &str, pos: usize) -> (usize, Vec<Pair>) 
                 let funcs = names.functions.iter().map(String::as_str);
                 let props = names.properties.iter().map(|(n, _)| n.as_str());
                 let dets = names.detectors.iter().map(String::as_str);
-                (start, pairs(funcs.chain(props).chain(dets), arg))
+                let metrics = names.metrics.iter().map(String::as_str);
+                (
+                    start,
+                    pairs(funcs.chain(props).chain(dets).chain(metrics), arg),
+                )
             }
             Some(_) => (pos, Vec::new()),
         };
@@ -270,6 +276,7 @@ mod tests {
             methods: vec![("split".into(), "DatasetRef".into())],
             strings: vec!["cardio".into(), "cover".into(), "knn".into()],
             detectors: vec!["knn".into()],
+            metrics: vec!["vus_pr".into()],
             vars: vec![
                 VarInfo {
                     name: "ds".into(),
@@ -324,6 +331,7 @@ mod tests {
         assert_eq!(got(":ti"), (0, vec![":time".into()]));
         assert_eq!(got(":doc roc"), (5, vec!["roc_auc".into()]));
         assert_eq!(got(":doc kn"), (5, vec!["knn".into()]));
+        assert_eq!(got(":doc vus_"), (5, vec!["vus_pr".into()]));
         assert_eq!(got("x + "), (4, vec![]));
     }
 }

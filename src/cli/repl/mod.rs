@@ -143,6 +143,10 @@ impl Session {
                 }
             }
         }
+        n.metrics = crate::metrics::TABLE
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect();
         n.detectors = crate::detectors::DETECTORS
             .iter()
             .map(|d| d.name.to_string())
