@@ -181,9 +181,12 @@ macro_rules! metric_table {
             }
         }
 
-        /// The tabular metrics (kind tabular or both), in table order.
-        pub static METRICS: &[MetricSpec] = &[
-            $( MetricSpec {
+        /// Each metric's entry, built once; the three tables below list
+        /// them (the const's name is the metric's field).
+        #[allow(non_upper_case_globals)]
+        mod entry {
+            use super::*;
+            $( pub const $b_field: MetricSpec = MetricSpec {
                 name: stringify!($b_field),
                 field: stringify!($b_field),
                 column: $b_column,
@@ -195,8 +198,8 @@ macro_rules! metric_table {
                 extras: &[],
                 series: Some($b_series),
                 series_path: $b_path,
-            }, )*
-            $( MetricSpec {
+            }; )*
+            $( pub const $t_field: MetricSpec = MetricSpec {
                 name: $t_name,
                 field: stringify!($t_field),
                 column: $t_column,
@@ -208,8 +211,24 @@ macro_rules! metric_table {
                 extras: &[$( stringify!($t_extra) )?],
                 series: None,
                 series_path: "",
-            }, )*
-        ];
+            }; )*
+            $( pub const $s_field: MetricSpec = MetricSpec {
+                name: stringify!($s_field),
+                field: stringify!($s_field),
+                column: $s_column,
+                title: $s_title,
+                kind: MetricKind::Series,
+                summary: $s_summary,
+                higher_is_better: $s_higher,
+                compute: None,
+                extras: &[],
+                series: Some($s_series),
+                series_path: $s_path,
+            }; )*
+        }
+
+        /// The tabular metrics (kind tabular or both), in table order.
+        pub static METRICS: &[MetricSpec] = &[$( entry::$b_field, )* $( entry::$t_field, )*];
 
         /// How many tabular metrics there are.
         pub const N_TABULAR: usize = [$( stringify!($b_field), )* $( $t_name, )*].len();
@@ -218,77 +237,11 @@ macro_rules! metric_table {
         pub const TABULAR_COLUMNS: [&str; N_TABULAR] = [$( $b_column, )* $( $t_column, )*];
 
         /// The time-series metrics (kind series or both), in table order.
-        pub static SERIES_METRICS: &[MetricSpec] = &[
-            $( MetricSpec {
-                name: stringify!($b_field),
-                field: stringify!($b_field),
-                column: $b_column,
-                title: $b_title,
-                kind: MetricKind::Both,
-                summary: $b_summary,
-                higher_is_better: $b_higher,
-                compute: Some($b_compute),
-                extras: &[],
-                series: Some($b_series),
-                series_path: $b_path,
-            }, )*
-            $( MetricSpec {
-                name: stringify!($s_field),
-                field: stringify!($s_field),
-                column: $s_column,
-                title: $s_title,
-                kind: MetricKind::Series,
-                summary: $s_summary,
-                higher_is_better: $s_higher,
-                compute: None,
-                extras: &[],
-                series: Some($s_series),
-                series_path: $s_path,
-            }, )*
-        ];
+        pub static SERIES_METRICS: &[MetricSpec] = &[$( entry::$b_field, )* $( entry::$s_field, )*];
 
         /// Every metric: tabular and both, then time-series only.
-        pub static TABLE: &[MetricSpec] = &[
-            $( MetricSpec {
-                name: stringify!($b_field),
-                field: stringify!($b_field),
-                column: $b_column,
-                title: $b_title,
-                kind: MetricKind::Both,
-                summary: $b_summary,
-                higher_is_better: $b_higher,
-                compute: Some($b_compute),
-                extras: &[],
-                series: Some($b_series),
-                series_path: $b_path,
-            }, )*
-            $( MetricSpec {
-                name: $t_name,
-                field: stringify!($t_field),
-                column: $t_column,
-                title: $t_title,
-                kind: MetricKind::Tabular,
-                summary: $t_summary,
-                higher_is_better: $t_higher,
-                compute: Some($t_compute),
-                extras: &[$( stringify!($t_extra) )?],
-                series: None,
-                series_path: "",
-            }, )*
-            $( MetricSpec {
-                name: stringify!($s_field),
-                field: stringify!($s_field),
-                column: $s_column,
-                title: $s_title,
-                kind: MetricKind::Series,
-                summary: $s_summary,
-                higher_is_better: $s_higher,
-                compute: None,
-                extras: &[],
-                series: Some($s_series),
-                series_path: $s_path,
-            }, )*
-        ];
+        pub static TABLE: &[MetricSpec] =
+            &[$( entry::$b_field, )* $( entry::$t_field, )* $( entry::$s_field, )*];
     };
 }
 
