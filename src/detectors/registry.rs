@@ -1,8 +1,8 @@
 //! The one detector registration table. `anml models`, the REPL's help and
 //! completion, the CLI's `--model` choices and the scripts' `detector(NAME)`
 //! all read it. The results schema has no detector list to keep in step: its
-//! `detector` field is a string described as a registered name, so
-//! registering a detector needs no schema change.
+//! `model` field is a string described as a registered name, so registering
+//! a detector needs no schema change.
 
 use super::copod::CopodParams;
 use super::ecod::EcodParams;
