@@ -89,13 +89,20 @@ fn a_nab_suite_is_identical_at_any_jobs_and_across_merged_shards() {
     assert_eq!(lb(&one), lb(&merged));
     assert!(lb(&one).contains("NAB corpus score"), "{}", lb(&one));
 
-    // A re-run finds everything.
+    // A re-run finds everything; --force runs it all again, to the same files.
     let (ok, stdout, _) = nab(&sb, "one", &["--jobs", "2"]);
     assert!(ok);
     assert!(
         stdout.contains(&format!("{GRID} cached, 0 run, 0 failed")),
         "{stdout}"
     );
+    let (ok, stdout, _) = nab(&sb, "one", &["--jobs", "2", "--force"]);
+    assert!(ok);
+    assert!(
+        stdout.contains(&format!("0 cached, {GRID} run, 0 failed")),
+        "{stdout}"
+    );
+    assert_same_runs(&one, &sb.root().join("two"));
 }
 
 #[test]
@@ -174,6 +181,10 @@ fn suite_flag_errors_exit_2_before_any_run() {
         ),
         (vec!["--suite", "nab", "--shard", "3/3"], "shard `3/3`"),
         (vec!["--suite", "nab", "--seeds", "5-2"], "seeds `5-2`"),
+        (
+            vec!["--suite", "nab", "--seeds", "0-10000000000"],
+            "at most 100000",
+        ),
         (vec!["--suite", "nab", "--compare", "x.json"], "--compare"),
     ] {
         let o = sb.anml().arg("benchmark").args(&args).output().unwrap();

@@ -123,7 +123,12 @@ impl Shard {
     }
 }
 
-/// Seeds as `A-B` (inclusive range) or a comma list `1,4,7`.
+/// The most seeds one flag may name: far beyond any benchmark, and small
+/// enough that expanding them can never exhaust memory.
+pub const MAX_SEEDS: u64 = 100_000;
+
+/// Seeds as `A-B` (inclusive range) or a comma list `1,4,7`; at most
+/// [`MAX_SEEDS`] of them.
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>, BenchError> {
     let bad = || BenchError::BadSeeds(s.to_string());
     if let Some((a, b)) = s.split_once('-') {
@@ -131,6 +136,15 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, BenchError> {
         let b: u64 = b.trim().parse().map_err(|_| bad())?;
         if b < a {
             return Err(bad());
+        }
+        if b - a >= MAX_SEEDS {
+            return Err(BenchError::flag(
+                "--seeds",
+                format!(
+                    "`{s}` names {} seeds; at most {MAX_SEEDS}",
+                    u128::from(b - a) + 1
+                ),
+            ));
         }
         return Ok((a..=b).collect());
     }
@@ -728,6 +742,15 @@ mod tests {
         assert_eq!(parse_seeds("1, 4,7").unwrap(), vec![1, 4, 7]);
         assert!(parse_seeds("3-1").is_err());
         assert!(parse_seeds("a").is_err());
+        // A huge range is a usage error, not an allocation.
+        for huge in ["0-18446744073709551615", "0-10000000000", "0-100000"] {
+            let e = parse_seeds(huge).unwrap_err();
+            assert!(
+                e.is_usage() && e.to_string().contains("at most 100000"),
+                "{e}"
+            );
+        }
+        assert_eq!(parse_seeds("1-100000").unwrap().len(), 100_000);
     }
 
     #[test]
