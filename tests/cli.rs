@@ -536,3 +536,79 @@ fn ctrl_c_stops_a_sweep_between_runs_and_keeps_the_finished_ones() {
         .count();
     assert!(stored > 0 && stored < 630, "{stored} runs stored");
 }
+
+#[test]
+fn values_a_run_would_ignore_or_double_count_are_usage_errors() {
+    let sb = Sandbox::new();
+    for (args, want) in [
+        (
+            vec![
+                "--dataset",
+                "wbc",
+                "--model",
+                "hbos",
+                "--protocol",
+                "pyod",
+                "--param",
+                "contamination=0.3",
+            ],
+            "anomaly ratio",
+        ),
+        (
+            vec![
+                "--suite",
+                "odds",
+                "--datasets",
+                "wbc",
+                "--models",
+                "knn",
+                "--protocol",
+                "pyod",
+                "--param",
+                "contamination=[0.1,0.2]",
+            ],
+            "anomaly ratio",
+        ),
+        (
+            vec![
+                "--suite",
+                "odds",
+                "--datasets",
+                "wbc",
+                "--models",
+                "knn,knn",
+            ],
+            "`knn` is listed twice",
+        ),
+        (
+            vec![
+                "--suite",
+                "odds",
+                "--datasets",
+                "wbc,wbc",
+                "--models",
+                "knn",
+            ],
+            "`wbc` is listed twice",
+        ),
+        (
+            vec![
+                "--suite",
+                "odds",
+                "--datasets",
+                "wbc",
+                "--models",
+                "knn",
+                "--jobs",
+                "100000",
+            ],
+            "--jobs",
+        ),
+    ] {
+        let o = sb.anml().arg("benchmark").args(&args).output().unwrap();
+        let (_, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(!sb.root().join("results").exists(), "{args:?}");
+    }
+}

@@ -193,35 +193,36 @@ impl RunStore {
     /// live process on this host is about to rename. Processes on other
     /// hosts cannot be checked: give each host its own store and merge.
     pub fn remove_stale_temp_files(&self) -> Result<usize, BenchError> {
-        let dir = self.runs_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(io_err(&dir)(e)),
-        };
         let mut n = 0;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((_, tail)) = name
-                .split_once(".json.tmp-")
-                .or_else(|| name.split_once(".scores.npy.tmp-"))
-            else {
-                continue;
+        // runs/ (records, scores) and the store's own files (sweep.json,
+        // leaderboards, failures.md)
+        for dir in [self.runs_dir(), self.dir.clone()] {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err(&dir)(e)),
             };
-            if !name.starts_with('.') {
-                continue;
-            }
-            let writer_alive = tail
-                .split('-')
-                .next()
-                .and_then(|p| p.parse::<u32>().ok())
-                .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
-            if !writer_alive {
-                match std::fs::remove_file(entry.path()) {
-                    Ok(()) => n += 1,
-                    // another sweep cleaned it first
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_err(&entry.path())(e)),
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // `atomic_file` names them `.{target}.tmp-{pid}-{n}`
+                let Some((_, tail)) = name.rsplit_once(".tmp-") else {
+                    continue;
+                };
+                if !name.starts_with('.') {
+                    continue;
+                }
+                let writer_alive = tail
+                    .split('-')
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
+                if !writer_alive {
+                    match std::fs::remove_file(entry.path()) {
+                        Ok(()) => n += 1,
+                        // another sweep cleaned it first
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_err(&entry.path())(e)),
+                    }
                 }
             }
         }
@@ -334,10 +335,17 @@ mod tests {
         let live = store
             .runs_dir()
             .join(format!(".{id}.json.tmp-{}-0", std::process::id()));
-        std::fs::write(&dead, "x").unwrap();
-        std::fs::write(&live, "x").unwrap();
-        assert_eq!(store.remove_stale_temp_files().unwrap(), 1);
+        // ... in the store's own directory too (a leaderboard's temp file)
+        let dead_top = dir.path().join(".leaderboard.md.tmp-4294967295-3");
+        let dead_scores = store
+            .runs_dir()
+            .join(format!(".{id}.scores.npy.tmp-4294967295-1"));
+        for p in [&dead, &live, &dead_top, &dead_scores] {
+            std::fs::write(p, "x").unwrap();
+        }
+        assert_eq!(store.remove_stale_temp_files().unwrap(), 3);
         assert!(!dead.exists() && live.exists());
+        assert!(!dead_top.exists() && !dead_scores.exists());
         assert_eq!(store.run_ids().unwrap(), vec![id]);
     }
 }

@@ -84,6 +84,9 @@ pub struct SweepSpec {
     pub protocol: RunProtocol,
 }
 
+/// The most runs a sweep keeps in flight (`--jobs`): each is a thread.
+pub const MAX_JOBS: usize = 1024;
+
 /// How to run it; none of these change any result.
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -351,6 +354,23 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
                 "params: `{k}` for {m} has no values"
             )));
         }
+        for (k, values) in g {
+            if let Some(v) = first_repeat(values) {
+                return Err(BenchError::Grid(format!(
+                    "params: `{k}` for {m} lists the value {v} twice"
+                )));
+            }
+        }
+        if let RunProtocol::Tabular(p) = spec_.protocol
+            && p.fixes_contamination()
+            && g.contains_key("contamination")
+        {
+            return Err(BenchError::Grid(format!(
+                "params: protocol `{}` sets {m}'s contamination to each dataset's anomaly \
+                 ratio; a `contamination` value would be replaced, so leave it out",
+                p.name()
+            )));
+        }
     }
     Ok(grids)
 }
@@ -484,12 +504,35 @@ fn expand(
     Ok(points)
 }
 
-/// Check the names a sweep refers to, before any data is loaded.
+/// The first value that appears twice in `items`.
+fn first_repeat<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(i, x)| items[..*i].contains(x))
+        .map(|(_, x)| x)
+}
+
+/// Check the names a sweep refers to, before any data is loaded. A name,
+/// seed or parameter value listed twice would make grid points that are
+/// one run counted twice, so it is refused.
 fn check_spec(spec_: &SweepSpec) -> Result<(), BenchError> {
     if spec_.seeds.is_empty() || spec_.models.is_empty() || spec_.datasets.is_empty() {
         return Err(BenchError::Grid(
             "a sweep needs at least one dataset, detector and seed".into(),
         ));
+    }
+    let twice = |what: &str, x: &dyn std::fmt::Display| {
+        BenchError::Grid(format!("{what}: `{x}` is listed twice"))
+    };
+    if let Some(d) = first_repeat(&spec_.datasets) {
+        return Err(twice("datasets", d));
+    }
+    if let Some(m) = first_repeat(&spec_.models) {
+        return Err(twice("detectors", m));
+    }
+    if let Some(s) = first_repeat(&spec_.seeds) {
+        return Err(twice("seeds", s));
     }
     for m in &spec_.models {
         if !is_model(spec_.protocol, m) {
@@ -639,6 +682,15 @@ pub fn run_sweep(
 ) -> Result<SweepOutcome, BenchError> {
     check_spec(spec_)?;
     model_grids(spec_)?;
+    if opts.jobs > MAX_JOBS {
+        return Err(BenchError::flag(
+            "--jobs",
+            format!(
+                "{} runs in flight is more than {MAX_JOBS}; 0 means one per core",
+                opts.jobs
+            ),
+        ));
+    }
     let inputs: Vec<Input> = spec_
         .datasets
         .iter()
@@ -801,6 +853,70 @@ mod tests {
         assert!(err.to_string().contains("not one of"), "{err}");
         let err = model_grids(&spec_with(&["hbos"], json!({"n_bins": []}))).unwrap_err();
         assert!(err.to_string().contains("no values"), "{err}");
+    }
+
+    #[test]
+    fn repeated_names_seeds_and_values_are_refused() {
+        let mut s = spec_with(&["hbos", "hbos"], json!({}));
+        assert!(
+            check_spec(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("`hbos` is listed twice")
+        );
+        s.models = vec!["hbos".into()];
+        s.seeds = vec![1, 2, 1];
+        assert!(
+            check_spec(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("`1` is listed twice")
+        );
+        s.seeds = vec![1];
+        s.datasets = vec!["toy-blobs".into(), "toy-blobs".into()];
+        assert!(check_spec(&s).unwrap_err().is_usage());
+        let e = model_grids(&spec_with(&["hbos"], json!({"n_bins": [10, 10]}))).unwrap_err();
+        assert!(e.to_string().contains("value 10 twice"), "{e}");
+    }
+
+    #[test]
+    fn a_contamination_the_protocol_replaces_is_refused() {
+        let mut s = spec_with(&["hbos", "knn"], json!({"contamination": [0.05, 0.3]}));
+        assert!(
+            model_grids(&s).is_ok(),
+            "holdout60 keeps the caller's contamination"
+        );
+        s.protocol = Protocol::Pyod.into();
+        let e = model_grids(&s).unwrap_err();
+        assert!(
+            e.is_usage() && e.to_string().contains("anomaly ratio"),
+            "{e}"
+        );
+        s.params = json!({"knn": {"contamination": 0.2}})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(model_grids(&s).is_err());
+    }
+
+    #[test]
+    fn too_many_jobs_is_a_flag_error() {
+        let (_dir, reg, store, ctx) = sweep_env();
+        let opts = SweepOptions {
+            jobs: 100_000,
+            ..SweepOptions::default()
+        };
+        let e = run_sweep(
+            &reg,
+            &spec_with(&["hbos"], json!({})),
+            &opts,
+            &ctx,
+            &store,
+            &|_| {},
+        )
+        .unwrap_err();
+        assert!(e.is_usage() && e.to_string().contains("--jobs"), "{e}");
+        assert!(store.run_ids().unwrap().is_empty());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 use super::Outcome;
 use super::args::{BenchmarkArgs, GlobalOpts};
-use super::common::{parse_params, registry, safe_name, styled_table, sweep_options};
+use super::common::{
+    check_protocol_params, parse_params, registry, safe_name, styled_table, sweep_options,
+};
 use crate::bench::{self, BenchError, Suite};
 use crate::data::Protocol;
 use crate::detectors::{Detector, DetectorError};
@@ -29,8 +31,10 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         message: "a single run needs --model NAME (see `anml models`)".into(),
     })?;
     // Everything the flags name is checked before any data is loaded.
-    let detector = Detector::new(model, &parse_params(&a.params)?)?;
+    let params = parse_params(&a.params)?;
+    let detector = Detector::new(model, &params)?;
     let protocol = Protocol::parse(a.protocol.as_deref().unwrap_or("holdout60"))?;
+    check_protocol_params(protocol, &params)?;
     if a.sweep.force || a.sweep.shard.is_some() || a.sweep.jobs != 0 {
         return Err(BenchError::flag(
             "--force/--shard/--jobs",

@@ -4,7 +4,7 @@
 
 use super::Outcome;
 use super::args::{GlobalOpts, PerfArgs};
-use super::common::{parse_params, registry, styled_table};
+use super::common::{check_protocol_params, parse_params, registry, styled_table};
 use crate::bench::{self, BenchError};
 use crate::data::Protocol;
 use crate::detectors::Detector;
@@ -14,8 +14,10 @@ use serde_json::json;
 
 pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
     // Everything the flags name is checked before any data is loaded.
-    let detector = Detector::new(&a.model, &parse_params(&a.params)?)?;
+    let params = parse_params(&a.params)?;
+    let detector = Detector::new(&a.model, &params)?;
     let protocol = Protocol::parse(&a.protocol)?;
+    check_protocol_params(protocol, &params)?;
     let seeds = bench::parse_seeds(&a.seeds)?;
     let dataset = registry(g)?.load(&a.dataset)?;
     crate::blas::single_threaded();

@@ -68,6 +68,12 @@ impl Protocol {
     /// The contamination a detector is given under this protocol: the
     /// dataset's anomaly ratio for `pyod` (as PyOD's benchmark does), `None`
     /// (the detector's own default) otherwise.
+    /// Whether the protocol sets every detector's `contamination` itself
+    /// (so a caller's value would be silently replaced).
+    pub fn fixes_contamination(self) -> bool {
+        matches!(self, Protocol::Pyod)
+    }
+
     pub fn contamination(self, ds: &Dataset) -> Option<f64> {
         match self {
             Protocol::Holdout60 => None,
