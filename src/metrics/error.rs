@@ -23,6 +23,15 @@ pub enum MetricError {
     /// A score is NaN or infinite; `index` is the first such position.
     #[error("score at index {index} is not finite ({value})")]
     NonFinite { index: usize, value: f64 },
+    /// A VUS buffer beyond [`crate::metrics::VUS_MAX_WINDOW_FACTOR`] times
+    /// the series length: past twice the length a buffer covers the whole
+    /// series, and the cost grows with the window (a huge one would never
+    /// finish).
+    #[error(
+        "VUS sliding window {window} is more than {} times the series length ({n} points)",
+        crate::metrics::VUS_MAX_WINDOW_FACTOR
+    )]
+    VusWindow { window: usize, n: usize },
     /// NAB scores must lie in [0, 1] (NAB's detectors refuse anything
     /// else); `series` and `index` locate the first offender.
     #[error("NAB needs anomaly scores in [0, 1]: series {series}, row {index} has {value}")]

@@ -28,7 +28,7 @@ mod scorecard;
 mod series;
 mod ucr;
 mod vus;
-pub use vus::{VUS_THRESHOLDS, Vus, find_length, vus, vus_pr, vus_roc};
+pub use vus::{VUS_MAX_WINDOW_FACTOR, VUS_THRESHOLDS, Vus, find_length, vus, vus_pr, vus_roc};
 pub mod nab;
 mod youden;
 

@@ -82,6 +82,11 @@ use rayon::prelude::*;
 /// the default of `get_metrics` and `generate_curve`.
 pub const VUS_THRESHOLDS: usize = 250;
 
+/// The longest VUS buffer, in multiples of the series length. Beyond twice
+/// the length every buffer covers the whole series; TSB-AD accepts any
+/// window, but the cost grows with it, so a huge one is refused.
+pub const VUS_MAX_WINDOW_FACTOR: usize = 16;
+
 /// Both volumes under the surface, as TSB-AD's `get_metrics` reports them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Vus {
@@ -106,13 +111,20 @@ pub struct Vus {
 /// [`MetricError::LengthMismatch`], [`MetricError::Empty`],
 /// [`MetricError::NonFinite`] (a NaN or infinite score) and
 /// [`MetricError::OneClass`] (no anomaly, or no normal point), checked in
-/// that order.
+/// that order; then [`MetricError::VusWindow`] when `sliding_window` is
+/// more than [`VUS_MAX_WINDOW_FACTOR`] times the series length.
 pub fn vus(
     labels: ArrayView1<'_, u8>,
     scores: ArrayView1<'_, f64>,
     sliding_window: usize,
 ) -> Result<Vus, MetricError> {
     let input = Input::new(labels, scores, VUS_THRESHOLDS)?;
+    if sliding_window > input.n.saturating_mul(VUS_MAX_WINDOW_FACTOR) {
+        return Err(MetricError::VusWindow {
+            window: sliding_window,
+            n: input.n,
+        });
+    }
     Ok(input.volume(sliding_window))
 }
 

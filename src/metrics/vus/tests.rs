@@ -250,3 +250,16 @@ fn peak_picking_follows_argrelextrema() {
     assert_eq!(highest_peak(&[f64::NAN; 10]), None);
     assert_eq!(highest_peak(&[]), None);
 }
+
+#[test]
+fn a_window_far_beyond_the_series_is_refused_at_once() {
+    let y = [0u8, 1, 0, 0];
+    let s = [0.1, 0.9, 0.2, 0.3];
+    assert!(both(&y, &s, 4 * VUS_MAX_WINDOW_FACTOR).is_ok());
+    for w in [4 * VUS_MAX_WINDOW_FACTOR + 1, i64::MAX as usize, usize::MAX] {
+        assert_eq!(
+            both(&y, &s, w),
+            Err(MetricError::VusWindow { window: w, n: 4 })
+        );
+    }
+}
