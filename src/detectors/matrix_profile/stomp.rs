@@ -192,12 +192,24 @@ fn check_window(m: usize, n: usize) -> Result<(), MatrixProfileError> {
     Ok(())
 }
 
+/// Refuse NaN/±inf, and values whose squares summed over the series could
+/// overflow: centred values reach twice the largest magnitude, so the sums
+/// stay finite while `8 · n · max|x|²` does.
 fn check_finite(t: &[f64], operand: Operand) -> Result<(), MatrixProfileError> {
-    match t.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(MatrixProfileError::NonFinite {
+    if let Some(index) = t.iter().position(|v| !v.is_finite()) {
+        return Err(MatrixProfileError::NonFinite {
             operand,
             index,
             value: t[index],
+        });
+    }
+    let limit = (f64::MAX / (8.0 * t.len().max(1) as f64)).sqrt();
+    match t.iter().position(|v| v.abs() > limit) {
+        Some(index) => Err(MatrixProfileError::TooLarge {
+            operand,
+            index,
+            value: t[index],
+            limit,
         }),
         None => Ok(()),
     }

@@ -473,3 +473,32 @@ fn discords_of_a_planted_anomaly() {
     let d = discords(&mp, 1, None).unwrap();
     assert!((1150..1230).contains(&d[0].index), "{:?}", d[0]);
 }
+
+#[test]
+fn huge_values_are_refused_and_large_ones_are_exact_up_to_scale() {
+    let t = walk(500, 11, &[], None);
+    let base = self_join(&t, 20).unwrap();
+    // z-normalised distances do not change with the scale of the series
+    let big: Vec<f64> = t.iter().map(|v| v * 1e100).collect();
+    let scaled = self_join(&big, 20).unwrap();
+    assert_eq!(scaled.index, base.index);
+    for (a, b) in scaled.profile.iter().zip(&base.profile) {
+        assert!((a - b).abs() <= 1e-6 * b.max(1.0), "{a} vs {b}");
+    }
+    // near f64::MAX the window sums would overflow: refused, not all zeros
+    let huge: Vec<f64> = t.iter().map(|v| v * 1e306).collect();
+    let e = self_join(&huge, 20).unwrap_err();
+    assert!(matches!(e, MatrixProfileError::TooLarge { .. }), "{e}");
+    assert!(e.to_string().contains("rescale"), "{e}");
+    let e = ab_join(&t, &huge, 20).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            MatrixProfileError::TooLarge {
+                operand: Operand::B,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
