@@ -1,10 +1,13 @@
-//! CSV tables with a header row (time-series exports, user data).
+//! CSV tables (time-series exports, user data).
 //!
 //! Why it exists: labelled time series (TimeEval/GutenTAG exports, NAB-style
-//! files) and hand-made tables come as CSV. The layout understood here: one
+//! files) and hand-made tables come as CSV. The layout understood here: a
 //! header row; a label column named `is_anomaly`, `label`, `y` or `anomaly`
 //! (any case); a `timestamp` column, which is ignored; every other column is
-//! a numeric feature. Errors name the line and the column.
+//! a numeric feature. A first row whose fields are all numbers is data, not
+//! a header (what `numpy.savetxt` writes): its columns are named `col0`,
+//! `col1`, … and are all features, so no value is ever dropped as a header.
+//! Errors name the line and the column.
 
 use super::format_error;
 use crate::data::DataError;
@@ -54,7 +57,16 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<CsvTable, DataError> {
         None => return Err(err(origin, "empty file: no header row")),
         Some(r) => r.map_err(|e| csv_error(origin, &e))?,
     };
-    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    // All numbers: a headerless file; the row is data.
+    let headerless = header
+        .iter()
+        .all(|f| !f.is_empty() && f.parse::<f64>().is_ok());
+    let columns: Vec<String> = if headerless {
+        (0..header.len()).map(|i| format!("col{i}")).collect()
+    } else {
+        header.iter().map(str::to_string).collect()
+    };
+    let first_row = headerless.then(|| Ok(header.clone()));
     if columns.iter().all(String::is_empty) {
         return Err(err(origin, "line 1: empty header row"));
     }
@@ -83,7 +95,7 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<CsvTable, DataError> {
     let mut values: Vec<f64> = Vec::new();
     let mut labels: Vec<f64> = Vec::new();
     let mut n = 0usize;
-    for record in records {
+    for record in first_row.into_iter().chain(records) {
         let record = record.map_err(|e| csv_error(origin, &e))?;
         let line = record.position().map_or(n + 2, |p| p.line() as usize);
         // A blank line comes through as one empty field; skip it.
@@ -221,6 +233,20 @@ mod tests {
             assert_eq!(t.y, Some(vec![1.0, 0.0]), "{name}");
             assert_eq!(t.feature_names, vec!["a"]);
         }
+    }
+
+    #[test]
+    fn a_headerless_numeric_file_keeps_its_first_row() {
+        // what numpy.savetxt writes: no header, one value per line
+        let t = read(b"1.5\n-2e-3\n7\n", origin()).unwrap();
+        assert_eq!(t.x, array![[1.5], [-0.002], [7.0]]);
+        assert_eq!(t.feature_names, vec!["col0"]);
+        assert_eq!(t.y, None);
+        let t = read(b"1,2\n3,4\n", origin()).unwrap();
+        assert_eq!(t.x, array![[1.0, 2.0], [3.0, 4.0]]);
+        // one non-numeric name makes the row a header
+        let t = read(b"value,2\n3,4\n", origin()).unwrap();
+        assert_eq!(t.x, array![[3.0, 4.0]]);
     }
 
     #[test]
