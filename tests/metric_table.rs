@@ -379,7 +379,7 @@ fn tables_and_leaderboards_have_a_column_per_metric() {
         .to_value()
         .and_then(|v| results::validate(&v))
         .expect("a full series record validates");
-    let (md, csv) = bench::series::series_leaderboard(&[&series]);
+    let (md, csv) = bench::series_leaderboard(&[&series]);
     let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
     for m in SERIES_METRICS {
         assert!(

@@ -19,7 +19,7 @@ mod timing;
 
 pub use leaderboard::{
     ComparisonRow, HeatmapMetric, Leaderboard, ReferenceTable, comparison_markdown,
-    comparison_table,
+    comparison_table, series_leaderboard,
 };
 pub use merge::{MergeOutcome, merge_stores};
 pub use progress::{SweepProgress, run_sweep_with_progress};

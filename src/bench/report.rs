@@ -11,9 +11,10 @@
 //!   holds tabular runs;
 //! - `failures.md` when runs failed (either kind), removed when none did.
 
-use super::series::{NabItem, nab_corpus_scores, nab_scaled, series_leaderboard};
+use super::leaderboard::series_leaderboard;
 use super::store::RunStore;
 use super::{BenchError, Leaderboard};
+use crate::metrics::{NabItem, nab_corpus_scores, nab_scaled};
 use crate::results::{FailedRun, ResultError, RunResult, SeriesRunResult, StoredRun};
 use std::path::Path;
 

@@ -15,8 +15,7 @@ use crate::data::series_catalog::SeriesCollection;
 use crate::detectors::series::{MATRIX_PROFILE, SeriesDetector};
 use crate::metrics;
 use crate::results::{
-    Hardware, KIND_TIMESERIES, NabScores, RunKey, SCHEMA_ID, STATUS_OK, SeriesMetrics,
-    SeriesRunResult,
+    Hardware, KIND_TIMESERIES, RunKey, SCHEMA_ID, STATUS_OK, SeriesMetrics, SeriesRunResult,
 };
 use ndarray::Array1;
 use serde_json::{Map, Value};
@@ -140,22 +139,4 @@ pub fn series_metrics(
             source,
         }
     })
-}
-
-/// A detector's scores min-max scaled to [0, 1] ([`metrics::nab_scaled`]).
-pub fn nab_scaled(scores: &Array1<f64>) -> Vec<f64> {
-    metrics::nab_scaled(scores)
-}
-
-/// One series for NAB corpus scoring ([`metrics::NabItem`]).
-pub type NabItem = metrics::NabItem;
-
-/// NAB scores of a corpus ([`metrics::nab_corpus_scores`]).
-pub fn nab_corpus_scores(corpus: &[NabItem]) -> Result<NabScores, metrics::MetricError> {
-    metrics::nab_corpus_scores(corpus)
-}
-
-/// The suite's leaderboard ([`super::leaderboard::series_leaderboard`]).
-pub fn series_leaderboard(results: &[&SeriesRunResult]) -> (String, String) {
-    super::leaderboard::series_leaderboard(results)
 }
