@@ -90,10 +90,9 @@ pub fn merge_stores(
     }
     let grid = merged_grid(&manifests);
 
-    // Pass 1: read and check every input record; decide what to copy.
-    let mut to_copy: Vec<(&RunStore, String)> = Vec::new();
-    // run id → the record that will be in the output once copied
-    let mut planned: HashMap<String, StoredRun> = HashMap::new();
+    // Pass 1: read and check every input record; decide what to copy:
+    // run id → the input it comes from and the record the output will hold.
+    let mut planned: HashMap<String, (&RunStore, StoredRun)> = HashMap::new();
     let mut already_present = 0;
     for s in inputs.iter().filter(|s| !same_dir(s, output)) {
         for id in s.run_ids()? {
@@ -107,39 +106,41 @@ pub fn merge_stores(
                 }
                 Lookup::Missing => continue,
             };
+            let in_output;
             let have = match planned.get(&id) {
-                Some(p) => Lookup::Found(p.clone()),
-                None => output.get(&id)?,
+                Some((_, r)) => Some(r),
+                None => match output.get(&id)? {
+                    Lookup::Found(r) => {
+                        in_output = r;
+                        Some(&in_output)
+                    }
+                    Lookup::Missing | Lookup::Invalid(_) => None,
+                },
             };
-            match have {
-                Lookup::Missing | Lookup::Invalid(_) => {}
-                Lookup::Found(have) => {
-                    if have.is_ok() && rec.is_ok() {
-                        if deterministic_json(&have)? != deterministic_json(&rec)? {
-                            return Err(BenchError::MergeConflict {
-                                run_id: id,
-                                input: s.dir().to_path_buf(),
-                                output: output.dir().to_path_buf(),
-                            });
-                        }
-                        already_present += 1;
-                        continue;
+            if let Some(have) = have {
+                if have.is_ok() && rec.is_ok() {
+                    if deterministic_json(have)? != deterministic_json(&rec)? {
+                        return Err(BenchError::MergeConflict {
+                            run_id: id,
+                            input: s.dir().to_path_buf(),
+                            output: output.dir().to_path_buf(),
+                        });
                     }
-                    // an ok record wins over a failed one; two failures: keep ours
-                    if !rec.is_ok() {
-                        already_present += 1;
-                        continue;
-                    }
+                    already_present += 1;
+                    continue;
+                }
+                // an ok record wins over a failed one; two failures: keep ours
+                if !rec.is_ok() {
+                    already_present += 1;
+                    continue;
                 }
             }
-            // a later input's ok record replaces an earlier failure
-            to_copy.retain(|(_, other)| *other != id);
-            planned.insert(id.clone(), rec);
-            to_copy.push((s, id));
+            // new, or an ok record replacing an earlier failure
+            planned.insert(id, (s, rec));
         }
     }
     // Pass 2: copy.
-    for (s, id) in &to_copy {
+    for (id, (s, _)) in &planned {
         output.copy_run_from(s, id)?;
     }
 
@@ -168,7 +169,7 @@ pub fn merge_stores(
         Ok(registry.load_series(name)?.ranges())
     })?;
     Ok(MergeOutcome {
-        copied: to_copy.len(),
+        copied: planned.len(),
         already_present,
         records,
         missing,
