@@ -208,6 +208,27 @@ impl RunContext {
     }
 }
 
+/// Refuse a `contamination` the caller gave (`given`) for `whose` detector
+/// that `protocol` would silently replace with each dataset's anomaly
+/// ratio (`pyod`). The one check behind sweeps, single runs and `perf`.
+pub fn refuse_replaced_contamination(
+    protocol: Protocol,
+    given: bool,
+    whose: &str,
+) -> Result<(), BenchError> {
+    if given && protocol.fixes_contamination() {
+        return Err(BenchError::flag(
+            "contamination",
+            format!(
+                "protocol `{}` sets {whose} contamination to each dataset's anomaly ratio; \
+                 a given value would be replaced, so leave it out",
+                protocol.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The detector a run actually fits: the protocol's parameter defaults
 /// ([`Protocol::detector_defaults`]) for parameters the caller did not name,
 /// the run seed unless the params set `seed`, and the protocol's

@@ -26,7 +26,7 @@
 use super::report::{self, Reports};
 use super::series::{SERIES_PROTOCOL, SeriesProtocol, run_series, series_run_id};
 use super::store::{Lookup, Manifest, ManifestEntry, RunStore};
-use super::{BenchError, RunContext, resolve_detector, run};
+use super::{BenchError, RunContext, refuse_replaced_contamination, resolve_detector, run};
 use crate::data::series_catalog::find_series;
 use crate::data::{DataError, Dataset, DatasetRegistry, Protocol, TimeSeries};
 use crate::detectors::series::{MATRIX_PROFILE, SeriesDetector};
@@ -361,15 +361,8 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
                 )));
             }
         }
-        if let RunProtocol::Tabular(p) = spec_.protocol
-            && p.fixes_contamination()
-            && g.contains_key("contamination")
-        {
-            return Err(BenchError::Grid(format!(
-                "params: protocol `{}` sets {m}'s contamination to each dataset's anomaly \
-                 ratio; a `contamination` value would be replaced, so leave it out",
-                p.name()
-            )));
+        if let RunProtocol::Tabular(p) = spec_.protocol {
+            refuse_replaced_contamination(p, g.contains_key("contamination"), &format!("{m}'s"))?;
         }
     }
     Ok(grids)
@@ -469,13 +462,13 @@ impl Base {
 /// combination and resolving every run id (no fitting).
 fn expand(
     spec_: &SweepSpec,
+    grids: &[BTreeMap<String, Vec<Value>>],
     inputs: &[Input],
     ctx: &RunContext,
 ) -> Result<Vec<GridPoint>, BenchError> {
-    let grids = model_grids(spec_)?;
     // Every combination is validated once, before any run.
     let mut bases = Vec::new();
-    for (model, grid) in spec_.models.iter().zip(&grids) {
+    for (model, grid) in spec_.models.iter().zip(grids) {
         for params in combinations(grid) {
             let base = Base::new(spec_.protocol, model, &params)?;
             bases.push((model, params, base));
@@ -681,7 +674,7 @@ pub fn run_sweep(
     on_event: &(dyn Fn(SweepEvent<'_>) + Sync),
 ) -> Result<SweepOutcome, BenchError> {
     check_spec(spec_)?;
-    model_grids(spec_)?;
+    let grids = model_grids(spec_)?;
     if opts.jobs > MAX_JOBS {
         return Err(BenchError::flag(
             "--jobs",
@@ -696,7 +689,7 @@ pub fn run_sweep(
         .iter()
         .map(|d| Input::load(registry, d, spec_.protocol))
         .collect::<Result<_, _>>()?;
-    let grid = expand(spec_, &inputs, ctx)?;
+    let grid = expand(spec_, &grids, &inputs, ctx)?;
     store.write_manifest(&manifest(&ctx.experiment, spec_.protocol, &grid))?;
     store.remove_stale_temp_files()?;
     let mine: Vec<&GridPoint> = grid

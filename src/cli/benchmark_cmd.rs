@@ -6,9 +6,7 @@
 
 use super::Outcome;
 use super::args::{BenchmarkArgs, GlobalOpts};
-use super::common::{
-    check_protocol_params, parse_params, registry, safe_name, styled_table, sweep_options,
-};
+use super::common::{parse_params, registry, safe_name, styled_table, sweep_options};
 use crate::bench::{self, BenchError, Suite};
 use crate::data::Protocol;
 use crate::detectors::{Detector, DetectorError};
@@ -34,7 +32,11 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     let params = parse_params(&a.params)?;
     let detector = Detector::new(model, &params)?;
     let protocol = Protocol::parse(a.protocol.as_deref().unwrap_or("holdout60"))?;
-    check_protocol_params(protocol, &params)?;
+    bench::refuse_replaced_contamination(
+        protocol,
+        params.contains_key("contamination"),
+        "the detector's",
+    )?;
     if a.sweep.force || a.sweep.shard.is_some() || a.sweep.jobs != 0 {
         return Err(BenchError::flag(
             "--force/--shard/--jobs",

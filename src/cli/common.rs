@@ -124,24 +124,6 @@ pub(crate) fn safe_name(s: &str) -> String {
     }
 }
 
-/// Refuse a `--param contamination=…` the protocol would replace (PyOD's
-/// protocol sets it to the dataset's anomaly ratio).
-pub(crate) fn check_protocol_params(
-    protocol: crate::data::Protocol,
-    params: &Map<String, Value>,
-) -> Result<(), bench::BenchError> {
-    if protocol.fixes_contamination() && params.contains_key("contamination") {
-        return Err(bench::BenchError::flag(
-            "--param contamination",
-            format!(
-                "protocol `{}` sets contamination to the dataset's anomaly ratio; leave it out",
-                protocol.name()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// A file's stem (`bench.rhai` -> `bench`), the default experiment name.
 pub(crate) fn stem(p: &Path) -> String {
     p.file_stem()

@@ -4,7 +4,7 @@
 
 use super::Outcome;
 use super::args::{GlobalOpts, PerfArgs};
-use super::common::{check_protocol_params, parse_params, registry, styled_table};
+use super::common::{parse_params, registry, styled_table};
 use crate::bench::{self, BenchError};
 use crate::data::Protocol;
 use crate::detectors::Detector;
@@ -17,7 +17,11 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
     let params = parse_params(&a.params)?;
     let detector = Detector::new(&a.model, &params)?;
     let protocol = Protocol::parse(&a.protocol)?;
-    check_protocol_params(protocol, &params)?;
+    bench::refuse_replaced_contamination(
+        protocol,
+        params.contains_key("contamination"),
+        "the detector's",
+    )?;
     let seeds = bench::parse_seeds(&a.seeds)?;
     let dataset = registry(g)?.load(&a.dataset)?;
     crate::blas::single_threaded();
