@@ -309,18 +309,7 @@ mod tests {
                 "{}",
                 m.name
             );
-            assert_eq!(
-                m.kind.tabular(),
-                METRICS.iter().any(|t| t.name == m.name),
-                "{}",
-                m.name
-            );
-            assert_eq!(
-                m.kind.series(),
-                SERIES_METRICS.iter().any(|t| t.name == m.name),
-                "{}",
-                m.name
-            );
+            // which views list it: tests/metric_table.rs, the_views_cover_the_table
         }
         let columns: Vec<&str> = METRICS.iter().map(|m| m.column).collect();
         assert_eq!(columns, TABULAR_COLUMNS);
