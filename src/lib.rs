@@ -3,7 +3,7 @@
 //! The library holds everything; the `anml` binary (src/main.rs) only parses
 //! arguments and prints errors. Dependency direction, lowest first:
 //!
-//! `data` → `detectors` → `metrics` → `plot` → `results` → `registry` → `bench` → `script` → `notebook` → `cli`
+//! `data` → `nn` → `detectors` → `metrics` → `plot` → `results` → `registry` → `bench` → `script` → `notebook` → `cli`
 //!
 //! A module may use the ones before it, never the ones after it.
 
@@ -16,6 +16,7 @@ pub mod detectors;
 pub mod error;
 pub mod hashing;
 pub mod metrics;
+pub mod nn;
 pub mod notebook;
 pub mod plot;
 pub mod registry;

@@ -18,11 +18,15 @@ pub const MODEL_FORMAT_VERSION: u64 = 1;
 pub(crate) trait DynModel: Send + Sync {
     fn score(&self, x: ArrayView2<'_, f64>) -> Array1<f64>;
     fn to_value(&self) -> Result<Value, serde_json::Error>;
+    fn history(&self) -> Option<&crate::nn::History>;
 }
 
 impl<M: Model> DynModel for M {
     fn score(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         self.score_samples(x)
+    }
+    fn history(&self) -> Option<&crate::nn::History> {
+        Model::history(self)
     }
     fn to_value(&self) -> Result<Value, serde_json::Error> {
         serde_json::to_value(self)
@@ -273,6 +277,12 @@ impl FittedDetector {
 
     pub fn n_features(&self) -> usize {
         self.n_features
+    }
+
+    /// The per-epoch training losses of a deep detector (`None` for
+    /// detectors not trained by epochs).
+    pub fn history(&self) -> Option<&crate::nn::History> {
+        self.model.history()
     }
 
     /// The `(1 - contamination)` quantile of the training scores.

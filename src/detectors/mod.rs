@@ -77,4 +77,10 @@ pub struct Fit<M> {
 pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Anomaly scores; higher means more anomalous.
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64>;
+
+    /// The training history of a model trained by epochs (the deep
+    /// detectors); `None` for the others.
+    fn history(&self) -> Option<&crate::nn::History> {
+        None
+    }
 }
