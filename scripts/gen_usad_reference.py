@@ -4,8 +4,8 @@
 What it does
 ------------
 anml's native USAD (Audibert et al., KDD 2020) is meant to behave like
-``TSB_AD.model_wrapper.run_USAD`` of the PyPI package ``tsb-ad`` 1.5 (see
-/work/specs/usad.md). USAD is stochastic (torch weight init + shuffled
+``TSB_AD.model_wrapper.run_USAD`` of the PyPI package ``tsb-ad`` 1.5 (the module doc of
+src/detectors/usad/ says where anml differs). USAD is stochastic (torch weight init + shuffled
 mini-batches), so anml cannot match it value by value; this script records
 the distribution anml's results should fall into, in
 ``tests/fixtures/usad/tsb_ad_vus_pr.json``.
