@@ -26,7 +26,7 @@
 
 mod common;
 
-use common::TestResult;
+use common::{TestResult, usizes};
 
 use anml::detectors::cblof::{CblofModel, CblofParams, kmeans};
 use anml::detectors::inne::{InneModel, InneParams};
@@ -75,14 +75,6 @@ fn f64s(v: &Value) -> Vec<f64> {
         .expect("array")
         .iter()
         .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("integer") as usize)
         .collect()
 }
 

@@ -9,6 +9,8 @@
 //! (`10`), [`f64`] takes any number (`2` reads as `2.0` and is written
 //! `2.0`), and [`CountOrFraction`] keeps scikit-learn's distinction between
 //! an integer count (`1` = one row) and a float fraction (`1.0` = all rows).
+//! A count-or-fraction parameter with no keyword at all (`subset_size = 20 |
+//! 0.5`) is a `KeywordOr` over an empty keyword enum (`ALL = &[]`).
 
 use super::ParamError;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
@@ -141,13 +143,17 @@ impl<K> KeywordOr<K, CountOrFraction> {
 }
 
 /// The allowed JSON forms, from the keyword list and the number kind:
-/// `"auto" or an integer >= 0`, `"scott", "silverman" or a number`.
+/// `"auto" or an integer >= 0`, `"scott", "silverman" or a number`; with no
+/// keywords, the number kind's forms alone.
 struct Forms<K, N>(std::marker::PhantomData<(K, N)>);
 
 impl<K: Keywords, N: Number> fmt::Display for Forms<K, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let quoted = |s: Option<&str>| s.map_or("null".to_string(), |s| format!("{s:?}"));
         let names: Vec<String> = K::ALL.iter().map(|(_, s)| quoted(*s)).collect();
+        if names.is_empty() {
+            return f.write_str(N::FORMS);
+        }
         write!(f, "{} or {}", names.join(", "), N::FORMS)
     }
 }
@@ -277,9 +283,17 @@ mod tests {
         const ALL: &'static [(Self, Option<&'static str>)] = &[(Null, None)];
     }
 
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum NoKeyword {}
+    impl Keywords for NoKeyword {
+        const PARAM: &'static str = "subset";
+        const ALL: &'static [(Self, Option<&'static str>)] = &[];
+    }
+
     type Width = KeywordOr<Rule, f64>;
     type Bins = KeywordOr<Rule, u64>;
     type Size = KeywordOr<Null, CountOrFraction>;
+    type Subset = KeywordOr<NoKeyword, CountOrFraction>;
 
     fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug>(
         v: serde_json::Value,
@@ -329,6 +343,22 @@ mod tests {
         );
         assert!(serde_json::from_value::<Width>(json!(true)).is_err());
         assert!(serde_json::from_value::<Size>(json!(-1)).is_err());
+    }
+
+    #[test]
+    fn no_keywords_means_numbers_only() {
+        round_trip(json!(20), Subset::count(20));
+        round_trip(json!(0.5), Subset::fraction(0.5));
+        for bad in [json!("auto"), json!(null), json!(-2)] {
+            let e = serde_json::from_value::<Subset>(bad).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("subset as an integer >= 0 or a fraction")
+                    || e.to_string()
+                        .contains(": must be an integer >= 0 or a fraction"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

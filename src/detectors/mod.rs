@@ -28,6 +28,8 @@ pub mod neighbors;
 pub mod ocsvm;
 pub mod pca;
 mod registry;
+mod rows;
+pub mod sampling;
 pub mod series;
 pub mod tail;
 #[cfg(test)]

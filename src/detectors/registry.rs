@@ -262,6 +262,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("gmm", #{ n_components: 2, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::sampling::SamplingParams,
+        name: "sampling",
+        version: "1.0.0",
+        summary: "Sampling: distance to the nearest row of one small random subsample",
+        reference: "Sugiyama & Borgwardt 2013, NIPS (Rapid distance-based outlier detection via sampling)",
+        stochastic: true,
+        params: super::sampling::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("sampling", #{ subset_size: 20, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.

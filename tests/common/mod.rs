@@ -130,6 +130,15 @@ pub fn rel_err(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1.0)
 }
 
+/// Indices stored in a reference fixture (panics on anything else).
+pub fn usizes(v: &serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("integer") as usize)
+        .collect()
+}
+
 /// A number stored in a reference fixture (panics if it is not one).
 pub fn num(v: &serde_json::Value) -> f64 {
     v.as_f64()

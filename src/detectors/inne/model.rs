@@ -3,17 +3,13 @@
 
 use crate::detectors::Model;
 use crate::detectors::distance::sq_dists_to_rows;
+use crate::detectors::rows::score_rows;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// PyOD's `MIN_FLOAT = np.finfo(float).eps`, added to both radii of the
 /// isolation ratio (keeps `0 / 0` out when centroids coincide).
 pub const RATIO_EPSILON: f64 = f64::EPSILON;
-
-/// Rows scored per parallel task (fixed: the partition never depends on the
-/// thread count).
-const BLOCK_ROWS: usize = 256;
 
 /// One estimator: ψ hyperspheres.
 ///
@@ -233,27 +229,16 @@ impl Model for InneModel {
     /// width (which [`crate::detectors::FittedDetector`] rejects first)
     /// scores NaN.
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
-        let n = x.nrows();
         if x.ncols() != self.n_features {
-            return Array1::from_elem(n, f64::NAN);
+            return Array1::from_elem(x.nrows(), f64::NAN);
         }
-        let x = x.as_standard_layout();
         let t = self.estimators.len() as f64;
-        let mut out = vec![0.0f64; n];
-        out.par_chunks_mut(BLOCK_ROWS)
-            .enumerate()
-            .for_each(|(b, block)| {
-                let mut scratch = Vec::new();
-                for (i, o) in block.iter_mut().enumerate() {
-                    let row = x.row(b * BLOCK_ROWS + i);
-                    let row = row.as_slice().unwrap_or(&[]);
-                    let mut acc = 0.0;
-                    for e in &self.estimators {
-                        acc += e.isolation(row, &mut scratch);
-                    }
-                    *o = acc / t;
-                }
-            });
-        Array1::from_vec(out)
+        score_rows(x, |row, scratch| {
+            let mut acc = 0.0;
+            for e in &self.estimators {
+                acc += e.isolation(row, scratch);
+            }
+            acc / t
+        })
     }
 }
