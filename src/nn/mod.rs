@@ -20,7 +20,7 @@ pub mod progress;
 mod train;
 
 pub use layer::{BatchNorm, Layer, Linear, Mode, child_rng, standard_normal};
-pub use loss::{centre_distance, mse, row_squared_error, row_sum_of_squares};
+pub use loss::{add_norm_penalty, centre_distance, mse, row_squared_error, row_sum_of_squares};
 pub use network::{Activation, Block, Grads, INFERENCE_BLOCK, Mlp, Tape};
 pub use optim::{Adam, AdamConfig, OptimizerKind};
 pub use train::{
