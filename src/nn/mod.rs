@@ -24,7 +24,8 @@ pub use loss::{add_norm_penalty, centre_distance, mse, row_squared_error, row_su
 pub use network::{Activation, Block, Grads, INFERENCE_BLOCK, Mlp, Tape};
 pub use optim::{Adam, AdamConfig, OptimizerKind};
 pub use train::{
-    Control, EarlyStopping, History, Schedule, epoch_batches, gather, run_epochs, validation_split,
+    BatchOrder, Control, EarlyStopping, History, Schedule, batches_in_order, epoch_batches, gather,
+    run_epochs, run_epochs_ordered, validation_split,
 };
 
 /// Errors of the engine. Detectors turn them into `DetectorError`s.

@@ -466,3 +466,75 @@ fn a_loaded_network_is_checked() {
             .is_err()
     );
 }
+
+#[test]
+fn ordered_epochs_shuffle_like_run_epochs_or_replay_given_orders() {
+    let schedule = Schedule {
+        epochs: 3,
+        batch_size: 4,
+        shuffle: true,
+        drop_last: true,
+    };
+    let record = |order: BatchOrder<'_>| {
+        let mut seen = Vec::new();
+        let losses = run_epochs_ordered(
+            "test",
+            10,
+            &schedule,
+            order,
+            |idx| {
+                seen.push(idx.to_vec());
+                Ok(idx[0] as f64)
+            },
+            |_, _| Ok(Control::Continue),
+        );
+        (losses, seen)
+    };
+    // Drawn orders: the batches run_epochs would train on.
+    let (losses, drawn) = record(BatchOrder::Shuffle(&mut rng(5)));
+    assert_eq!(losses.unwrap().len(), 3);
+    let mut expected = Vec::new();
+    run_epochs(
+        "test",
+        10,
+        &schedule,
+        &mut rng(5),
+        |idx, _| {
+            expected.push(idx.to_vec());
+            Ok(0.0)
+        },
+        |_, _| Ok(Control::Continue),
+    )
+    .unwrap();
+    assert_eq!(drawn, expected);
+    // Replayed orders: chunked as given, the partial last batch dropped.
+    let orders: Vec<Vec<usize>> = vec![
+        (0..10).rev().collect(),
+        (0..10).collect(),
+        vec![3, 1, 4, 0, 5, 9, 2, 6, 8, 7],
+    ];
+    let (losses, replayed) = record(BatchOrder::Replay(&orders));
+    assert_eq!(losses.unwrap(), vec![(9.0 + 5.0) / 2.0, 2.0, 4.0]);
+    assert_eq!(replayed[0], vec![9, 8, 7, 6]);
+    assert_eq!(replayed[5], vec![5, 9, 2, 6]);
+    assert_eq!(replayed.len(), 6);
+    // Orders that cannot be replayed.
+    let bad = |orders: Vec<Vec<usize>>| {
+        matches!(
+            record(BatchOrder::Replay(&orders)).0,
+            Err(NnError::Shape(_))
+        )
+    };
+    assert!(bad(orders[..2].to_vec()));
+    assert!(bad(vec![(0..10).collect(), (0..10).collect(), vec![0; 10]]));
+    assert!(bad(vec![
+        (0..10).collect(),
+        (0..10).collect(),
+        (1..11).collect()
+    ]));
+    assert!(bad(vec![
+        (0..10).collect(),
+        (0..10).collect(),
+        (0..9).collect()
+    ]));
+}
