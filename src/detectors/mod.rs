@@ -5,8 +5,11 @@
 //! validated params struct, the algorithm, a fitted model type) and one
 //! [`DetectorSpec`] line in [`registry::DETECTORS`].
 
+pub mod autoencoder;
 pub mod cblof;
 pub mod copod;
+pub mod deep;
+pub mod deep_svdd;
 pub mod distance;
 mod ecdf;
 pub mod ecod;

@@ -274,6 +274,30 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("sampling", #{ subset_size: 20, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::autoencoder::AutoencoderParams,
+        name: "autoencoder",
+        version: "1.0.0",
+        summary: "AutoEncoder: reconstruction error norm of a dense autoencoder (batch norm, dropout) trained with Adam",
+        reference: "Aggarwal 2017, Outlier Analysis ch. 3; PyOD AutoEncoder",
+        stochastic: true,
+        params: super::autoencoder::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("autoencoder", #{ hidden_neurons: [16, 8], epochs: 20, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
+        super::deep_svdd::DeepSvddParams,
+        name: "deep_svdd",
+        version: "1.0.0",
+        summary: "Deep SVDD: squared distance of a trained bias-free network's embedding to its hypersphere centre",
+        reference: "Ruff, Vandermeulen, Görnitz, Deecke, Siddiqui, Binder, Müller & Kloft 2018, ICML",
+        stochastic: true,
+        params: super::deep_svdd::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("deep_svdd", #{ epochs: 20, lr: 0.001, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.

@@ -1,5 +1,6 @@
 //! Losses with their gradients with respect to the network output.
 
+use super::NnError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 
 /// `torch.nn.MSELoss()` (reduction `mean` over every element) and its
@@ -37,4 +38,32 @@ pub fn row_squared_error(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Arra
             *o = ra.iter().zip(rb).map(|(x, y)| (x - y) * (x - y)).sum();
         });
     out
+}
+
+/// The norm penalty `coef · Σ_t ‖p_t‖_F` over parameter tensors (DeepSVDD's
+/// `1e-6 · sum(torch.linalg.norm(W) for W in parameters())`: the Frobenius
+/// norm itself, not its square), summed in tensor order. Its gradient
+/// `coef · p_t / ‖p_t‖_F` is added to `grads` (same order and sizes as
+/// `params`); a tensor of norm 0 gets none, as torch's norm backward gives
+/// 0 there. Returns the penalty.
+pub fn add_norm_penalty(
+    params: &[&[f64]],
+    coef: f64,
+    grads: &mut [Array1<f64>],
+) -> Result<f64, NnError> {
+    if params.len() != grads.len() || params.iter().zip(&*grads).any(|(p, g)| p.len() != g.len()) {
+        return Err(NnError::Shape(
+            "norm penalty: parameters and gradients differ in shape".into(),
+        ));
+    }
+    let mut total = 0.0;
+    for (p, g) in params.iter().zip(grads.iter_mut()) {
+        let norm = p.iter().map(|v| v * v).sum::<f64>().sqrt();
+        total += norm;
+        if norm > 0.0 {
+            let scale = coef / norm;
+            Zip::from(g).and(*p).for_each(|g, &v| *g += scale * v);
+        }
+    }
+    Ok(coef * total)
 }

@@ -20,11 +20,12 @@ pub mod progress;
 mod train;
 
 pub use layer::{BatchNorm, Layer, Linear, Mode, child_rng, standard_normal};
-pub use loss::{centre_distance, mse, row_squared_error, row_sum_of_squares};
+pub use loss::{add_norm_penalty, centre_distance, mse, row_squared_error, row_sum_of_squares};
 pub use network::{Activation, Block, Grads, INFERENCE_BLOCK, Mlp, Tape};
 pub use optim::{Adam, AdamConfig, OptimizerKind};
 pub use train::{
-    Control, EarlyStopping, History, Schedule, epoch_batches, gather, run_epochs, validation_split,
+    BatchOrder, Control, EarlyStopping, History, Schedule, batches_in_order, epoch_batches, gather,
+    run_epochs, run_epochs_ordered, validation_split,
 };
 
 /// Errors of the engine. Detectors turn them into `DetectorError`s.

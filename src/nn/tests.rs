@@ -178,6 +178,53 @@ fn losses_match_their_definitions() {
 }
 
 #[test]
+fn the_norm_penalty_is_the_unsquared_frobenius_norm_with_its_gradient() {
+    // Two tensors: ‖(3, 4)‖ = 5 and ‖(0, 0, 0)‖ = 0 (no gradient there).
+    let a = [3.0, 4.0];
+    let zero = [0.0; 3];
+    let mut grads = vec![array![1.0, 1.0], array![0.5, 0.5, 0.5]];
+    let pen = add_norm_penalty(&[&a, &zero], 0.1, &mut grads).unwrap();
+    assert!((pen - 0.5).abs() < 1e-15);
+    assert!((grads[0][0] - (1.0 + 0.1 * 3.0 / 5.0)).abs() < 1e-15);
+    assert!((grads[0][1] - (1.0 + 0.1 * 4.0 / 5.0)).abs() < 1e-15);
+    assert_eq!(grads[1], array![0.5, 0.5, 0.5]);
+    // Against central differences on a network's weights.
+    let net = Mlp::new(vec![
+        linear(4, 3, false, 61),
+        Layer::Relu,
+        linear(3, 2, false, 62),
+    ]);
+    let penalty = |n: &Mlp| {
+        let p = n.params();
+        let mut g: Vec<Array1<f64>> = p.iter().map(|t| Array1::zeros(t.len())).collect();
+        add_norm_penalty(&p, 1e-3, &mut g).unwrap()
+    };
+    let p = net.params();
+    let mut analytic: Vec<Array1<f64>> = p.iter().map(|t| Array1::zeros(t.len())).collect();
+    add_norm_penalty(&p, 1e-3, &mut analytic).unwrap();
+    let h = 1e-6;
+    for (t, grad) in analytic.iter().enumerate() {
+        let numeric: Vec<f64> = (0..grad.len())
+            .map(|k| {
+                let mut plus = net.clone();
+                plus.params_mut()[t][k] += h;
+                let mut minus = net.clone();
+                minus.params_mut()[t][k] -= h;
+                (penalty(&plus) - penalty(&minus)) / (2.0 * h)
+            })
+            .collect();
+        let e = relative_error(grad.as_slice().unwrap(), &numeric);
+        assert!(e < 1e-6, "tensor {t}: relative error {e}");
+    }
+    // Mismatched shapes are a typed error.
+    let mut short = vec![Array1::zeros(1)];
+    assert!(matches!(
+        add_norm_penalty(&[&a], 1.0, &mut short),
+        Err(NnError::Shape(_))
+    ));
+}
+
+#[test]
 fn batch_norm_running_statistics_follow_torch() {
     let mut net = Mlp::new(vec![Layer::BatchNorm(BatchNorm::new(2))]);
     let x = array![[1.0, 0.0], [3.0, 0.0], [5.0, 3.0]];
@@ -418,4 +465,76 @@ fn a_loaded_network_is_checked() {
             .check(3)
             .is_err()
     );
+}
+
+#[test]
+fn ordered_epochs_shuffle_like_run_epochs_or_replay_given_orders() {
+    let schedule = Schedule {
+        epochs: 3,
+        batch_size: 4,
+        shuffle: true,
+        drop_last: true,
+    };
+    let record = |order: BatchOrder<'_>| {
+        let mut seen = Vec::new();
+        let losses = run_epochs_ordered(
+            "test",
+            10,
+            &schedule,
+            order,
+            |idx| {
+                seen.push(idx.to_vec());
+                Ok(idx[0] as f64)
+            },
+            |_, _| Ok(Control::Continue),
+        );
+        (losses, seen)
+    };
+    // Drawn orders: the batches run_epochs would train on.
+    let (losses, drawn) = record(BatchOrder::Shuffle(&mut rng(5)));
+    assert_eq!(losses.unwrap().len(), 3);
+    let mut expected = Vec::new();
+    run_epochs(
+        "test",
+        10,
+        &schedule,
+        &mut rng(5),
+        |idx, _| {
+            expected.push(idx.to_vec());
+            Ok(0.0)
+        },
+        |_, _| Ok(Control::Continue),
+    )
+    .unwrap();
+    assert_eq!(drawn, expected);
+    // Replayed orders: chunked as given, the partial last batch dropped.
+    let orders: Vec<Vec<usize>> = vec![
+        (0..10).rev().collect(),
+        (0..10).collect(),
+        vec![3, 1, 4, 0, 5, 9, 2, 6, 8, 7],
+    ];
+    let (losses, replayed) = record(BatchOrder::Replay(&orders));
+    assert_eq!(losses.unwrap(), vec![(9.0 + 5.0) / 2.0, 2.0, 4.0]);
+    assert_eq!(replayed[0], vec![9, 8, 7, 6]);
+    assert_eq!(replayed[5], vec![5, 9, 2, 6]);
+    assert_eq!(replayed.len(), 6);
+    // Orders that cannot be replayed.
+    let bad = |orders: Vec<Vec<usize>>| {
+        matches!(
+            record(BatchOrder::Replay(&orders)).0,
+            Err(NnError::Shape(_))
+        )
+    };
+    assert!(bad(orders[..2].to_vec()));
+    assert!(bad(vec![(0..10).collect(), (0..10).collect(), vec![0; 10]]));
+    assert!(bad(vec![
+        (0..10).collect(),
+        (0..10).collect(),
+        (1..11).collect()
+    ]));
+    assert!(bad(vec![
+        (0..10).collect(),
+        (0..10).collect(),
+        (0..9).collect()
+    ]));
 }

@@ -21,9 +21,10 @@ pub struct Schedule {
     pub batch_size: usize,
     /// Reshuffle the rows every epoch (torch `DataLoader(shuffle=True)`).
     pub shuffle: bool,
-    /// Drop a last batch smaller than `batch_size` (`drop_last=True`). PyOD
-    /// keeps it (`drop_last=False`); a one-row last batch is still skipped
-    /// by networks with batch norm, which torch cannot train on one row.
+    /// Drop a last batch smaller than `batch_size` (`drop_last=True`, as
+    /// PyOD's AutoEncoder; its DeepSVDD keeps it). A network with batch
+    /// norm must not meet a one-row batch (torch refuses one); its caller
+    /// rules that out.
     pub drop_last: bool,
 }
 
@@ -55,12 +56,7 @@ pub fn epoch_batches(n: usize, schedule: &Schedule, rng: &mut ChaCha8Rng) -> Vec
     if schedule.shuffle {
         order.shuffle(rng);
     }
-    let size = schedule.batch_size.max(1);
-    order
-        .chunks(size)
-        .filter(|c| !(schedule.drop_last && c.len() < size))
-        .map(<[usize]>::to_vec)
-        .collect()
+    batches_in_order(&order, schedule)
 }
 
 /// The rows `idx` of `x`, in that order.
@@ -126,6 +122,29 @@ impl EarlyStopping {
     }
 }
 
+/// Where each epoch's row order comes from.
+#[derive(Debug)]
+pub enum BatchOrder<'a> {
+    /// Shuffled from this stream every epoch when `schedule.shuffle`, else
+    /// `0..n` (what [`run_epochs`] does).
+    Shuffle(&'a mut ChaCha8Rng),
+    /// One given order per epoch, each a permutation of `0..n`: a reference
+    /// implementation's shuffles replayed (parity tests). The schedule's
+    /// `epochs` must equal their number.
+    Replay(&'a [Vec<usize>]),
+}
+
+/// The batches of one epoch from a row order: consecutive chunks of
+/// `batch_size`, a last partial chunk dropped when `drop_last`.
+pub fn batches_in_order(order: &[usize], schedule: &Schedule) -> Vec<Vec<usize>> {
+    let size = schedule.batch_size.max(1);
+    order
+        .chunks(size)
+        .filter(|c| !(schedule.drop_last && c.len() < size))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
 /// Run `schedule.epochs` epochs over `n` rows. `batch` trains on one batch
 /// of row indices and returns its loss; the epoch loss is the mean batch
 /// loss (PyOD's `np.mean(epoch_losses)`). `after_epoch` sees each epoch's
@@ -137,34 +156,107 @@ pub fn run_epochs(
     n: usize,
     schedule: &Schedule,
     rng: &mut ChaCha8Rng,
-    mut batch: impl FnMut(&[usize], &mut ChaCha8Rng) -> Result<f64, NnError>,
+    batch: impl FnMut(&[usize], &mut ChaCha8Rng) -> Result<f64, NnError>,
+    after_epoch: impl FnMut(usize, f64) -> Result<Control, NnError>,
+) -> Result<Vec<f64>, NnError> {
+    epoch_loop(
+        model,
+        n,
+        schedule,
+        rng,
+        |_, rng| Ok(epoch_batches(n, schedule, rng)),
+        batch,
+        after_epoch,
+    )
+}
+
+/// [`run_epochs`] with the row orders from `order` and a `batch` step that
+/// draws its own random numbers (dropout from a stream of its own), so the
+/// same training code can run on shuffles it draws or on replayed ones.
+pub fn run_epochs_ordered(
+    model: &str,
+    n: usize,
+    schedule: &Schedule,
+    order: BatchOrder<'_>,
+    mut batch: impl FnMut(&[usize]) -> Result<f64, NnError>,
+    after_epoch: impl FnMut(usize, f64) -> Result<Control, NnError>,
+) -> Result<Vec<f64>, NnError> {
+    match order {
+        BatchOrder::Shuffle(rng) => epoch_loop(
+            model,
+            n,
+            schedule,
+            rng,
+            |_, rng| Ok(epoch_batches(n, schedule, rng)),
+            |idx, _| batch(idx),
+            after_epoch,
+        ),
+        BatchOrder::Replay(orders) => {
+            if orders.len() != schedule.epochs {
+                return Err(NnError::Shape(format!(
+                    "{} replayed row orders for {} epochs",
+                    orders.len(),
+                    schedule.epochs
+                )));
+            }
+            let mut seen = vec![false; n];
+            for (e, order) in orders.iter().enumerate() {
+                seen.iter_mut().for_each(|s| *s = false);
+                let permutation = order.len() == n
+                    && order
+                        .iter()
+                        .all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
+                if !permutation {
+                    return Err(NnError::Shape(format!(
+                        "replayed order of epoch {e} is not a permutation of 0..{n}"
+                    )));
+                }
+            }
+            epoch_loop(
+                model,
+                n,
+                schedule,
+                &mut (),
+                |e, _| Ok(batches_in_order(&orders[e], schedule)),
+                |idx, _| batch(idx),
+                after_epoch,
+            )
+        }
+    }
+}
+
+/// The epoch loop both entry points share; `state` is handed to the batch
+/// source and to every batch step.
+fn epoch_loop<S: ?Sized>(
+    model: &str,
+    n: usize,
+    schedule: &Schedule,
+    state: &mut S,
+    mut batches_of_epoch: impl FnMut(usize, &mut S) -> Result<Vec<Vec<usize>>, NnError>,
+    mut batch: impl FnMut(&[usize], &mut S) -> Result<f64, NnError>,
     mut after_epoch: impl FnMut(usize, f64) -> Result<Control, NnError>,
 ) -> Result<Vec<f64>, NnError> {
     crate::blas::single_threaded();
     let mut losses = Vec::with_capacity(schedule.epochs);
     for epoch in 0..schedule.epochs {
-        let batches = epoch_batches(n, schedule, rng);
+        let batches = batches_of_epoch(epoch, state)?;
         let mut sum = 0.0;
         let mut count = 0usize;
         for idx in &batches {
-            let loss = batch(idx, rng)?;
+            let loss = batch(idx, state)?;
             if !loss.is_finite() {
                 return Err(NnError::Diverged { epoch });
             }
             sum += loss;
             count += 1;
         }
-        let loss = if count == 0 {
-            f64::NAN
-        } else {
-            sum / count as f64
-        };
         if count == 0 {
             return Err(NnError::Shape(format!(
                 "no batch to train on: {n} rows with batch_size {}",
                 schedule.batch_size
             )));
         }
+        let loss = sum / count as f64;
         losses.push(loss);
         report(&EpochReport {
             model,
