@@ -32,6 +32,7 @@ Usage (repository root, venv with numpy scipy scikit-learn pyod from PyPI):
     cargo build --release
     python scripts/peer_bench.py --suite odds --out benches/results/odds.json
     python scripts/peer_bench.py --suite large --seeds 0 --out benches/results/large.json
+    python scripts/peer_bench.py --suite deep --seeds 0-2 --out benches/results/deep.json  # + torch
     python scripts/peer_bench.py table benches/results/odds.json   # re-print
 """
 
@@ -67,9 +68,12 @@ ZOO = [
     "ecod", "ocsvm", "pca", "mcd", "loda", "inne", "cblof", "kde", "gmm",
 ]
 LARGE_DETECTORS = ["isolation_forest", "knn", "lof", "hbos", "ecod", "pca"]
+# PyOD's torch models (and the two that need no training): `--suite deep`.
+# torch runs on the same cores anml uses (torch.set_num_threads(os.cpu_count())).
+DEEP = ["autoencoder", "deep_svdd", "dif", "sampling"]
 
 
-def make_model(name, contamination, seed):
+def make_model(name, contamination, seed, n_features=None):
     """The PyOD estimator anml's `name` is compared with, configured as in
     the parity suite (scripts/gen_pyod_suite_reference.py)."""
     from pyod.models.iforest import IForest
@@ -87,6 +91,20 @@ def make_model(name, contamination, seed):
     from pyod.models.kde import KDE
     from pyod.models.gmm import GMM
     c, s = contamination, seed
+    if name in DEEP:
+        import torch
+        torch.set_num_threads(os.cpu_count() or 1)
+        torch.manual_seed(s)
+        from pyod.models.auto_encoder import AutoEncoder
+        from pyod.models.deep_svdd import DeepSVDD
+        from pyod.models.dif import DIF
+        from pyod.models.sampling import Sampling
+        return {
+            "autoencoder": lambda: AutoEncoder(contamination=c, random_state=s, verbose=0),
+            "deep_svdd": lambda: DeepSVDD(n_features=n_features, contamination=c, random_state=s, verbose=0),
+            "dif": lambda: DIF(contamination=c, random_state=s),
+            "sampling": lambda: Sampling(contamination=c, random_state=s),
+        }[name]()
     return {
         "isolation_forest": lambda: IForest(contamination=c, random_state=s),
         "knn": lambda: KNN(contamination=c, method="largest"),
@@ -136,7 +154,7 @@ def worker(args):
             x, y, test_size=0.4, random_state=np.random.RandomState(seed))
         x_tr, x_te = standardizer(x_tr, x_te)
         np.random.seed(seed)  # LODA draws from numpy's global RNG
-        clf = make_model(args.model, contamination, seed)
+        clf = make_model(args.model, contamination, seed, x.shape[1])
         t0 = time.perf_counter()
         clf.fit(x_tr)
         t1 = time.perf_counter()
@@ -327,7 +345,8 @@ def main():
         print_table(json.loads(pathlib.Path(sys.argv[2]).read_text()))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--suite", choices=["odds", "large"], default="odds")
+    ap.add_argument("--suite", choices=["odds", "large", "deep"], default="odds",
+                    help="deep: the ODDS datasets with autoencoder, deep_svdd, dif, sampling")
     ap.add_argument("--datasets", help="comma list (default: the whole suite)")
     ap.add_argument("--detectors", help="comma list (default: the zoo; large: the six the issue names)")
     ap.add_argument("--seeds", default="0-9")
@@ -340,9 +359,9 @@ def main():
     ap.add_argument("--anml", type=pathlib.Path, default=ROOT / "target" / "release" / "anml")
     ap.add_argument("--out", type=pathlib.Path)
     args = ap.parse_args()
-    if args.suite == "odds":
+    if args.suite in ("odds", "deep"):
         pairs = [(d, DATA / "odds" / f"{d}.mat") for d in ODDS]
-        detectors = ZOO
+        detectors = ZOO if args.suite == "odds" else DEEP
     else:
         pairs = [(d, DATA / f) for d, f in LARGE.items()]
         detectors = LARGE_DETECTORS

@@ -1,5 +1,5 @@
 //! The figure script functions (`roc_plot`, `pr_plot`, `score_histogram`,
-//! `heatmap`) through the real binary: what they draw matches the metrics,
+//! `heatmap`, `loss_plot`) through the real binary: what they draw matches the metrics,
 //! and bad input is refused with a message naming the problem.
 
 mod common;
@@ -65,6 +65,34 @@ fn curves_histogram_and_heatmap_render_what_the_metrics_say() {
 }
 
 #[test]
+fn a_deep_detector_shows_its_training_history() {
+    let sb = Sandbox::new();
+    let (ok, stdout, stderr) = run(
+        &sb,
+        "loss.rhai",
+        r#"
+        let sp = load_dataset("wbc").split(0);
+        let f = detector("deep_svdd", #{ epochs: 12, seed: 3 }).fit(sp.x_train);
+        let h = f.history;
+        print(h.len());
+        save(loss_plot(f, #{ title: "svdd loss" }), "results/loss.svg");
+        let a = detector("autoencoder", #{ epochs: 5, seed: 3 }).fit(sp.x_train);
+        print(a.history.len());
+        save(loss_plot(a), "results/ae.svg");
+        "#,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines, ["12", "5"]);
+    let svg = std::fs::read_to_string(sb.root().join("results/loss.svg")).unwrap();
+    for want in ["svdd loss", "training loss", "epoch", "kept epoch"] {
+        assert!(svg.contains(want), "missing {want}");
+    }
+    let ae = std::fs::read_to_string(sb.root().join("results/ae.svg")).unwrap();
+    assert!(ae.contains("autoencoder training loss") && !ae.contains("kept epoch"));
+}
+
+#[test]
 fn bad_plot_input_is_refused_by_name() {
     let sb = Sandbox::new();
     for (src, want) in [
@@ -95,6 +123,14 @@ fn bad_plot_input_is_refused_by_name() {
             "positive",
         ),
         ("heatmap([1, 2])", "not a RunResult"),
+        (
+            r#"loss_plot(detector("knn").fit(load_dataset("toy-blobs").split(0).x_train))"#,
+            "knn is not trained by epochs",
+        ),
+        (
+            r#"detector("hbos").fit(load_dataset("toy-blobs").split(0).x_train).history"#,
+            "hbos is not trained by epochs",
+        ),
         ("heatmap(5)", "Runs of a sweep"),
         (
             r#"heatmap(sweep(#{ datasets: ["toy-blobs"], detectors: ["hbos"] }), #{ metric: "f1" })"#,

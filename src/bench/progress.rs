@@ -87,3 +87,43 @@ pub fn run_sweep_with_progress(
     progress.finish();
     outcome
 }
+
+/// Run `f` (one fit, on this thread) with an epoch bar on stderr for deep
+/// detectors: it appears once training has taken about a second, shows
+/// epoch/epochs and the last epoch's loss, and is cleared at the end. Quick
+/// fits and detectors without epochs draw nothing.
+pub fn with_epoch_bar<R>(f: impl FnOnce() -> R) -> R {
+    use std::cell::RefCell;
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    let bar: std::rc::Rc<RefCell<Option<ProgressBar>>> = Default::default();
+    let shown = bar.clone();
+    let out = crate::nn::progress::with_epoch_observer(
+        move |r| {
+            let mut slot = shown.borrow_mut();
+            if slot.is_none() && start.elapsed() >= Duration::from_secs(1) {
+                let b = ProgressBar::new(r.epochs as u64);
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix} {bar:40} epoch {pos}/{len}, {msg} [{elapsed_precise}, ETA {eta}]",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                b.set_prefix(r.model.to_string());
+                *slot = Some(b);
+            }
+            if let Some(b) = slot.as_ref() {
+                if b.length() != Some(r.epochs as u64) {
+                    b.set_length(r.epochs as u64);
+                }
+                b.set_position(r.epoch as u64);
+                b.set_message(format!("loss {:.6}", r.loss));
+            }
+        },
+        f,
+    );
+    if let Some(b) = bar.borrow_mut().take() {
+        b.finish_and_clear();
+    }
+    out
+}

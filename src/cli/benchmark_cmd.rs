@@ -48,13 +48,15 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     let reg = registry(g)?;
     let dataset = reg.load(dataset_name)?;
     let experiment = safe_name(a.experiment.as_deref().unwrap_or(dataset_name));
-    let outcome = bench::run(
-        &dataset,
-        &detector,
-        protocol,
-        a.seed,
-        &bench::RunContext::cli(&experiment),
-    )?;
+    let outcome = bench::with_epoch_bar(|| {
+        bench::run(
+            &dataset,
+            &detector,
+            protocol,
+            a.seed,
+            &bench::RunContext::cli(&experiment),
+        )
+    })?;
     let r = &outcome.result;
 
     let path: PathBuf = match &a.output {

@@ -168,6 +168,25 @@ pub mod detectors_api {
         f.digest().map_err(ctx_err)
     }
 
+    /// The mean training loss of each epoch, for detectors trained by
+    /// epochs (autoencoder, deep_svdd, usad); an error for the others.
+    ///
+    /// ```rhai
+    /// let sp = load_dataset("toy-blobs").split(0);
+    /// let f = detector("autoencoder", #{ epochs: 3 }).fit(sp.x_train);
+    /// print(f.history);
+    /// ```
+    #[rhai_fn(get = "history", return_raw, pure)]
+    pub fn history(f: &mut FittedDetector) -> Result<Vector, Box<EvalAltResult>> {
+        let h = f.history().ok_or_else(|| {
+            crate::script::api::convert::msg_err(format!(
+                "`history`: {} is not trained by epochs, so it has no loss history",
+                f.name()
+            ))
+        })?;
+        Ok(Vector(Arc::new(ndarray::Array1::from(h.loss.clone()))))
+    }
+
     /// The fitted detector's name.
     ///
     /// ```rhai

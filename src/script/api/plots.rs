@@ -256,6 +256,75 @@ pub mod plots_api {
         Ok(plot)
     }
 
+    /// The training loss per epoch of a deep detector (autoencoder,
+    /// deep_svdd, usad), with the validation loss when the fit held rows
+    /// out and a marker at the epoch whose weights were kept. Options:
+    /// `title`.
+    ///
+    /// ```rhai
+    /// let sp = load_dataset("toy-blobs").split(0);
+    /// let f = detector("autoencoder", #{ epochs: 4 }).fit(sp.x_train);
+    /// print(save(loss_plot(f, #{ title: "autoencoder on toy-blobs" }), "results/loss.svg"));
+    /// ```
+    #[rhai_fn(name = "loss_plot", return_raw)]
+    pub fn loss_plot_opts(
+        fitted: crate::detectors::FittedDetector,
+        opts: Map,
+    ) -> Result<Plot, Box<EvalAltResult>> {
+        let default = format!("{} training loss", fitted.name());
+        let title = title_option("loss_plot", &opts, &default)?;
+        let h = fitted.history().ok_or_else(|| {
+            msg_err(format!(
+                "loss_plot: {} is not trained by epochs, so it has no loss history",
+                fitted.name()
+            ))
+        })?;
+        let mut lines = vec![Line {
+            name: "training loss".into(),
+            x0: 1,
+            values: h.loss.clone(),
+        }];
+        if !h.validation.is_empty() {
+            lines.push(Line {
+                name: "validation loss".into(),
+                x0: 1,
+                values: h.validation.clone(),
+            });
+        }
+        let markers = h
+            .best_epoch
+            .map(|e| {
+                vec![crate::plot::Marker {
+                    x: e + 1,
+                    label: format!("kept epoch {}", e + 1),
+                }]
+            })
+            .unwrap_or_default();
+        let plot = Plot::TimeSeries(TimeSeriesPlot {
+            title,
+            x_label: "epoch".into(),
+            panels: vec![Panel {
+                y_label: "loss".into(),
+                lines,
+            }],
+            ranges: Vec::new(),
+            markers,
+        });
+        plot.validate().map_err(ctx_err)?;
+        Ok(plot)
+    }
+
+    /// The training loss per epoch with the default title.
+    ///
+    /// ```rhai
+    /// let sp = load_dataset("toy-blobs").split(0);
+    /// print(loss_plot(detector("autoencoder", #{ epochs: 2 }).fit(sp.x_train)).title);
+    /// ```
+    #[rhai_fn(name = "loss_plot", return_raw)]
+    pub fn loss_plot(fitted: crate::detectors::FittedDetector) -> Result<Plot, Box<EvalAltResult>> {
+        loss_plot_opts(fitted, Map::new())
+    }
+
     /// ROC curves of one or more detectors on one axis, with the chance
     /// diagonal and each curve's ROC-AUC in the legend. `scores` is a Vector
     /// or a map `#{ name: Vector }` (one curve per entry); the points are
