@@ -15,15 +15,43 @@ tests/fixtures/pyod_suite/mean_roc_auc.json, with the package versions.
 anml's `--protocol pyod` reproduces the same splits bit for bit, so its
 deterministic detectors must land on the same numbers (tests/pyod_suite.rs).
 
-Run from the repository root, with numpy, scipy, scikit-learn and pyod from
-PyPI in a venv:
+Models (anml name: PyOD class, PyOD's defaults unless noted): isolation_forest
+(IForest), knn / avg_knn / med_knn (KNN, method largest / mean / median), lof
+(LOF), hbos (HBOS), copod (COPOD), ecod (ECOD), copod_train_ecdf /
+ecod_train_ecdf (anml's train-only ECDF variants, see TrainEcdf), ocsvm
+(OCSVM), pca (PCA), mcd (MCD), loda (LODA), cblof (CBLOF, n_clusters=10),
+inne (INNE), kde (KDE), kde_exact (see ExactKde), gmm (GMM), and the deep /
+ensemble detectors autoencoder (auto_encoder.AutoEncoder), deep_svdd
+(deep_svdd.DeepSVDD, n_features = the dataset's width), dif (dif.DIF) and
+sampling (sampling.Sampling). Every model that takes a random_state gets the
+seed i; AutoEncoder, DeepSVDD and DIF seed torch's global generator from it
+in their constructors (PyOD 3.6.x). The torch models run on the CPU with
+one thread (torch.set_num_threads(1)), verbose off, float32 as PyOD uses.
 
-    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy scikit-learn pyod
+With --timings PATH the script also records, per (dataset, model), the wall
+time of fit + decision_function of each seed and their median, the peak
+RSS of the process so far, and the CPU model, merged into PATH (used for
+tests/fixtures/pyod_suite/deep_timings.json: PyOD's speed, for comparison
+with anml's; the numbers depend on the machine and its load).
+
+Run from the repository root, with numpy, scipy, scikit-learn, torch (the
+CPU build suffices), tqdm (PyOD's AutoEncoder imports it without
+depending on it) and pyod 3.6.7 from PyPI in a venv:
+
+    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy scikit-learn torch tqdm pyod==3.6.7
     /tmp/ref/bin/python scripts/gen_pyod_suite_reference.py
+
+The deep models are slow (DeepSVDD trains 100 epochs per fit); add them to
+the committed table one at a time, e.g.
+
+    /tmp/ref/bin/python scripts/gen_pyod_suite_reference.py --models deep_svdd --merge \
+        --timings tests/fixtures/pyod_suite/deep_timings.json
 """
 
 import json
+import os
 import pathlib
+import resource
 import sys
 import time
 
@@ -32,6 +60,7 @@ import scipy
 import scipy.io
 import sklearn
 import pyod
+import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from pyod.utils.utility import standardizer
@@ -49,7 +78,13 @@ from pyod.models.cblof import CBLOF
 from pyod.models.inne import INNE
 from pyod.models.kde import KDE
 from pyod.models.gmm import GMM
+from pyod.models.auto_encoder import AutoEncoder
+from pyod.models.deep_svdd import DeepSVDD
+from pyod.models.dif import DIF
+from pyod.models.sampling import Sampling
 import argparse
+
+torch.set_num_threads(1)
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from gen_tail_reference import tail_scores  # noqa: E402
@@ -82,7 +117,7 @@ DATASETS = [
     "shuttle", "vertebral", "vowels", "wbc",
 ]
 
-# anml name -> PyOD constructor given contamination and seed
+# anml name -> PyOD constructor given contamination, seed and number of features
 class ExactKde:
     """The sum scikit-learn's KernelDensity(kernel='gaussian') computes with
     its default atol = rtol = 0 (which PyOD's KDE wraps), done by brute force
@@ -123,29 +158,38 @@ class ExactKde:
 
 
 MODELS = {
-    "isolation_forest": lambda c, s: IForest(contamination=c, random_state=s),
-    "knn": lambda c, s: KNN(contamination=c, method="largest"),
-    "avg_knn": lambda c, s: KNN(contamination=c, method="mean"),
-    "med_knn": lambda c, s: KNN(contamination=c, method="median"),
-    "lof": lambda c, s: LOF(contamination=c),
-    "hbos": lambda c, s: HBOS(contamination=c),
-    "copod": lambda c, s: COPOD(contamination=c),
-    "ecod": lambda c, s: ECOD(contamination=c),
-    "copod_train_ecdf": lambda c, s: TrainEcdf("copod"),
-    "ecod_train_ecdf": lambda c, s: TrainEcdf("ecod"),
-    "ocsvm": lambda c, s: OCSVM(contamination=c),
+    "isolation_forest": lambda c, s, d: IForest(contamination=c, random_state=s),
+    "knn": lambda c, s, d: KNN(contamination=c, method="largest"),
+    "avg_knn": lambda c, s, d: KNN(contamination=c, method="mean"),
+    "med_knn": lambda c, s, d: KNN(contamination=c, method="median"),
+    "lof": lambda c, s, d: LOF(contamination=c),
+    "hbos": lambda c, s, d: HBOS(contamination=c),
+    "copod": lambda c, s, d: COPOD(contamination=c),
+    "ecod": lambda c, s, d: ECOD(contamination=c),
+    "copod_train_ecdf": lambda c, s, d: TrainEcdf("copod"),
+    "ecod_train_ecdf": lambda c, s, d: TrainEcdf("ecod"),
+    "ocsvm": lambda c, s, d: OCSVM(contamination=c),
     # PyOD's own PCA score (sum of distances to the eigenvectors taken as
     # points); anml's `pca` is Shyu et al.'s score instead, and the suite
     # reports both side by side.
-    "pca": lambda c, s: PCA(contamination=c, random_state=s),
-    "mcd": lambda c, s: MCD(contamination=c, random_state=s),
-    "loda": lambda c, s: LODA(contamination=c),
+    "pca": lambda c, s, d: PCA(contamination=c, random_state=s),
+    "mcd": lambda c, s, d: MCD(contamination=c, random_state=s),
+    "loda": lambda c, s, d: LODA(contamination=c),
     # The PyOD benchmark (and anml's `pyod` protocol) uses 10 clusters.
-    "cblof": lambda c, s: CBLOF(contamination=c, n_clusters=10, random_state=s),
-    "inne": lambda c, s: INNE(contamination=c, random_state=s),
-    "kde": lambda c, s: KDE(contamination=c),
-    "kde_exact": lambda c, s: ExactKde(),
-    "gmm": lambda c, s: GMM(contamination=c, random_state=s),
+    "cblof": lambda c, s, d: CBLOF(contamination=c, n_clusters=10, random_state=s),
+    "inne": lambda c, s, d: INNE(contamination=c, random_state=s),
+    "kde": lambda c, s, d: KDE(contamination=c),
+    "kde_exact": lambda c, s, d: ExactKde(),
+    "gmm": lambda c, s, d: GMM(contamination=c, random_state=s),
+    # Deep / ensemble detectors, PyOD's default hyperparameters. The torch
+    # ones seed torch's global generator from random_state when constructed
+    # (AutoEncoder also seeds numpy and `random`); device pinned to the CPU.
+    "autoencoder": lambda c, s, d: AutoEncoder(contamination=c, random_state=s,
+                                               device="cpu", verbose=0),
+    "deep_svdd": lambda c, s, d: DeepSVDD(n_features=d, contamination=c,
+                                          random_state=s, verbose=0),
+    "dif": lambda c, s, d: DIF(contamination=c, random_state=s, device="cpu"),
+    "sampling": lambda c, s, d: Sampling(contamination=c, random_state=s),
 }
 SEEDS = list(range(10))
 
@@ -161,6 +205,9 @@ def main():
                     help="keep the other entries already in the output file")
     ap.add_argument("--out", type=pathlib.Path, default=OUT,
                     help=f"output file (default: {OUT.relative_to(ROOT)})")
+    ap.add_argument("--timings", type=pathlib.Path, default=None,
+                    help="also merge per-seed fit + decision_function wall times "
+                         "into this JSON file (dataset -> model)")
     args = ap.parse_args()
     OUT = args.out
     models = {m: MODELS[m] for m in args.models.split(",")}
@@ -176,6 +223,8 @@ def main():
         table.setdefault(name, {})
         for model, make in models.items():
             aucs = []
+            fit_score_seconds = []
+            fit_score_cpu_seconds = []
             non_finite = 0
             t0 = time.time()
             for i in SEEDS:
@@ -185,9 +234,12 @@ def main():
                 # LODA draws from numpy's global RNG; seed it so the table
                 # is reproducible.
                 np.random.seed(i)
-                clf = make(contamination, i)
+                clf = make(contamination, i, X.shape[1])
+                t1, c1 = time.perf_counter(), time.process_time()
                 clf.fit(X_train_norm)
                 scores = clf.decision_function(X_test_norm)
+                fit_score_seconds.append(time.perf_counter() - t1)
+                fit_score_cpu_seconds.append(time.process_time() - c1)
                 # PyOD's PCA returns inf/NaN where a component has zero
                 # variance; such scores are counted and mapped by
                 # np.nan_to_num (NaN -> 0, inf -> largest float) so the ROC-AUC
@@ -204,7 +256,12 @@ def main():
                 table[name][model]["non_finite_test_scores"] = non_finite
             if args.merge:
                 write(table)
-            print(f"{name:12s} {model:18s} {np.mean(aucs):.4f} ({time.time() - t0:.1f}s)",
+            if args.timings:
+                write_timings(args.timings, name, model, fit_score_seconds,
+                              fit_score_cpu_seconds)
+            print(f"{name:12s} {model:18s} {np.mean(aucs):.4f} ({time.time() - t0:.1f}s; "
+                  f"fit+score median {np.median(fit_score_seconds):.3f}s wall, "
+                  f"{np.median(fit_score_cpu_seconds):.3f}s CPU)",
                   file=sys.stderr, flush=True)
     write(table)
     check_kde_exact(table)
@@ -232,6 +289,49 @@ def check_kde_exact(table):
                   file=sys.stderr)
 
 
+def cpu_model():
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def write_timings(path, dataset, model, seconds, cpu_seconds):
+    """Merge one (dataset, model) cell of fit + decision_function times into
+    `path`: wall clock and the process's CPU time (time.process_time; with
+    torch and BLAS on one thread it is the wall time an idle machine would
+    show, and less sensitive to other load than the wall clock).
+    peak_rss_mib is this process's peak resident set so far (ru_maxrss), so
+    it is an upper bound for the model when one process runs one model;
+    load_avg_1min is the machine's load when the cell finished."""
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc["what"] = ("seconds of clf.fit(X_train_norm) + "
+                   "clf.decision_function(X_test_norm) per seed (PyOD "
+                   "protocol split, see mean_roc_auc.json), wall clock and "
+                   "process CPU time, their medians, the process's peak RSS "
+                   "so far and the 1-minute load average; informative only")
+    doc["cpu"] = cpu_model()
+    doc["logical_cpus"] = len(os.sched_getaffinity(0))
+    doc["torch_threads"] = torch.get_num_threads()
+    doc["blas_threads_env"] = {k: os.environ[k] for k in
+                               ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                               if k in os.environ}
+    doc["versions"] = {"python": sys.version.split()[0], "numpy": np.__version__,
+                       "scikit-learn": sklearn.__version__, "torch": torch.__version__,
+                       "pyod": pyod.__version__}
+    cell = doc.setdefault("timings", {}).setdefault(dataset, {})
+    cell[model] = {
+        "median_seconds": round(float(np.median(seconds)), 4),
+        "per_seed_seconds": [round(t, 4) for t in seconds],
+        "median_cpu_seconds": round(float(np.median(cpu_seconds)), 4),
+        "per_seed_cpu_seconds": [round(t, 4) for t in cpu_seconds],
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+
+
 def write(table):
     out = {
         "protocol": "train_test_split(test_size=0.4, random_state=RandomState(seed)); "
@@ -244,6 +344,7 @@ def write(table):
             "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__,
             "pyod": pyod.__version__,
+            "torch": torch.__version__,
         },
         "mean_roc_auc": table,
     }
