@@ -15,10 +15,10 @@ tests/fixtures/pyod_suite/mean_roc_auc.json, with the package versions.
 anml's `--protocol pyod` reproduces the same splits bit for bit, so its
 deterministic detectors must land on the same numbers (tests/pyod_suite.rs).
 
-Run from the repository root, with numpy, scipy, scikit-learn and pyod from
+Run from the repository root, with numpy, scipy, scikit-learn, pyod and torch (dif) from
 PyPI in a venv:
 
-    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy scikit-learn pyod
+    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy scikit-learn pyod torch
     /tmp/ref/bin/python scripts/gen_pyod_suite_reference.py
 """
 
@@ -49,6 +49,7 @@ from pyod.models.cblof import CBLOF
 from pyod.models.inne import INNE
 from pyod.models.kde import KDE
 from pyod.models.gmm import GMM
+from pyod.models.dif import DIF
 import argparse
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -146,6 +147,7 @@ MODELS = {
     "kde": lambda c, s: KDE(contamination=c),
     "kde_exact": lambda c, s: ExactKde(),
     "gmm": lambda c, s: GMM(contamination=c, random_state=s),
+    "dif": lambda c, s: DIF(contamination=c, random_state=s),
 }
 SEEDS = list(range(10))
 

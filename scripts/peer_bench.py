@@ -64,7 +64,7 @@ LARGE = {
 }
 ZOO = [
     "isolation_forest", "knn", "avg_knn", "med_knn", "lof", "hbos", "copod",
-    "ecod", "ocsvm", "pca", "mcd", "loda", "inne", "cblof", "kde", "gmm",
+    "ecod", "ocsvm", "pca", "mcd", "loda", "inne", "cblof", "kde", "gmm", "dif",
 ]
 LARGE_DETECTORS = ["isolation_forest", "knn", "lof", "hbos", "ecod", "pca"]
 
@@ -86,6 +86,7 @@ def make_model(name, contamination, seed):
     from pyod.models.inne import INNE
     from pyod.models.kde import KDE
     from pyod.models.gmm import GMM
+    from pyod.models.dif import DIF
     c, s = contamination, seed
     return {
         "isolation_forest": lambda: IForest(contamination=c, random_state=s),
@@ -104,6 +105,7 @@ def make_model(name, contamination, seed):
         "inne": lambda: INNE(contamination=c, random_state=s),
         "kde": lambda: KDE(contamination=c),
         "gmm": lambda: GMM(contamination=c, random_state=s),
+        "dif": lambda: DIF(contamination=c, random_state=s),
     }[name]()
 
 

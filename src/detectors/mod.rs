@@ -7,6 +7,7 @@
 
 pub mod cblof;
 pub mod copod;
+pub mod dif;
 pub mod distance;
 mod ecdf;
 pub mod ecod;
