@@ -10,6 +10,7 @@ pub mod cblof;
 pub mod copod;
 pub mod deep;
 pub mod deep_svdd;
+pub mod dif;
 pub mod distance;
 mod ecdf;
 pub mod ecod;

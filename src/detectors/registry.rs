@@ -227,6 +227,18 @@ let fitted = detector("inne", #{ n_estimators: 200, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
     detector_spec!(
+        super::dif::DifParams,
+        name: "dif",
+        version: "1.0.0",
+        summary: "Deep Isolation Forest: deviation-enhanced isolation on random deep representations",
+        reference: "Xu, Pang, Wang & Wang 2023, IEEE TKDE 35(12)",
+        stochastic: true,
+        params: super::dif::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("dif", #{ n_ensemble: 10, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
+    detector_spec!(
         super::cblof::CblofParams,
         name: "cblof",
         version: "1.0.0",

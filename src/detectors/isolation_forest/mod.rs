@@ -33,7 +33,7 @@ mod tree;
 
 pub use model::IsolationForestModel;
 pub use params::{IsolationForestParams, MaxSamples, MaxSamplesKeyword};
-pub use tree::TreeArrays;
+pub use tree::{TreeArrays, TreePath};
 
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
@@ -102,51 +102,82 @@ impl DetectorParams for IsolationForestParams {
     }
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Fit<Self::Model>, DetectorError> {
-        let (n, d) = x.dim();
-        let psi = self.psi(n);
+        let psi = self.psi(x.nrows());
         if psi > MAX_PSI {
             return Err(DetectorError::CannotFit(format!(
                 "max_samples = {} resolves to {psi} rows per tree; at most {MAX_PSI} are supported",
                 self.max_samples
             )));
         }
-        if d >= u32::MAX as usize {
-            return Err(DetectorError::CannotFit(format!(
-                "{d} columns; at most {} are supported",
-                u32::MAX - 1
-            )));
-        }
-        let config = TreeConfig {
-            psi,
-            max_depth: max_depth_for(psi),
-            n_tree_features: ((self.max_features * d as f64).floor() as usize).clamp(1, d.max(1)),
-            bootstrap: self.bootstrap,
-        };
-
         let x_std = x.as_standard_layout();
-        let copied;
-        let data: &[f64] = match x_std.as_slice() {
-            Some(s) => s,
-            None => {
-                copied = x_std.iter().copied().collect::<Vec<f64>>();
-                &copied
-            }
-        };
-
-        let mut seeder = ChaCha8Rng::seed_from_u64(self.seed);
-        let seeds: Vec<u64> = (0..self.n_estimators).map(|_| seeder.random()).collect();
-        let trees: Vec<TreeArrays> = seeds
-            .par_iter()
-            .map(|&s| grow_tree(data, n, d, &config, s))
-            .collect();
-
-        let model = IsolationForestModel::new(d, psi, trees).map_err(DetectorError::CannotFit)?;
+        let model = grow_forest(
+            x_std.view(),
+            psi,
+            self.max_features,
+            self.bootstrap,
+            self.n_estimators,
+            self.seed,
+        )?;
         let train_scores = model.score_samples(x_std.view());
         Ok(Fit {
             model,
             train_scores,
         })
     }
+}
+
+/// Grow `n_estimators` trees of ψ = `psi` rows (1 <= ψ <= n, at most
+/// [`MAX_PSI`]) on `x`: one `u64` seed per tree is drawn up front from a
+/// ChaCha8 stream seeded with `seed`, the trees are grown in parallel and
+/// collected in order (bit-identical for any thread count). `max_features`
+/// is a fraction in (0, 1]. The forest of `isolation_forest`, and of every
+/// ensemble member of `dif` (which scores the trees' paths its own way,
+/// see [`IsolationForestModel::paths`]).
+pub(crate) fn grow_forest(
+    x: ArrayView2<'_, f64>,
+    psi: usize,
+    max_features: f64,
+    bootstrap: bool,
+    n_estimators: usize,
+    seed: u64,
+) -> Result<IsolationForestModel, DetectorError> {
+    let (n, d) = x.dim();
+    if psi > MAX_PSI {
+        return Err(DetectorError::CannotFit(format!(
+            "{psi} rows per tree; at most {MAX_PSI} are supported"
+        )));
+    }
+    if d >= u32::MAX as usize {
+        return Err(DetectorError::CannotFit(format!(
+            "{d} columns; at most {} are supported",
+            u32::MAX - 1
+        )));
+    }
+    let config = TreeConfig {
+        psi,
+        max_depth: max_depth_for(psi),
+        n_tree_features: ((max_features * d as f64).floor() as usize).clamp(1, d.max(1)),
+        bootstrap,
+    };
+
+    let x_std = x.as_standard_layout();
+    let copied;
+    let data: &[f64] = match x_std.as_slice() {
+        Some(s) => s,
+        None => {
+            copied = x_std.iter().copied().collect::<Vec<f64>>();
+            &copied
+        }
+    };
+
+    let mut seeder = ChaCha8Rng::seed_from_u64(seed);
+    let seeds: Vec<u64> = (0..n_estimators).map(|_| seeder.random()).collect();
+    let trees: Vec<TreeArrays> = seeds
+        .par_iter()
+        .map(|&s| grow_tree(data, n, d, &config, s))
+        .collect();
+
+    IsolationForestModel::new(d, psi, trees).map_err(DetectorError::CannotFit)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The fitted forest: saved form, load-time checks and scoring.
 
 use super::average_path_length;
-use super::tree::{CompiledTree, TreeArrays, compile_tree, step};
+use super::tree::{CompiledTree, TreeArrays, TreePath, compile_tree, step, walk_path};
 use crate::detectors::Model;
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
@@ -45,8 +45,9 @@ impl TryFrom<ForestRepr> for IsolationForestModel {
 }
 
 impl IsolationForestModel {
-    /// Check the trees and lay them out for scoring.
-    pub(super) fn new(
+    /// Check the trees and lay them out for scoring (also how a forest
+    /// grown elsewhere, e.g. scikit-learn's, is brought in).
+    pub fn new(
         n_features: usize,
         max_samples: usize,
         trees: Vec<TreeArrays>,
@@ -83,6 +84,20 @@ impl IsolationForestModel {
     /// The trees, as saved.
     pub fn trees(&self) -> &[TreeArrays] {
         &self.trees
+    }
+
+    /// The walk of `row` (one value per fitted column) through every tree,
+    /// in tree order: what path-based scores need beyond the path length
+    /// (DIF's deviation-enhanced score). Panics if `row` is shorter than
+    /// [`Self::n_features`].
+    pub fn paths<'a>(&'a self, row: &'a [f64]) -> impl Iterator<Item = TreePath> + 'a {
+        assert!(
+            row.len() >= self.n_features,
+            "a row of {} values for a forest of {} columns",
+            row.len(),
+            self.n_features
+        );
+        self.compiled.iter().map(move |t| walk_path(t, row))
     }
 }
 

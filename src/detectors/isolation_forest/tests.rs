@@ -167,6 +167,30 @@ fn blocked_scoring_equals_row_by_row() {
 }
 
 #[test]
+fn paths_give_the_path_lengths_of_the_scores() {
+    let train = gaussian(300, 3, 21);
+    let test = gaussian(40, 3, 22);
+    let f = fit(&params(json!({"n_estimators": 25, "seed": 4})), &train);
+    let denominator = 25.0 * average_path_length(f.model.max_samples());
+    let scores = f.model.score_samples(test.view());
+    for (row, &score) in test.rows().into_iter().zip(&scores) {
+        let row = row.to_vec();
+        let paths: Vec<TreePath> = f.model.paths(&row).collect();
+        assert_eq!(paths.len(), 25);
+        let total: f64 = paths.iter().map(|p| p.length).sum();
+        assert_eq!(score_bits(total, denominator), score.to_bits());
+        for p in &paths {
+            assert!(p.edges >= 1 && p.deviation_terms <= p.edges);
+            assert!(p.deviation_sum >= 0.0);
+        }
+    }
+}
+
+fn score_bits(total: f64, denominator: f64) -> u64 {
+    (-(total / denominator)).exp2().to_bits()
+}
+
+#[test]
 fn layout_of_the_input_does_not_matter() {
     let x = gaussian(400, 5, 10);
     let f = fit(&params(json!({"n_estimators": 20})), &x);

@@ -321,6 +321,45 @@ pub(super) fn step(nodes: &[Node], i: usize, data: &[f64], base: usize) -> usize
     node.children[usize::from(right)] as usize
 }
 
+/// What a row's walk through one tree passes, for scores built on the path
+/// rather than on its length alone (DIF's deviation-enhanced score).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TreePath {
+    /// Edges from the root to the row's leaf (0 when the root is a leaf).
+    pub edges: usize,
+    /// `edges + c(leaf size)`: the path length h(x) of the iForest score.
+    pub length: f64,
+    /// `Σ |x[feature] − threshold|` over the internal nodes on the path, in
+    /// path order.
+    pub deviation_sum: f64,
+    /// How many of those terms are non-zero.
+    pub deviation_terms: usize,
+}
+
+/// Walk `row` from the root to its leaf, node by node (the same steps as
+/// [`step`]), adding up the split deviations on the way.
+pub(super) fn walk_path(tree: &CompiledTree, row: &[f64]) -> TreePath {
+    let (mut i, mut edges, mut deviation_sum, mut deviation_terms) = (0, 0, 0.0, 0);
+    loop {
+        let node = &tree.nodes[i];
+        if node.children[0] as usize == i {
+            return TreePath {
+                edges,
+                length: node.value,
+                deviation_sum,
+                deviation_terms,
+            };
+        }
+        let deviation = (row[node.feature as usize] - node.value).abs();
+        if deviation != 0.0 {
+            deviation_sum += deviation;
+            deviation_terms += 1;
+        }
+        i = step(&tree.nodes, i, row, 0);
+        edges += 1;
+    }
+}
+
 /// Path length `depth + c(leaf size)` of `row`, walking node by node until a
 /// leaf (the plain algorithm, which the fixed-length walks are checked
 /// against).
@@ -395,6 +434,44 @@ mod tests {
             let h = path_length(&nodes, &x[r * 2..r * 2 + 2]);
             assert!((1.0..=3.0 + average_path_length(8)).contains(&h));
         }
+    }
+
+    #[test]
+    fn walk_path_reports_edges_length_and_deviations() {
+        // Root splits column 1 at 0.5; its right child splits column 0 at
+        // 2.0 into leaves of 1 and 3 rows.
+        let t = TreeArrays {
+            feature: vec![1, 0, 0, 0, 0],
+            threshold: vec![0.5, 0.0, 2.0, 0.0, 0.0],
+            right: vec![2, 0, 4, 0, 0],
+            n_samples: vec![5, 1, 4, 1, 3],
+        };
+        let tree = compile_tree(&t, 2).unwrap();
+        let p = walk_path(&tree, &[0.0, 0.25]);
+        assert_eq!(p.edges, 1);
+        assert_eq!(p.length, 1.0);
+        assert_eq!((p.deviation_sum, p.deviation_terms), (0.25, 1));
+        let p = walk_path(&tree, &[3.5, 1.0]);
+        assert_eq!(p.edges, 2);
+        assert_eq!(p.length, 2.0 + average_path_length(3));
+        assert_eq!((p.deviation_sum, p.deviation_terms), (0.5 + 1.5, 2));
+        // A value equal to the threshold goes left and drops out of the
+        // deviation terms.
+        let p = walk_path(&tree, &[2.0, 1.0]);
+        assert_eq!((p.edges, p.length), (2, 2.0));
+        assert_eq!((p.deviation_sum, p.deviation_terms), (0.5, 1));
+        assert_eq!(p.length, path_length(&tree, &[2.0, 1.0]));
+        // A single leaf: no edges, no deviations.
+        let leaf = TreeArrays {
+            feature: vec![0],
+            threshold: vec![0.0],
+            right: vec![0],
+            n_samples: vec![4],
+        };
+        let p = walk_path(&compile_tree(&leaf, 2).unwrap(), &[1.0, 1.0]);
+        assert_eq!(p.edges, 0);
+        assert_eq!(p.length, average_path_length(4));
+        assert_eq!((p.deviation_sum, p.deviation_terms), (0.0, 0));
     }
 
     #[test]
