@@ -15,8 +15,17 @@
 //! `find_length_rank(series, rank=1)`.
 //!
 //! The default run checks two short NAB series and that every point is
-//! scored; the whole table (53 labelled NAB series and UCR #135) runs with
-//! `cargo test --release --test usad_tsb_ad -- --ignored --nocapture`.
+//! scored; the whole table (52 labelled NAB series and UCR #135) runs with
+//! `cargo test --release --test usad_tsb_ad -- --ignored --nocapture` and
+//! asserts only the mean over series (within 0.03 or higher), printing the
+//! series below their band. Measured (seeds 0-2, mean over series):
+//!
+//! | anml setting | anml | TSB-AD | below the band |
+//! |---|---|---|---|
+//! | series defaults (z-scored windows) | 0.4047 | 0.2874 (benchmark HP) | 9 of 53 |
+//! | `USAD_PARAMS='{"scaling":"minmax"}'` | 0.1539 | 0.2874 | 33 |
+//! | `USAD_PARAMS='{"scaling":"none"}'` (TSB-AD 1.5's raw windows) | 0.2873 | 0.2874 | 1 |
+//! | `USAD_TSB_AD=defaults` (window 5, lr 1e-4) | 0.2063 | 0.1776 (class defaults) | 10 |
 
 mod common;
 
