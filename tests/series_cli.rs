@@ -113,6 +113,47 @@ fn nab_suite_scores_a_chosen_series_with_nab_profiles() {
 }
 
 #[test]
+fn usad_runs_through_the_ucr_and_nab_suites_with_its_series_defaults() {
+    let sb = Sandbox::new();
+    for (suite, extra, points) in [
+        ("ucr", vec![], 7501),
+        (
+            "nab",
+            vec!["--datasets", "nab/realTraffic/speed_7578"],
+            1127,
+        ),
+    ] {
+        let out = sb
+            .anml()
+            .args(["benchmark", "--suite", suite, "--models", "usad"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        let runs = sb.root().join(format!("results/{suite}/runs"));
+        let p = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "json"))
+            .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        anml::results::validate(&v).unwrap();
+        assert_eq!(v["model"], "usad");
+        assert_eq!(v["window"], 100);
+        assert_eq!(v["params"]["aggregation"], "center");
+        assert_eq!(v["params"]["lr"], 0.001);
+        assert_eq!(v["params"]["scaling"], "zscore");
+        assert_eq!(v["params"]["seed"], 0);
+        let scores: ndarray::Array1<f64> =
+            ndarray_npy::read_npy(p.with_extension("scores.npy")).unwrap();
+        assert_eq!(scores.len(), points, "{suite}");
+        assert!(scores.iter().all(|s| s.is_finite()), "{suite}");
+        assert!(v["metrics"]["vus_pr"].as_f64().unwrap() > 0.0, "{suite}");
+    }
+}
+
+#[test]
 fn suite_errors_are_named_before_any_run() {
     let sb = Sandbox::new();
     for (args, want) in [

@@ -19,6 +19,7 @@ pub const SERIES_SUITE_MODELS: &[&str] = &[
     "lof",
     "pca",
     "hbos",
+    "usad",
 ];
 
 /// A suite: a registered collection of datasets or series.

@@ -39,6 +39,7 @@ pub mod tail;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod threshold;
+pub mod usad;
 
 pub use error::{DetectorError, ParamError};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};

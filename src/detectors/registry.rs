@@ -310,6 +310,18 @@ print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
 let fitted = detector("deep_svdd", #{ epochs: 20, lr: 0.001, seed: 7 }).fit(sp.x_train);
 print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
     ),
+    detector_spec!(
+        super::usad::UsadParams,
+        name: "usad",
+        version: "1.0.0",
+        summary: "USAD: two autoencoders sharing an encoder, trained adversarially; weighted reconstruction errors",
+        reference: "Audibert, Michiardi, Guyard, Marti & Zuluaga 2020, KDD",
+        stochastic: true,
+        params: super::usad::PARAM_DOCS,
+        example: r#"let sp = load_dataset("toy-blobs").split(0);
+let fitted = detector("usad", #{ epochs: 20, lr: 0.001, seed: 7 }).fit(sp.x_train);
+print(roc_auc(sp.y_test, fitted.score(sp.x_test)));"#,
+    ),
 ];
 
 /// Look a detector up by name.

@@ -86,6 +86,13 @@ impl Adam {
         &self.config
     }
 
+    /// Change the learning rate for the following steps, keeping the
+    /// moments and step count (a scheduler writing `param_group['lr']`,
+    /// as torch's `StepLR` does between epochs).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+
     /// One update of every tensor (`_single_tensor_adam`'s arithmetic).
     pub fn step(&mut self, params: Vec<&mut [f64]>, grads: &[Array1<f64>]) -> Result<(), NnError> {
         if params.len() != self.m.len()

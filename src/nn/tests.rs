@@ -348,6 +348,20 @@ fn adamw_decays_weights_without_a_gradient() {
 }
 
 #[test]
+fn set_lr_changes_later_steps_only() {
+    // AdamW with a zero gradient only decays: p (1 − lr λ) with the lr of
+    // that step; the step count and moments carry over.
+    let grads = vec![Array1::zeros(1)];
+    let mut p = vec![1.0];
+    let mut opt = Adam::new(AdamConfig::adamw(0.1, 0.5), &[1]);
+    opt.step(vec![&mut p[..]], &grads).unwrap();
+    opt.set_lr(0.2);
+    assert_eq!(opt.config().lr, 0.2);
+    opt.step(vec![&mut p[..]], &grads).unwrap();
+    assert_eq!(p, vec![1.0 * (1.0 - 0.1 * 0.5) * (1.0 - 0.2 * 0.5)]);
+}
+
+#[test]
 fn training_and_inference_do_not_depend_on_the_thread_count() {
     let x = normal_matrix(2500, 6, 41);
     let run = |threads: usize| {

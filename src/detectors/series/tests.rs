@@ -127,3 +127,73 @@ fn seeded_runs_repeat() {
     let s = sine_with_anomaly(false);
     assert_eq!(det.score(&s).unwrap(), det.score(&s).unwrap());
 }
+
+#[test]
+fn a_detector_with_series_defaults_gets_them_unless_named() {
+    for d in SERIES_DEFAULTS {
+        // Every entry names a registered detector and valid parameters.
+        let det = SeriesDetector::new(d.model, &Map::new())
+            .unwrap_or_else(|e| panic!("{}: {e}", d.model));
+        assert_eq!(det.window(), d.window, "{}", d.model);
+        assert_eq!(
+            det.params()["aggregation"],
+            serde_json::to_value(d.aggregation).unwrap()
+        );
+        for (k, text) in d.params {
+            let want: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(det.params()[*k], want, "{} {k}", d.model);
+        }
+    }
+    let usad = SeriesDetector::new("usad", &Map::new()).unwrap();
+    assert_eq!(usad.window(), 100);
+    assert_eq!(usad.params()["aggregation"], "center");
+    assert_eq!(usad.params()["lr"], 0.001);
+    assert_eq!(usad.params()["scaling"], "zscore");
+    // What the caller names wins.
+    let named = SeriesDetector::new(
+        "usad",
+        &params(json!({"window": 5, "aggregation": "mean", "lr": 1e-4})),
+    )
+    .unwrap();
+    assert_eq!(named.window(), 5);
+    assert_eq!(named.params()["aggregation"], "mean");
+    assert_eq!(named.params()["lr"], 1e-4);
+    // `center` needs stride 1, whether named or defaulted.
+    assert!(SeriesDetector::new("usad", &params(json!({"stride": 2}))).is_err());
+    assert!(
+        SeriesDetector::new("usad", &params(json!({"stride": 2, "aggregation": "max"}))).is_ok()
+    );
+    // Others keep the adapter's defaults.
+    let knn = SeriesDetector::new("knn", &Map::new()).unwrap();
+    assert_eq!(knn.window(), 100);
+    assert_eq!(knn.params()["aggregation"], "mean");
+}
+
+/// A noisy sine with period 50 and a level jump (+3) at 600..620.
+fn sine_with_jump() -> TimeSeries {
+    let s = sine_with_anomaly(false);
+    let mut v = s.values.clone();
+    for i in 600..620 {
+        v[[i, 0]] = (i as f64 * std::f64::consts::TAU / 50.0).sin() + 3.0;
+    }
+    TimeSeries::new("jump", v, s.labels.clone(), Training::None, "sha", "test").unwrap()
+}
+
+#[test]
+fn usad_on_windows_finds_a_level_jump() {
+    // Series defaults (window 100, z-scored, `center`) and min-max input.
+    for p in [json!({}), json!({"scaling": "minmax"})] {
+        let det = SeriesDetector::new("usad", &params(p.clone())).unwrap();
+        let series = sine_with_jump();
+        let s = det.score(&series).unwrap();
+        assert_eq!(s.len(), 1000);
+        assert!(s.iter().all(|v| v.is_finite()));
+        // Windows covering 600..620 start at 501..=619; `center` puts their
+        // scores at 551..=669.
+        let at = argmax(&s);
+        assert!((551..=669).contains(&at), "{p}: argmax {at}");
+        assert_eq!(s, det.score(&series).unwrap(), "{p}: not repeatable");
+        let other = det.with_run_seed(5).unwrap().score(&series).unwrap();
+        assert_ne!(s, other, "{p}: the seed changes nothing");
+    }
+}
