@@ -154,7 +154,12 @@ fn fits_are_reproducible_and_thread_count_independent() {
         let one = run(1);
         assert_eq!(one, run(1), "{}: two fits differ", spec.name);
         for threads in [2, 3, 4] {
-            assert_eq!(one, run(threads), "{}: 1 vs {threads} threads differ", spec.name);
+            assert_eq!(
+                one,
+                run(threads),
+                "{}: 1 vs {threads} threads differ",
+                spec.name
+            );
         }
         if spec.stochastic {
             let Value::Object(m) = json!({"seed": 12345}) else {
