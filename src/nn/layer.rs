@@ -33,10 +33,7 @@ impl Linear {
         rng: &mut ChaCha8Rng,
     ) -> Self {
         let bound = 1.0 / (inputs.max(1) as f64).sqrt();
-        let mut draw = || bound * (2.0 * rng.random::<f64>() - 1.0);
-        let weight = Array2::from_shape_simple_fn((outputs, inputs), &mut draw);
-        let bias = bias.then(|| Array1::from_shape_simple_fn(outputs, &mut draw));
-        Self { weight, bias }
+        Self::uniform(inputs, outputs, bound, bias.then_some(bound), rng)
     }
 
     /// Weights U(−w, w) and biases U(−b, b) (for example PyOD's
@@ -429,7 +426,7 @@ impl Layer {
 }
 
 /// A standard normal draw (Box–Muller, cosine branch; u1 in (0, 1]).
-pub fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
+pub fn standard_normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()

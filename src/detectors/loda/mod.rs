@@ -54,8 +54,8 @@ pub use params::{LodaParams, MAX_CUTS};
 use super::registry::ParamDoc;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
 use ndarray::ArrayView2;
+use rand::SeedableRng;
 use rand::seq::index;
-use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -78,14 +78,6 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
     },
 ];
 
-/// A standard normal draw (Box–Muller, cosine branch).
-pub(crate) fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    // u1 in (0, 1] keeps the logarithm finite.
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 impl DetectorParams for LodaParams {
     type Model = LodaModel;
 
@@ -105,7 +97,10 @@ impl DetectorParams for LodaParams {
             .map(|_| {
                 let mut features = index::sample(&mut rng, d, keep).into_vec();
                 features.sort_unstable();
-                let weights = features.iter().map(|_| standard_normal(&mut rng)).collect();
+                let weights = features
+                    .iter()
+                    .map(|_| crate::nn::standard_normal(&mut rng))
+                    .collect();
                 (features, weights)
             })
             .collect();
