@@ -8,6 +8,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
     let interrupt = Interrupt::new();
     let flag = interrupt.clone();
@@ -25,8 +26,7 @@ fn main() -> ExitCode {
         Ok(Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
             let code = if e.is_usage() { 2 } else { 1 };
-            let e = anyhow::Error::new(e);
-            let text = format!("{e:#}");
+            let text = error_chain(&anyhow::Error::new(e));
             if text.starts_with("error:") {
                 eprint!("{text}");
                 if !text.ends_with('\n') {
@@ -37,5 +37,37 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// The error and its causes, `: `-separated, each cause left out when the
+/// text already ends with it: most layers write `{path}: {source}` and
+/// also name the source, which printed `File too large (os error 27)`
+/// twice.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if text.is_empty() {
+            text = s;
+        } else if !text.ends_with(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+    }
+    text
+}
+
+/// Past a file-size limit (`ulimit -f`, RLIMIT_FSIZE) the kernel sends
+/// SIGXFSZ, whose default action kills the process with no message and
+/// leaves its temp files behind. Ignored, the write fails with EFBIG
+/// instead, which is reported like a full disk: a clear error, exit 1, the
+/// temp file removed and no final-named file with partial content.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN at startup, before
+    // any other thread exists, installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }

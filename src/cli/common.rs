@@ -20,6 +20,10 @@ pub(crate) fn registry(g: &GlobalOpts) -> Result<DatasetRegistry, Error> {
         Some(dir) => DatasetRegistry::new(dir.clone()),
         None => DatasetRegistry::from_env()?,
     };
+    let reg = match DatasetRegistry::download_base_from_env()? {
+        Some(base) => reg.with_download_base(Some(base)),
+        None => reg,
+    };
     Ok(reg
         .with_mirror(g.data_mirror.clone())
         .with_download(!g.offline))

@@ -6,10 +6,13 @@
 //! SHA-256-checked against the catalog before anything parses it.
 //!
 //! Downloads stream through the hasher into a temporary file next to the
-//! target (`.NAME.tmp-<pid>-<counter>`); only when the hash matches is the
+//! target (`.NAME.tmp-<pid>-<counter>`, locked while written, named and
+//! cleaned up as [`crate::atomic_file`]'s); only when the hash matches is the
 //! file fsynced and renamed into place, so the cache never holds a partial
 //! or unverified file, even with several processes downloading at once. On
-//! any failure the temporary file is deleted.
+//! any failure the temporary file is deleted; one left by a process killed
+//! mid-download is removed by the next process that reads or downloads into
+//! that cache directory ([`clear_stale_temps`]).
 //!
 //! A cached file whose hash no longer matches is deleted when the mismatch
 //! is reported, so simply loading again re-fetches a good copy.
@@ -17,10 +20,9 @@
 use super::catalog::FileSpec;
 use super::{DataError, HashError};
 use crate::hashing::{StreamHasher, sha256_hex};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Time allowed to open the connection.
@@ -127,6 +129,7 @@ pub fn download(
         )
     })?;
     fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    clear_stale_temps(target);
 
     let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
     let cap = size_cap(file);
@@ -169,7 +172,14 @@ pub fn download(
     Ok(bytes)
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Remove the temp files a process killed mid-download left beside
+/// `target` (once per directory and process, best effort; see
+/// [`crate::atomic_file::remove_stale_temps`]).
+pub fn clear_stale_temps(target: &Path) {
+    if let Some(dir) = target.parent() {
+        crate::atomic_file::remove_stale_temps_once(dir);
+    }
+}
 
 /// A temporary file that deletes itself unless persisted.
 struct TempFile {
@@ -178,23 +188,15 @@ struct TempFile {
 }
 
 impl TempFile {
-    /// Create `.NAME.tmp-<pid>-<counter>` in `dir`, never reusing a name.
+    /// Create `.NAME.tmp-<pid>-<counter>` in `dir`, never reusing a name,
+    /// locked while this value lives.
     fn create(dir: &Path, name: &str) -> Result<Self, DataError> {
-        let pid = std::process::id();
-        loop {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(".{name}.tmp-{pid}-{n}"));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    return Ok(Self {
-                        path,
-                        file: Some(file),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(DataError::io(path, e)),
-            }
-        }
+        let (path, file) = crate::atomic_file::create_temp(dir, name)
+            .map_err(|e| DataError::io(dir.join(format!(".{name}.tmp-*")), e))?;
+        Ok(Self {
+            path,
+            file: Some(file),
+        })
     }
 
     fn write_all(&mut self, chunk: &[u8]) -> Result<(), DataError> {
@@ -215,10 +217,8 @@ impl TempFile {
         }
         fs::rename(&self.path, target).map_err(|e| DataError::io(target, e))?;
         self.path = PathBuf::new();
-        if let Some(dir) = target.parent()
-            && let Ok(d) = File::open(dir)
-        {
-            let _ = d.sync_all();
+        if let Some(dir) = target.parent() {
+            crate::atomic_file::sync_dir(dir);
         }
         Ok(())
     }

@@ -11,8 +11,17 @@
 //! Configuration from the environment ([`DatasetRegistry::from_env`]):
 //! `ANML_DATA_DIR` (cache directory; default `<user cache dir>/anml/datasets`,
 //! or `./.anml-cache` if the platform has none), `ANML_DATA_MIRROR` (a
-//! directory laid out like the cache, e.g. a shared read-only copy) and
-//! `ANML_OFFLINE=1` (never download).
+//! directory laid out like the cache, e.g. a shared read-only copy),
+//! `ANML_DATA_URL` (download base: fetch `{ANML_DATA_URL}/{path}`, e.g.
+//! `http://mirror.example.org/anml/odds/cardio.mat`, instead of each file's
+//! pinned URL; for institutional mirrors, over HTTP or HTTPS, laid out like
+//! the cache; the SHA-256 is checked all the same) and `ANML_OFFLINE=1`
+//! (never download).
+//!
+//! Crash safety: a download is written to a locked temp file and renamed
+//! into the cache only once its hash matches, so a process killed
+//! mid-download leaves no cache file, only a temp file that the next load
+//! from that cache directory removes (see [`super::fetch`]).
 
 use super::catalog::{self, Collection, DatasetSpec, FileSpec};
 use super::series_catalog::{self, SeriesLayout, SeriesSpec};
@@ -68,13 +77,21 @@ impl DatasetRegistry {
                 ),
             ));
         }
+        let download_base = download_base_from(var("ANML_DATA_URL"))?;
         let offline = var("ANML_OFFLINE").is_some_and(|v| {
             let v = v.to_string_lossy().trim().to_ascii_lowercase();
             !matches!(v.as_str(), "" | "0" | "false" | "no" | "off")
         });
         Ok(Self::new(cache_dir)
             .with_mirror(mirror)
-            .with_download(!offline))
+            .with_download(!offline)
+            .with_download_base(download_base))
+    }
+
+    /// The download base `ANML_DATA_URL` names, if set (see the module
+    /// docs); anything but an `http://` or `https://` URL is an error.
+    pub fn download_base_from_env() -> Result<Option<String>, DataError> {
+        download_base_from(std::env::var_os("ANML_DATA_URL"))
     }
 
     pub fn with_mirror(mut self, mirror: Option<PathBuf>) -> Self {
@@ -271,6 +288,7 @@ impl DatasetRegistry {
     pub fn fetch_file(&self, file: &FileSpec) -> Result<Vec<u8>, DataError> {
         let mut tried = Vec::new();
         let cache_path = self.cache_path(file);
+        fetch::clear_stale_temps(&cache_path);
         if let Some(bytes) = fetch::read_cached(&cache_path, file)? {
             return Ok(bytes);
         }
@@ -300,6 +318,26 @@ impl DatasetRegistry {
         };
         fetch::download(&fetch::agent(), &url, &cache_path, file)
     }
+}
+
+/// Check an `ANML_DATA_URL` value: unset or empty is `None`; otherwise it
+/// must be an `http://` or `https://` URL.
+fn download_base_from(value: Option<OsString>) -> Result<Option<String>, DataError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = v.to_string_lossy().trim().to_string();
+    let lower = text.to_ascii_lowercase();
+    let has_host = ["http://", "https://"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme) && lower.len() > scheme.len());
+    if !has_host {
+        return Err(DataError::Download {
+            url: text,
+            message: "ANML_DATA_URL must be an http:// or https:// URL (the files are fetched from {ANML_DATA_URL}/odds/NAME.mat and so on)".to_string(),
+        });
+    }
+    Ok(Some(text))
 }
 
 /// A series read from several files is fingerprinted by the SHA-256 of its
@@ -532,6 +570,24 @@ mod tests {
 
         let reg = DatasetRegistry::from_lookup(vars(&[("ANML_OFFLINE", "yes")])).unwrap();
         assert!(!reg.downloads_allowed());
+
+        let reg =
+            DatasetRegistry::from_lookup(vars(&[("ANML_DATA_URL", "http://10.0.0.1:8080/anml/")]))
+                .unwrap();
+        assert_eq!(
+            reg.download_base.as_deref(),
+            Some("http://10.0.0.1:8080/anml")
+        );
+        let reg = DatasetRegistry::from_lookup(vars(&[("ANML_DATA_URL", "")])).unwrap();
+        assert!(reg.download_base.is_none());
+        for bad in ["ftp://x", "/some/dir", "http://", "mirror.example.org"] {
+            match DatasetRegistry::from_lookup(vars(&[("ANML_DATA_URL", bad)])) {
+                Err(e @ DataError::Download { .. }) => {
+                    assert!(e.to_string().contains("ANML_DATA_URL"), "{e}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
 
         let missing = DatasetRegistry::from_lookup(vars(&[("ANML_DATA_MIRROR", "/no/such/dir")]));
         match missing {
