@@ -96,8 +96,9 @@ pub fn temp_owner(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-/// Whether `pid` is a live process on this host. Errs on the side of
-/// "alive" where it cannot tell, so a live writer's file is never removed.
+/// Whether `pid` is a live process on this host. A number no process can
+/// have (0, or past `pid_t`) is not; where the check itself cannot tell,
+/// the answer is "alive", so a live writer's file is never removed.
 fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
@@ -105,10 +106,10 @@ fn process_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return true;
+            return false;
         };
         if pid <= 0 {
-            return true;
+            return false;
         }
         // SAFETY: signal 0 performs only the existence and permission check.
         let rc = unsafe { libc::kill(pid, 0) };
@@ -236,6 +237,11 @@ mod tests {
         std::fs::write(&locked, b"remote").unwrap();
         let guard = std::fs::File::open(&locked).unwrap();
         guard.lock().unwrap();
+        // No process can have pid 0 or one past pid_t.
+        let impossible = dir.path().join(".z.tmp-4294967295-0");
+        std::fs::write(&impossible, b"x").unwrap();
+        let zero = dir.path().join(".z.tmp-0-0");
+        std::fs::write(&zero, b"x").unwrap();
         let unrelated = dir.path().join(".hidden");
         std::fs::write(&unrelated, b"keep").unwrap();
 
@@ -245,6 +251,7 @@ mod tests {
             "stale temp file survived: {:?}",
             names(dir.path())
         );
+        assert!(!impossible.exists() && !zero.exists());
         assert!(mine.exists() && locked.exists() && unrelated.exists());
         drop(guard);
         assert_eq!(super::remove_stale_temps(dir.path()).unwrap(), 1);

@@ -189,42 +189,15 @@ impl RunStore {
 
     /// Remove temp files left by a process killed mid-write: those whose
     /// writer (the pid in the name `atomic_file` gives them) is no longer
-    /// running on this machine, so a sweep never deletes the file another
-    /// live process on this host is about to rename. Processes on other
-    /// hosts cannot be checked: give each host its own store and merge.
+    /// running on this machine and whose lock nobody holds, so a sweep
+    /// never deletes the file another live process is about to rename (see
+    /// [`crate::atomic_file::remove_stale_temps`]).
     pub fn remove_stale_temp_files(&self) -> Result<usize, BenchError> {
         let mut n = 0;
         // runs/ (records, scores) and the store's own files (sweep.json,
         // leaderboards, failures.md)
         for dir in [self.runs_dir(), self.dir.clone()] {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_err(&dir)(e)),
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                // `atomic_file` names them `.{target}.tmp-{pid}-{n}`
-                let Some((_, tail)) = name.rsplit_once(".tmp-") else {
-                    continue;
-                };
-                if !name.starts_with('.') {
-                    continue;
-                }
-                let writer_alive = tail
-                    .split('-')
-                    .next()
-                    .and_then(|p| p.parse::<u32>().ok())
-                    .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
-                if !writer_alive {
-                    match std::fs::remove_file(entry.path()) {
-                        Ok(()) => n += 1,
-                        // another sweep cleaned it first
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(io_err(&entry.path())(e)),
-                    }
-                }
-            }
+            n += crate::atomic_file::remove_stale_temps(&dir).map_err(io_err(&dir))?;
         }
         Ok(n)
     }
