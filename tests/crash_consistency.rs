@@ -137,10 +137,11 @@ fn run_ok(mut cmd: Command) -> String {
 // ------------------------------------------------------------- downloads
 
 /// A one-connection-at-a-time HTTP/1.1 server on 127.0.0.1 serving the
-/// dataset mirror in 4 KiB chunks. With a gate of `k` bytes it sends the
-/// headers and the first `k` body bytes, reports that on `reached`, and holds
-/// the connection until `release`; with a gate at or past the body's end it
-/// sends everything and then reports.
+/// dataset mirror in 4 KiB chunks. With a gate of `k` bytes inside the body
+/// it sends the headers and exactly the first `k` body bytes, reports that on
+/// `reached`, and holds the connection until `release` (one release per
+/// report); with a gate at or past the body's end it sends everything and
+/// then reports.
 struct SlowServer {
     base: String,
     hits: Arc<AtomicUsize>,
@@ -206,16 +207,24 @@ fn respond_slowly(
         body.len()
     )?;
     stream.flush()?;
+    // Stop at exactly `k` bytes when that is inside the body.
+    let stop = gate.filter(|&k| k < body.len());
     let mut sent = 0;
-    while sent < body.len() {
-        if let Some(k) = gate
-            && sent >= k
-        {
+    loop {
+        if stop == Some(sent) {
             let _ = reached.send(());
             let _ = release.recv_timeout(LIMIT);
             return Ok(());
         }
-        let end = (sent + CHUNK).min(body.len());
+        if sent == body.len() {
+            break;
+        }
+        let mut end = (sent + CHUNK).min(body.len());
+        if let Some(k) = stop
+            && sent < k
+        {
+            end = end.min(k);
+        }
         stream.write_all(&body[sent..end])?;
         stream.flush()?;
         sent = end;
@@ -273,7 +282,11 @@ fn kill_9_during_a_download_leaves_a_verified_cache_or_nothing() {
         };
         *server.gate.lock().unwrap() = Some(at);
         let hits = server.hits.load(Ordering::SeqCst);
-        let mut child = spawn_quiet(download_cmd(&sb, &server.base));
+        let errfile = sb.root().join("stderr.txt");
+        let mut cmd = download_cmd(&sb, &server.base);
+        cmd.stdout(Stdio::null())
+            .stderr(std::fs::File::create(&errfile).unwrap());
+        let mut child = cmd.spawn().expect("spawn anml");
         let got = server.reached.recv_timeout(LIMIT);
         assert!(
             got.is_ok(),
@@ -291,10 +304,17 @@ fn kill_9_during_a_download_leaves_a_verified_cache_or_nothing() {
                     .iter()
                     .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= at as u64))
             };
-            assert!(
-                wait_for(&mut child, written),
-                "iteration {i}: no temp file with {at} bytes"
-            );
+            if !wait_for(&mut child, written) {
+                let sizes: Vec<_> = temp_files(&dir)
+                    .iter()
+                    .map(|p| std::fs::metadata(p).map(|m| m.len()).ok())
+                    .collect();
+                panic!(
+                    "iteration {i}: no temp file with {at} bytes: {sizes:?}, child {:?}: {}",
+                    child.try_wait(),
+                    std::fs::read_to_string(&errfile).unwrap_or_default()
+                );
+            }
         }
         let running = kill9(&mut child);
         if at < size {
