@@ -17,6 +17,7 @@
 //! staging directory or temp file appearing, the n-th stored run), so the
 //! schedule is the same on every run. Each scenario prints one `crash
 //! summary` line with its counts.
+#![cfg(unix)]
 
 mod common;
 
