@@ -2,6 +2,7 @@
 
 use crate::detectors::ParamError;
 use crate::detectors::keyword_or_number::{CountOrFraction, KeywordOr, Keywords};
+use crate::detectors::limits::{ESTIMATORS_RULE, MAX_ESTIMATORS, check_count};
 use serde::{Deserialize, Serialize};
 
 /// The keyword of `max_samples`.
@@ -52,7 +53,7 @@ const MAX_SAMPLES_RULE: &str = "\"auto\", an integer >= 1, or a fraction in (0, 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IsolationForestParams {
-    /// Number of trees (≥ 1).
+    /// Number of trees, in [1, [`MAX_ESTIMATORS`]].
     pub n_estimators: usize,
     /// Rows drawn per tree (ψ).
     pub max_samples: MaxSamples,
@@ -89,13 +90,12 @@ impl IsolationForestParams {
 
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
-        if self.n_estimators < 1 {
-            return Err(ParamError::new(
-                "n_estimators",
-                self.n_estimators,
-                "an integer >= 1",
-            ));
-        }
+        check_count(
+            "n_estimators",
+            self.n_estimators,
+            MAX_ESTIMATORS,
+            ESTIMATORS_RULE,
+        )?;
         self.max_samples.check(MAX_SAMPLES_RULE, |m| match m {
             CountOrFraction::Count(k) => k >= 1,
             CountOrFraction::Fraction(f) => f > 0.0 && f <= 1.0,
