@@ -1,5 +1,5 @@
 //! The `anml` binary: parse flags, run, print an error once with its cause
-//! chain, exit with a deliberate code (0 ok, 1 error or failed check, 2 usage,
+//! chain (each cause once, see `Error::chain_text`), exit with a deliberate code (0 ok, 1 error or failed check, 2 usage,
 //! 130 Ctrl-C).
 
 use anml::cli::{Cli, Outcome};
@@ -25,8 +25,7 @@ fn main() -> ExitCode {
         Ok(Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
             let code = if e.is_usage() { 2 } else { 1 };
-            let e = anyhow::Error::new(e);
-            let text = format!("{e:#}");
+            let text = e.chain_text();
             if text.starts_with("error:") {
                 eprint!("{text}");
                 if !text.ends_with('\n') {
