@@ -87,6 +87,109 @@ mod tests {
         }
     }
 
+    fn params(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn every_bound_is_checked_when_a_detector_is_built() {
+        use crate::detectors::{Detector, DetectorError};
+        use serde_json::json;
+        // (detector, parameter, the largest valid value, the smallest too large)
+        let cases = [
+            (
+                "isolation_forest",
+                "n_estimators",
+                json!(MAX_ESTIMATORS),
+                json!(MAX_ESTIMATORS + 1),
+            ),
+            (
+                "knn",
+                "n_neighbors",
+                json!(MAX_NEIGHBORS),
+                json!(MAX_NEIGHBORS + 1),
+            ),
+            (
+                "avg_knn",
+                "n_neighbors",
+                json!(MAX_NEIGHBORS),
+                json!(MAX_NEIGHBORS + 1),
+            ),
+            (
+                "med_knn",
+                "n_neighbors",
+                json!(MAX_NEIGHBORS),
+                json!(MAX_NEIGHBORS + 1),
+            ),
+            (
+                "lof",
+                "n_neighbors",
+                json!(MAX_NEIGHBORS),
+                json!(MAX_NEIGHBORS + 1),
+            ),
+            (
+                "gmm",
+                "n_components",
+                json!(MAX_COMPONENTS),
+                json!(MAX_COMPONENTS + 1),
+            ),
+            ("gmm", "n_init", json!(MAX_INIT), json!(MAX_INIT + 1)),
+            ("gmm", "max_iter", json!(MAX_ITER), json!(MAX_ITER + 1)),
+            (
+                "pca",
+                "n_components",
+                json!(MAX_COMPONENTS),
+                json!(MAX_COMPONENTS + 1),
+            ),
+            ("ocsvm", "max_iter", json!(MAX_ITER), json!(MAX_ITER + 1)),
+            (
+                "ocsvm",
+                "cache_size",
+                json!(MAX_CACHE_MIB),
+                json!(MAX_CACHE_MIB * 2.0),
+            ),
+        ];
+        for (name, param, ok, too_large) in cases {
+            assert!(
+                Detector::new(name, &params(json!({ param: ok }))).is_ok(),
+                "{name} {param} = {ok}"
+            );
+            match Detector::new(name, &params(json!({ param: too_large }))) {
+                Err(DetectorError::Param(e)) => assert_eq!(e.param, param, "{name}"),
+                other => panic!("{name} {param} = {too_large}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn series_windows_are_bounded() {
+        use crate::detectors::series::SeriesDetector;
+        use serde_json::json;
+        for name in ["knn", "matrix_profile"] {
+            let ok = SeriesDetector::new(name, &params(json!({ "window": MAX_WINDOW })));
+            assert!(ok.is_ok(), "{name}");
+            let e = SeriesDetector::new(name, &params(json!({ "window": MAX_WINDOW + 1 })))
+                .unwrap_err();
+            assert!(e.to_string().contains("window"), "{e}");
+        }
+        let e =
+            SeriesDetector::new("knn", &params(json!({ "stride": MAX_WINDOW + 1 }))).unwrap_err();
+        assert!(e.to_string().contains("stride"), "{e}");
+        // a window matrix beyond MAX_WINDOW_VALUES is refused before it is built
+        let det = SeriesDetector::new("knn", &params(json!({ "window": 50_000 }))).unwrap();
+        let ts = crate::data::TimeSeries::new(
+            "big",
+            ndarray::Array2::from_elem((100_000, 1), 0.5),
+            None,
+            crate::data::Training::None,
+            "",
+            "test",
+        )
+        .unwrap();
+        let e = det.score(&ts).unwrap_err();
+        assert!(e.to_string().contains("at most 500000000"), "{e}");
+    }
+
     #[test]
     fn counts_outside_one_to_max_are_errors() {
         assert!(check_count("k", 0, 10, NEIGHBORS_RULE).is_err());

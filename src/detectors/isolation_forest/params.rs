@@ -141,12 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn rule_n_estimators_at_least_one() {
-        let e = with(|p| p.n_estimators = 0).validate().unwrap_err();
-        assert_eq!(e.param, "n_estimators");
-        assert_eq!(e.value, "0");
-        assert!(e.to_string().contains("n_estimators") && e.to_string().contains(">= 1"));
-        assert!(with(|p| p.n_estimators = 1).validate().is_ok());
+    fn rule_n_estimators_from_one_to_the_bound() {
+        use crate::detectors::limits::MAX_ESTIMATORS;
+        for bad in [0, MAX_ESTIMATORS + 1, 1_000_000_000] {
+            let e = with(|p| p.n_estimators = bad).validate().unwrap_err();
+            assert_eq!(e.param, "n_estimators");
+            assert_eq!(e.value, bad.to_string());
+            assert!(e.to_string().contains("[1, 100000]"), "{e}");
+        }
+        for good in [1, MAX_ESTIMATORS] {
+            assert!(with(|p| p.n_estimators = good).validate().is_ok());
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - `window` (default 100, or the detector's entry in [`SERIES_DEFAULTS`]):
 //!   subsequence length `m` (matrix profile) or sliding-window length;
 //! - `stride` (default 1): step between windows (tabular adapter only);
+//!   window and stride are at most [`MAX_WINDOW`], and the window matrix a
+//!   tabular detector sees at most [`MAX_WINDOW_VALUES`] values;
 //! - `aggregation` (`mean` | `max` | `center`, default `mean`, or the
 //!   detector's entry in [`SERIES_DEFAULTS`]): how window scores become
 //!   point scores, see [`aggregate`];
