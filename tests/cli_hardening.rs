@@ -502,6 +502,28 @@ fn a_publish_the_registry_refuses_leaves_no_result() {
     );
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!out.exists());
+    // and a result that cannot be written publishes nothing
+    std::fs::remove_file(sb.root().join("registry")).unwrap();
+    sb.write("blocked", "a file, not a directory");
+    let out = sb.root().join("blocked/r.json");
+    let (code, stdout, stderr) = anml(
+        &sb,
+        &[
+            "benchmark",
+            "--dataset",
+            "wbc",
+            "--model",
+            "hbos",
+            "--publish",
+            "m",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("blocked"), "{stderr}");
+    assert!(!stdout.contains("published"), "{stdout}");
+    assert!(!sb.root().join("registry/m").exists());
 }
 
 #[test]

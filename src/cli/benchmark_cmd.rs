@@ -69,8 +69,16 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         }
     };
     // Publish before writing the result: a registry that refuses the model
-    // leaves no result behind that claims a finished, published run.
+    // leaves no result behind that claims a finished, published run. The
+    // result's directory is made first, so a place the result cannot go
+    // fails before anything is published.
     if let Some(p) = &publish {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| crate::results::ResultError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         super::registry_cmd::publish_run(p, &outcome)?;
     }
     r.write(&path)?;
