@@ -400,7 +400,19 @@ fn usage_errors_found_after_parsing_exit_2() {
             "ocsvm",
         ),
         (one(&["--param", "foo=1"]), "foo"),
-        (one(&["--param", "novalue"]), "NAME=VALUE"),
+        (
+            one(&["--param", "novalue"]),
+            "--param: `novalue` is not NAME=VALUE",
+        ),
+        (one(&["--param", "=5"]), "is not NAME=VALUE"),
+        (
+            one(&["--param", "n_bins=5", "--param", "n_bins=6"]),
+            "`n_bins` is given twice",
+        ),
+        (
+            suite(&["--param", "n_bins=5", "--param", "n_bins=[6,7]"]),
+            "`n_bins` is given twice",
+        ),
         (suite(&["--shard", "3/3"]), "shard `3/3`"),
         (suite(&["--shard", "0/0"]), "shard `0/0`"),
         (one(&["--protocol", "bad"]), "unknown split protocol"),
