@@ -61,6 +61,18 @@ fn seed_ranges_beyond_the_bound_are_usage_errors() {
 }
 
 #[test]
+fn a_grid_too_large_to_hold_is_refused_before_anything_runs() {
+    let sb = Sandbox::new();
+    // 17 datasets x 21 models x 100000 seeds: used to grow past 2 GB
+    // expanding the grid before the first run
+    let (code, _, stderr) = anml(&sb, &["benchmark", "--suite", "odds", "--seeds", "0-99999"]);
+    no_panic(&stderr);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("at most 1000000"), "{stderr}");
+    assert!(!sb.root().join("results").exists());
+}
+
+#[test]
 fn a_vus_window_beyond_the_series_is_an_error_not_a_panic() {
     let sb = Sandbox::new();
     let script = sb.write(
