@@ -198,7 +198,7 @@ pub struct ProfileArgs {
     pub m: usize,
     /// Compute the profile this many times (for timing), 1 to 10000.
     #[arg(long, default_value_t = 1,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10_000))]
     pub repeat: usize,
     /// Number of discords to print, 1 to 10000.
     #[arg(long, default_value_t = 3,
