@@ -311,7 +311,7 @@ fn column_csv(sb: &Sandbox, name: &str, values: impl Iterator<Item = f64>) -> St
 }
 
 #[test]
-fn series_profile_keeps_every_value_and_refuses_overflowing_ones() {
+fn series_profile_keeps_every_value_rescales_huge_ones_and_refuses_non_finite() {
     let sb = Sandbox::new();
     // numpy.savetxt: one number per line, no header
     let walk = column_csv(
