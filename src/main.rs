@@ -1,6 +1,6 @@
-//! The `anml` binary: parse flags, run, print an error once with its cause
-//! chain, exit with a deliberate code (0 ok, 1 error or failed check, 2 usage,
-//! 130 Ctrl-C).
+//! The `anml` binary: parse flags, run, print an error with its cause chain
+//! (each cause once, see `Error::chain_text`), exit with a deliberate code
+//! (0 ok, 1 error or failed check, 2 usage, 130 Ctrl-C).
 
 use anml::cli::{Cli, Outcome};
 use anml::script::Interrupt;
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
             let code = if e.is_usage() { 2 } else { 1 };
-            let text = error_chain(&anyhow::Error::new(e));
+            let text = e.chain_text();
             if text.starts_with("error:") {
                 eprint!("{text}");
                 if !text.ends_with('\n') {
@@ -38,24 +38,6 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-/// The error and its causes, `: `-separated, each cause left out when the
-/// text already ends with it: most layers write `{path}: {source}` and
-/// also name the source, which printed `File too large (os error 27)`
-/// twice.
-fn error_chain(e: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if text.is_empty() {
-            text = s;
-        } else if !text.ends_with(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-    }
-    text
 }
 
 /// Past a file-size limit (`ulimit -f`, RLIMIT_FSIZE) the kernel sends

@@ -286,7 +286,7 @@ fn seeds_beyond_u32_are_rejected() -> TestResult {
     let err = Protocol::Pyod
         .prepare(&ds, u64::from(u32::MAX) + 1)
         .expect_err("seed 2^32 must be rejected");
-    assert!(matches!(err, DataError::Split(_)), "{err:?}");
+    assert!(matches!(err, DataError::Seed { .. }), "{err:?}");
     assert!(err.to_string().contains("4294967296"), "{err}");
     // The ChaCha protocol takes any u64 seed.
     Protocol::Holdout60.prepare(&ds, u64::MAX)?;

@@ -21,8 +21,12 @@ use std::collections::{HashMap, HashSet};
 pub struct MergeOutcome {
     /// Records copied into the output.
     pub copied: usize,
-    /// Records the output already had (identical apart from timing).
+    /// Records the output already had (identical apart from timing, or a
+    /// failure where the input's is a failure too).
     pub already_present: usize,
+    /// Input records of a run an earlier input already supplied (the same
+    /// shard merged twice, overlapping stores); not copied again.
+    pub duplicates: usize,
     /// The merged grid's records in grid order (or sorted, without a grid).
     pub records: Vec<StoredRun>,
     /// Grid points no input had.
@@ -81,12 +85,18 @@ pub fn merge_stores(
         if !s.runs_dir().is_dir() {
             return Err(BenchError::NotAStore(s.dir().to_path_buf()));
         }
+        // Merging a store into itself would count its runs as neither
+        // copied nor already there; merge into a new store instead.
+        if same_dir(s, output) {
+            return Err(BenchError::flag(
+                "--output",
+                format!(
+                    "{} is also an input; merge into a new store",
+                    output.dir().display()
+                ),
+            ));
+        }
         manifests.extend(s.read_manifest()?);
-    }
-    if inputs.iter().any(|s| same_dir(s, output))
-        && let Some(m) = output.read_manifest()?
-    {
-        manifests.push(m);
     }
     let grid = merged_grid(&manifests);
 
@@ -94,7 +104,10 @@ pub fn merge_stores(
     // run id → the input it comes from and the record the output will hold.
     let mut planned: HashMap<String, (&RunStore, StoredRun)> = HashMap::new();
     let mut already_present = 0;
-    for s in inputs.iter().filter(|s| !same_dir(s, output)) {
+    let mut duplicates = 0;
+    // run ids an earlier input had (whether or not it is copied)
+    let mut seen: HashSet<String> = HashSet::new();
+    for s in inputs {
         for id in s.run_ids()? {
             let rec = match s.get(&id)? {
                 Lookup::Found(rec) => rec,
@@ -106,7 +119,10 @@ pub fn merge_stores(
                 }
                 Lookup::Missing => continue,
             };
+            let from_input = !seen.insert(id.clone());
             let in_output;
+            // the record this one meets: the one planned from an earlier
+            // input, else the output's
             let have = match planned.get(&id) {
                 Some((_, r)) => Some(r),
                 None => match output.get(&id)? {
@@ -118,7 +134,8 @@ pub fn merge_stores(
                 },
             };
             if let Some(have) = have {
-                if have.is_ok() && rec.is_ok() {
+                // an ok record wins over a failed one; two failures: keep ours
+                let keep = if have.is_ok() && rec.is_ok() {
                     if deterministic_json(have)? != deterministic_json(&rec)? {
                         return Err(BenchError::MergeConflict {
                             run_id: id,
@@ -126,12 +143,16 @@ pub fn merge_stores(
                             output: output.dir().to_path_buf(),
                         });
                     }
+                    true
+                } else {
+                    !rec.is_ok()
+                };
+                if from_input {
+                    duplicates += 1;
+                } else if keep {
                     already_present += 1;
-                    continue;
                 }
-                // an ok record wins over a failed one; two failures: keep ours
-                if !rec.is_ok() {
-                    already_present += 1;
+                if keep {
                     continue;
                 }
             }
@@ -139,7 +160,8 @@ pub fn merge_stores(
             planned.insert(id, (s, rec));
         }
     }
-    // Pass 2: copy.
+    // Pass 2: copy (after removing what a killed writer left half-written).
+    output.remove_stale_temp_files()?;
     for (id, (s, _)) in &planned {
         output.copy_run_from(s, id)?;
     }
@@ -171,6 +193,7 @@ pub fn merge_stores(
     Ok(MergeOutcome {
         copied: planned.len(),
         already_present,
+        duplicates,
         records,
         missing,
         reports,

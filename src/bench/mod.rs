@@ -29,8 +29,8 @@ pub use store::{
 };
 pub use suite::{SERIES_SUITE_MODELS, Suite, read_reference};
 pub use sweep::{
-    GridPoint, PointStatus, RunProtocol, Shard, SweepEvent, SweepOptions, SweepOutcome, SweepSpec,
-    manifest, parse_seeds, run_sweep,
+    GridPoint, MAX_JOBS, MAX_SEEDS, PointStatus, RunProtocol, Shard, SweepEvent, SweepOptions,
+    SweepOutcome, SweepSpec, manifest, parse_seeds, run_sweep,
 };
 pub use timing::{TimedRun, TimingReport, median, peak_rss_kib, time_runs};
 

@@ -162,14 +162,60 @@ impl Suite {
         seeds: Option<&str>,
         protocol: Option<&str>,
     ) -> Result<SweepSpec, BenchError> {
-        Ok(SweepSpec {
+        let spec = SweepSpec {
             datasets: self.datasets(datasets)?,
             models: self.models(models),
             params,
             seeds: parse_seeds(seeds.unwrap_or(self.default_seeds()))?,
             protocol: self.protocol(protocol)?,
-        })
+        };
+        check_grid_size(&spec)?;
+        Ok(spec)
     }
+}
+
+/// The most grid points a suite may name. Expanding a grid holds every
+/// point (and its run id) in memory before the first run: `--suite odds
+/// --seeds 0-99999` (36 million points) used to grow past 2 GB without
+/// starting a run. A million runs is far beyond any benchmark.
+pub const MAX_GRID_POINTS: u128 = 1_000_000;
+
+/// Parameter combinations at most: the product of every value list's
+/// length (`name: [..]`, or inside `detector: { name: [..] }`), an upper
+/// bound on what any one model gets.
+fn param_combinations(params: &Map<String, Value>) -> u128 {
+    params.values().fold(1u128, |acc, v| {
+        let n = match v {
+            Value::Array(a) => a.len().max(1) as u128,
+            Value::Object(m) => param_combinations(m),
+            _ => 1,
+        };
+        acc.saturating_mul(n)
+    })
+}
+
+/// Refuse a grid of more than [`MAX_GRID_POINTS`] points (counted as
+/// datasets × models × seeds × parameter combinations, an upper bound).
+fn check_grid_size(spec: &SweepSpec) -> Result<(), BenchError> {
+    let combos = param_combinations(&spec.params);
+    let points = [
+        spec.datasets.len() as u128,
+        spec.models.len() as u128,
+        spec.seeds.len() as u128,
+        combos,
+    ]
+    .iter()
+    .fold(1u128, |a, &b| a.saturating_mul(b));
+    if points > MAX_GRID_POINTS {
+        return Err(BenchError::Grid(format!(
+            "the grid has up to {points} points ({} datasets x {} models x {} seeds x {combos} \
+             parameter combinations); at most {MAX_GRID_POINTS}: use fewer seeds, models or values",
+            spec.datasets.len(),
+            spec.models.len(),
+            spec.seeds.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Read a `--compare` reference table (mean ROC-AUC per dataset and model,
@@ -198,6 +244,38 @@ mod tests {
         );
         assert!(Suite::parse("odds").is_ok());
         assert!(Suite::parse("nope").unwrap_err().is_usage());
+    }
+
+    #[test]
+    fn a_grid_beyond_a_million_points_is_refused() {
+        let spec = |seeds: &str, params: Value| {
+            Suite::Odds.sweep_spec(
+                "all",
+                "knn,hbos",
+                params.as_object().cloned().unwrap_or_default(),
+                Some(seeds),
+                None,
+            )
+        };
+        // 17 datasets x 2 models x 10 seeds x 2 values
+        assert!(spec("0-9", serde_json::json!({"n_bins": [5, 10]})).is_ok());
+        // 17 x 2 x 100000 seeds
+        let e = spec("0-99999", serde_json::json!({})).unwrap_err();
+        assert!(
+            e.is_usage() && e.to_string().contains("at most 1000000"),
+            "{e}"
+        );
+        // 17 x 2 x 10 x 100^2 values
+        let many: Vec<u32> = (1..=100).collect();
+        let e = spec(
+            "0-9",
+            serde_json::json!({"knn": {"n_neighbors": many}, "n_bins": many}),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("10000 parameter combinations"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -41,27 +41,34 @@ pub struct GlobalOpts {
 /// Sandbox limits for scripts.
 #[derive(Debug, Args)]
 pub struct LimitOpts {
-    /// Rhai operations per evaluation.
-    #[arg(long, global = true, default_value_t = Limits::default().max_operations)]
+    /// Rhai operations per evaluation (every `--max-*` limit is at least 1:
+    /// a limit cannot be switched off).
+    #[arg(long, global = true, default_value_t = Limits::default().max_operations,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub max_operations: u64,
     /// Function call nesting depth.
-    #[arg(long, global = true, default_value_t = Limits::default().max_call_depth)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_call_depth, value_parser = at_least_one())]
     pub max_call_depth: usize,
     /// Characters in one string.
-    #[arg(long, global = true, default_value_t = Limits::default().max_string_size)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_string_size, value_parser = at_least_one())]
     pub max_string_size: usize,
     /// Elements in one array.
-    #[arg(long, global = true, default_value_t = Limits::default().max_array_size)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_array_size, value_parser = at_least_one())]
     pub max_array_size: usize,
     /// Entries in one object map.
-    #[arg(long, global = true, default_value_t = Limits::default().max_map_size)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_map_size, value_parser = at_least_one())]
     pub max_map_size: usize,
     /// Elements of a matrix or vector built from script values.
-    #[arg(long, global = true, default_value_t = Limits::default().max_matrix_elements)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_matrix_elements, value_parser = at_least_one())]
     pub max_matrix_elements: usize,
     /// Modules imported by one evaluation.
-    #[arg(long, global = true, default_value_t = Limits::default().max_modules)]
+    #[arg(long, global = true, default_value_t = Limits::default().max_modules, value_parser = at_least_one())]
     pub max_modules: usize,
+}
+
+/// A `usize` flag value of at least 1 (clap exits 2 on 0).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 impl LimitOpts {
@@ -189,11 +196,13 @@ pub struct ProfileArgs {
     /// Subsequence length.
     #[arg(long)]
     pub m: usize,
-    /// Compute the profile this many times (for timing).
-    #[arg(long, default_value_t = 1)]
+    /// Compute the profile this many times (for timing), 1 to 10000.
+    #[arg(long, default_value_t = 1,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10_000))]
     pub repeat: usize,
-    /// Number of discords to print.
-    #[arg(long, default_value_t = 3)]
+    /// Number of discords to print, 1 to 10000.
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub discords: usize,
     /// Print one JSON object: n, m, threads, seconds per repeat, discords.
     #[arg(long)]
@@ -218,7 +227,7 @@ pub struct MergeArgs {
     /// sweep.json when written by a sweep).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// The merged store (created; may be one of the inputs).
+    /// The merged store (created; not one of the inputs).
     #[arg(long)]
     pub output: PathBuf,
 }
@@ -226,8 +235,10 @@ pub struct MergeArgs {
 /// Scheduling flags shared by suites and scripts; they never change a result.
 #[derive(Debug, Args, Clone)]
 pub struct SweepFlags {
-    /// Runs in flight [default: one per core].
-    #[arg(long, default_value_t = 0)]
+    /// Runs in flight, at most 1024 [default: one per core].
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(0..=crate::bench::MAX_JOBS as u64))]
     pub jobs: usize,
     /// Re-run grid points whose results are already in the run store.
     #[arg(long)]

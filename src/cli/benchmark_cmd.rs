@@ -62,9 +62,25 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     let path: PathBuf = match &a.output {
         Some(p) => p.clone(),
         None => {
-            bench::RunStore::new(g.workspace.join("results").join(&experiment)).path_of(&r.run_id)
+            let store = bench::RunStore::new(g.workspace.join("results").join(&experiment));
+            // what a killed earlier run or sweep left half-written
+            store.remove_stale_temp_files()?;
+            store.path_of(&r.run_id)
         }
     };
+    // Publish before writing the result: a registry that refuses the model
+    // leaves no result behind that claims a finished, published run. The
+    // result's directory is made first, so a place the result cannot go
+    // fails before anything is published.
+    if let Some(p) = &publish {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| crate::results::ResultError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        super::registry_cmd::publish_run(p, &outcome)?;
+    }
     r.write(&path)?;
 
     let mut t = styled_table(RunResult::TABLE_HEADER.to_vec());
@@ -75,9 +91,6 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         path.display(),
         bench::short_id(&r.run_id)
     );
-    if let Some(p) = &publish {
-        super::registry_cmd::publish_run(p, &outcome)?;
-    }
     Ok(Outcome::Success)
 }
 

@@ -4,9 +4,8 @@
 
 use super::Outcome;
 use super::args::{GlobalOpts, SweepFlags};
-use crate::bench;
+use crate::bench::{self, BenchError};
 use crate::data::DatasetRegistry;
-use crate::detectors::DetectorError;
 use crate::error::Error;
 use crate::script::{Host, HostContext, Interrupt};
 use crate::workspace::Workspace;
@@ -93,16 +92,27 @@ pub(crate) fn print_json(list: &[Value]) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-/// `NAME=VALUE` pairs into a params map; VALUE is JSON, else a string.
-pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, DetectorError> {
+/// `NAME=VALUE` pairs into a params map; VALUE is JSON, else a string. A
+/// pair without `=` or a name, or a name given twice (the later value would
+/// silently win), is a usage error.
+pub(crate) fn parse_params(pairs: &[String]) -> Result<Map<String, Value>, BenchError> {
     let mut m = Map::new();
     for p in pairs {
-        let (k, v) = p.split_once('=').ok_or_else(|| DetectorError::BadParams {
-            detector: "--param".into(),
-            message: format!("`{p}` is not NAME=VALUE"),
-        })?;
+        let (k, v) = p
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| BenchError::flag("--param", format!("`{p}` is not NAME=VALUE")))?;
         let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
-        m.insert(k.trim().to_string(), value);
+        let name = k.trim().to_string();
+        if m.contains_key(&name) {
+            return Err(BenchError::flag(
+                "--param",
+                format!(
+                    "`{name}` is given twice; give each parameter once (a JSON array is a grid)"
+                ),
+            ));
+        }
+        m.insert(name, value);
     }
     Ok(m)
 }
@@ -137,6 +147,27 @@ pub(crate) fn stem(p: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn params_are_name_value_pairs_each_once() {
+        let pairs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let m = super::parse_params(&pairs(&["n=5", "kind=auto", "grid=[1,2]"])).unwrap();
+        assert_eq!(m["n"], 5);
+        assert_eq!(m["kind"], "auto");
+        assert_eq!(m["grid"], serde_json::json!([1, 2]));
+        for bad in [
+            &["novalue"][..],
+            &["=5"],
+            &["n=1", "n=2"],
+            &["n=1", " n =2"],
+        ] {
+            let e = super::parse_params(&pairs(bad)).unwrap_err();
+            assert!(
+                e.is_usage() && e.to_string().starts_with("--param: "),
+                "{e}"
+            );
+        }
+    }
+
     #[test]
     fn experiment_names_stay_inside_results() {
         assert_eq!(super::safe_name(""), "default");

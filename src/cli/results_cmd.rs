@@ -12,8 +12,13 @@ pub fn merge(g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
     let output = RunStore::new(&a.output);
     let m = bench::merge_stores(&inputs, &output, &registry(g)?)?;
     print!("{}", m.reports.to_text());
+    let duplicates = if m.duplicates > 0 {
+        format!(", {} in more than one input", m.duplicates)
+    } else {
+        String::new()
+    };
     println!(
-        "merged {} stores into {}: {} runs ({} copied, {} already there, {} failed, {} missing)",
+        "merged {} stores into {}: {} runs ({} copied, {} already there{duplicates}, {} failed, {} missing)",
         inputs.len(),
         output.dir().display(),
         m.records.len(),

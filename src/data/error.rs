@@ -55,6 +55,12 @@ pub enum DataError {
     },
     #[error("invalid split: {0}")]
     Split(String),
+    /// A seed the split protocol cannot take (pyod: numpy's 32-bit seeds).
+    #[error("seed {seed}: {message}")]
+    Seed { seed: u64, message: String },
+    /// Sliding windows that cannot be cut from a series.
+    #[error("sliding windows: {0}")]
+    Window(String),
     #[error("unknown split protocol `{name}`; known: {known}")]
     UnknownProtocol { name: String, known: String },
 }

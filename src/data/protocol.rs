@@ -97,12 +97,13 @@ impl Protocol {
         match self {
             Protocol::Holdout60 => shuffle_split(n, TEST_FRACTION, seed),
             Protocol::Pyod => {
-                let seed32 = u32::try_from(seed).map_err(|_| {
-                    DataError::Split(format!(
-                        "seed {seed} is too large for the pyod protocol: numpy's \
-                         RandomState accepts seeds 0..={}",
+                let seed32 = u32::try_from(seed).map_err(|_| DataError::Seed {
+                    seed,
+                    message: format!(
+                        "too large for the pyod protocol: numpy's RandomState accepts \
+                         seeds 0..={}",
                         u32::MAX
-                    ))
+                    ),
                 })?;
                 let (n_train, n_test) = split_sizes(n, TEST_FRACTION)?;
                 let perm = NumpyRandomState::new(seed32).permutation(n);
@@ -165,7 +166,7 @@ mod tests {
         assert_eq!(split.train, vec![1, 6, 7, 3, 0, 5]);
         assert_eq!(split.test, vec![2, 8, 4, 9]);
         let err = Protocol::Pyod.split(10, 1 << 32).unwrap_err();
-        assert!(matches!(err, DataError::Split(_)));
+        assert!(matches!(err, DataError::Seed { .. }));
     }
 
     #[test]

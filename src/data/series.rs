@@ -234,12 +234,12 @@ pub fn sliding_windows(
 ) -> Result<Array2<f64>, DataError> {
     let (n, channels) = values.dim();
     if length == 0 || stride == 0 {
-        return Err(DataError::Split(format!(
+        return Err(DataError::Window(format!(
             "window length ({length}) and stride ({stride}) must be at least 1"
         )));
     }
     if length > n {
-        return Err(DataError::Split(format!(
+        return Err(DataError::Window(format!(
             "window length {length} is longer than the series ({n} points)"
         )));
     }

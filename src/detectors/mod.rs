@@ -24,6 +24,7 @@ pub mod isolation_forest;
 pub mod kde;
 pub mod keyword_or_number;
 pub mod knn;
+pub mod limits;
 pub mod loda;
 pub mod lof;
 pub mod matrix_profile;

@@ -61,8 +61,8 @@ use ndarray::ArrayView2;
 pub static PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "n_components",
-        doc: "Number of mixture components; default 1; an integer >= 1 and at most the \
-              number of training rows.",
+        doc: "Number of mixture components; default 1; an integer in [1, 100000] and at \
+              most the number of training rows.",
     },
     ParamDoc {
         name: "covariance_type",
@@ -82,13 +82,13 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
     },
     ParamDoc {
         name: "max_iter",
-        doc: "EM iterations per restart; default 100; an integer >= 0 (0 keeps the \
-              initial parameters).",
+        doc: "EM iterations per restart; default 100; an integer in [0, 100000000] (0 \
+              keeps the initial parameters).",
     },
     ParamDoc {
         name: "n_init",
         doc: "Number of restarts, the best final lower bound wins; default 1; an \
-              integer >= 1.",
+              integer in [1, 1000].",
     },
     ParamDoc {
         name: "init_params",

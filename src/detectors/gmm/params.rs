@@ -2,6 +2,9 @@
 //! their rules.
 
 use crate::detectors::ParamError;
+use crate::detectors::limits::{
+    COMPONENTS_RULE, GMM_ITER_RULE, INIT_RULE, MAX_COMPONENTS, MAX_INIT, MAX_ITER, check_count,
+};
 use serde::{Deserialize, Serialize};
 
 /// Shape of each component's covariance. Only scikit-learn's default,
@@ -94,6 +97,17 @@ impl GmmParams {
         }
         if self.n_init < 1 {
             return Err(ParamError::new("n_init", self.n_init, "an integer >= 1"));
+        }
+        check_count(
+            "n_components",
+            self.n_components,
+            MAX_COMPONENTS,
+            COMPONENTS_RULE,
+        )?;
+        check_count("n_init", self.n_init, MAX_INIT, INIT_RULE)?;
+        // max_iter 0 is scikit-learn's "initialise only"
+        if self.max_iter as u64 > MAX_ITER {
+            return Err(ParamError::new("max_iter", self.max_iter, GMM_ITER_RULE));
         }
         Ok(())
     }

@@ -47,7 +47,7 @@ use tree::{TreeConfig, grow_tree, max_depth_for};
 pub static PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "n_estimators",
-        doc: "Number of isolation trees; default 100; an integer >= 1.",
+        doc: "Number of isolation trees; default 100; an integer in [1, 100000].",
     },
     ParamDoc {
         name: "max_samples",

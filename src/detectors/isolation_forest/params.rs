@@ -2,6 +2,7 @@
 
 use crate::detectors::ParamError;
 use crate::detectors::keyword_or_number::{CountOrFraction, KeywordOr, Keywords};
+use crate::detectors::limits::{ESTIMATORS_RULE, MAX_ESTIMATORS, check_count};
 use serde::{Deserialize, Serialize};
 
 /// The keyword of `max_samples`.
@@ -52,7 +53,7 @@ const MAX_SAMPLES_RULE: &str = "\"auto\", an integer >= 1, or a fraction in (0, 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IsolationForestParams {
-    /// Number of trees (≥ 1).
+    /// Number of trees, in [1, [`MAX_ESTIMATORS`]].
     pub n_estimators: usize,
     /// Rows drawn per tree (ψ).
     pub max_samples: MaxSamples,
@@ -89,13 +90,12 @@ impl IsolationForestParams {
 
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
-        if self.n_estimators < 1 {
-            return Err(ParamError::new(
-                "n_estimators",
-                self.n_estimators,
-                "an integer >= 1",
-            ));
-        }
+        check_count(
+            "n_estimators",
+            self.n_estimators,
+            MAX_ESTIMATORS,
+            ESTIMATORS_RULE,
+        )?;
         self.max_samples.check(MAX_SAMPLES_RULE, |m| match m {
             CountOrFraction::Count(k) => k >= 1,
             CountOrFraction::Fraction(f) => f > 0.0 && f <= 1.0,
@@ -141,12 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn rule_n_estimators_at_least_one() {
-        let e = with(|p| p.n_estimators = 0).validate().unwrap_err();
-        assert_eq!(e.param, "n_estimators");
-        assert_eq!(e.value, "0");
-        assert!(e.to_string().contains("n_estimators") && e.to_string().contains(">= 1"));
-        assert!(with(|p| p.n_estimators = 1).validate().is_ok());
+    fn rule_n_estimators_from_one_to_the_bound() {
+        use crate::detectors::limits::MAX_ESTIMATORS;
+        for bad in [0, MAX_ESTIMATORS + 1, 1_000_000_000] {
+            let e = with(|p| p.n_estimators = bad).validate().unwrap_err();
+            assert_eq!(e.param, "n_estimators");
+            assert_eq!(e.value, bad.to_string());
+            assert!(e.to_string().contains("[1, 100000]"), "{e}");
+        }
+        for good in [1, MAX_ESTIMATORS] {
+            assert!(with(|p| p.n_estimators = good).validate().is_ok());
+        }
     }
 
     #[test]

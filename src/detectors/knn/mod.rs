@@ -41,8 +41,8 @@ pub enum Method {
 /// The parameters of `knn`, `avg_knn` and `med_knn`.
 pub static PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
     name: "n_neighbors",
-    doc: "Number of nearest training rows k; default 5; an integer >= 1, below the \
-          number of training rows.",
+    doc: "Number of nearest training rows k; default 5; an integer in [1, 100000], \
+          below the number of training rows.",
 }];
 
 /// Fit for every k-NN params type: store the rows, score them leaving self out.

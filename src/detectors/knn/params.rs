@@ -5,6 +5,7 @@
 
 use super::Method;
 use crate::detectors::ParamError;
+use crate::detectors::limits::{MAX_NEIGHBORS, NEIGHBORS_RULE, check_count};
 use serde::{Deserialize, Serialize};
 
 /// The rule text for `n_neighbors`.
@@ -61,7 +62,7 @@ fn check_n_neighbors(k: usize) -> Result<(), ParamError> {
     if k < 1 {
         return Err(ParamError::new("n_neighbors", k, N_NEIGHBORS_RULE));
     }
-    Ok(())
+    check_count("n_neighbors", k, MAX_NEIGHBORS, NEIGHBORS_RULE)
 }
 
 #[cfg(test)]

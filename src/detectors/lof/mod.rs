@@ -34,7 +34,7 @@ use ndarray::ArrayView2;
 /// The parameters of `lof`.
 pub static PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
     name: "n_neighbors",
-    doc: "Number of neighbours k; default 20; an integer >= 1. A fit on n rows uses \
+    doc: "Number of neighbours k; default 20; an integer in [1, 100000]. A fit on n rows uses \
           max(1, min(k, n - 1)) neighbours, as scikit-learn does; at least two rows \
           are needed.",
 }];

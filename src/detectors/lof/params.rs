@@ -1,6 +1,7 @@
 //! Hyperparameters of the Local Outlier Factor, their serde form and rules.
 
 use crate::detectors::ParamError;
+use crate::detectors::limits::{MAX_NEIGHBORS, NEIGHBORS_RULE, check_count};
 use serde::{Deserialize, Serialize};
 
 /// LOF hyperparameters. Defaults are PyOD's (`n_neighbors = 20`).
@@ -28,7 +29,12 @@ impl LofParams {
                 "an integer >= 1",
             ));
         }
-        Ok(())
+        check_count(
+            "n_neighbors",
+            self.n_neighbors,
+            MAX_NEIGHBORS,
+            NEIGHBORS_RULE,
+        )
     }
 
     /// The k a fit on `n_train` rows uses: scikit-learn's

@@ -88,6 +88,10 @@
 //! - A non-constant window whose standard deviation underflows to 0 (a
 //!   spread below ~1e-154) is treated as constant (stumpy would divide by
 //!   zero).
+//! - A series whose magnitude would overflow the window sums of squares
+//!   (|x| above sqrt(f64::MAX / 8n), ~1e150) is first scaled by an exact
+//!   power of two; the z-normalised profile does not depend on the scale,
+//!   and the profile of the scaled series is returned.
 
 mod discords;
 mod stomp;

@@ -105,6 +105,7 @@ pub(super) fn self_join_tuned(
     tuning: Tuning,
 ) -> Result<MatrixProfile, MatrixProfileError> {
     check_window(m, t.len())?;
+    let t = &*rescaled(t, Operand::Series)?;
     check_finite(t, Operand::Series)?;
     let w = Windows::new(t, m);
     let l = w.len();
@@ -156,6 +157,8 @@ pub(super) fn ab_join_tuned(
     tuning: Tuning,
 ) -> Result<MatrixProfile, MatrixProfileError> {
     check_window(m, a.len().min(b.len()))?;
+    let a = &*rescaled(a, Operand::A)?;
+    let b = &*rescaled(b, Operand::B)?;
     check_finite(a, Operand::A)?;
     check_finite(b, Operand::B)?;
     let wa = Windows::new(a, m);
@@ -192,9 +195,45 @@ fn check_window(m: usize, n: usize) -> Result<(), MatrixProfileError> {
     Ok(())
 }
 
-/// Refuse NaN/±inf, and values whose squares summed over the series could
+/// The largest magnitude whose squares summed over `n` points cannot
 /// overflow: centred values reach twice the largest magnitude, so the sums
 /// stay finite while `8 · n · max|x|²` does.
+fn magnitude_limit(n: usize) -> f64 {
+    (f64::MAX / (8.0 * n.max(1) as f64)).sqrt()
+}
+
+/// `t`, or `t` times an exact power of two `2^-k` when its magnitude is
+/// beyond [`magnitude_limit`]: the z-normalised profile does not change
+/// when a whole series is scaled, and a power of two keeps every bit of
+/// the values that stay normal, so a series near `f64::MAX` gets its
+/// profile instead of an overflow (which used to give all zeros). NaN and
+/// ±inf are refused first.
+fn rescaled(
+    t: &[f64],
+    operand: Operand,
+) -> Result<std::borrow::Cow<'_, [f64]>, MatrixProfileError> {
+    if let Some(index) = t.iter().position(|v| !v.is_finite()) {
+        return Err(MatrixProfileError::NonFinite {
+            operand,
+            index,
+            value: t[index],
+        });
+    }
+    let limit = magnitude_limit(t.len());
+    let max = t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if max <= limit {
+        return Ok(std::borrow::Cow::Borrowed(t));
+    }
+    // max / limit < 2^1024 / 2^(hundreds): k stays far from the subnormal range
+    let k = (max / limit).log2().ceil() as i32 + 1;
+    let factor = 2f64.powi(-k);
+    Ok(std::borrow::Cow::Owned(
+        t.iter().map(|v| v * factor).collect(),
+    ))
+}
+
+/// Refuse NaN/±inf, and values whose squares summed over the series could
+/// overflow (see [`magnitude_limit`]; [`rescaled`] input never has them).
 fn check_finite(t: &[f64], operand: Operand) -> Result<(), MatrixProfileError> {
     if let Some(index) = t.iter().position(|v| !v.is_finite()) {
         return Err(MatrixProfileError::NonFinite {
@@ -203,7 +242,7 @@ fn check_finite(t: &[f64], operand: Operand) -> Result<(), MatrixProfileError> {
             value: t[index],
         });
     }
-    let limit = (f64::MAX / (8.0 * t.len().max(1) as f64)).sqrt();
+    let limit = magnitude_limit(t.len());
     match t.iter().position(|v| v.abs() > limit) {
         Some(index) => Err(MatrixProfileError::TooLarge {
             operand,

@@ -475,7 +475,7 @@ fn discords_of_a_planted_anomaly() {
 }
 
 #[test]
-fn huge_values_are_refused_and_large_ones_are_exact_up_to_scale() {
+fn huge_values_are_rescaled_and_give_the_unscaled_profile() {
     let t = walk(500, 11, &[], None);
     let base = self_join(&t, 20).unwrap();
     // z-normalised distances do not change with the scale of the series
@@ -485,20 +485,34 @@ fn huge_values_are_refused_and_large_ones_are_exact_up_to_scale() {
     for (a, b) in scaled.profile.iter().zip(&base.profile) {
         assert!((a - b).abs() <= 1e-6 * b.max(1.0), "{a} vs {b}");
     }
-    // near f64::MAX the window sums would overflow: refused, not all zeros
-    let huge: Vec<f64> = t.iter().map(|v| v * 1e306).collect();
-    let e = self_join(&huge, 20).unwrap_err();
-    assert!(matches!(e, MatrixProfileError::TooLarge { .. }), "{e}");
-    assert!(e.to_string().contains("rescale"), "{e}");
-    let e = ab_join(&t, &huge, 20).unwrap_err();
+    // near f64::MAX the window sums would overflow (it used to give all
+    // zeros): the series is scaled by a power of two first, so the profile
+    // is the unscaled one
+    let max = t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for factor in [1e306, f64::MAX / max * (1.0 - 1e-12)] {
+        let huge: Vec<f64> = t.iter().map(|v| v * factor).collect();
+        let scaled = self_join(&huge, 20).unwrap();
+        assert_eq!(scaled.index, base.index);
+        for (a, b) in scaled.profile.iter().zip(&base.profile) {
+            assert!((a - b).abs() <= 1e-6 * b.max(1.0), "{a} vs {b}");
+        }
+        let ab = ab_join(&t, &huge, 20).unwrap();
+        let plain = ab_join(&t, &t, 20).unwrap();
+        assert_eq!(ab.index, plain.index);
+        for (a, b) in ab.profile.iter().zip(&plain.profile) {
+            assert!((a - b).abs() <= 1e-6 * b.max(1.0), "{a} vs {b}");
+        }
+    }
+    // a power of two keeps the bits: 2^900 times the series is 2^-k exact
+    let pow: Vec<f64> = t.iter().map(|v| v * 2f64.powi(900)).collect();
+    let p = self_join(&pow, 20).unwrap();
+    assert_eq!(p.index, base.index);
+    // non-finite values are still refused
+    let mut bad = t.clone();
+    bad[7] = f64::INFINITY;
+    let e = self_join(&bad, 20).unwrap_err();
     assert!(
-        matches!(
-            e,
-            MatrixProfileError::TooLarge {
-                operand: Operand::B,
-                ..
-            }
-        ),
+        matches!(e, MatrixProfileError::NonFinite { index: 7, .. }),
         "{e}"
     );
 }

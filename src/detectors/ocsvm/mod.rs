@@ -88,12 +88,12 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "cache_size",
         doc: "Kernel-row cache size in MiB (speed only, never results); default 200; a finite \
-              number > 0 (at least two kernel rows are always cached).",
+              number in (0, 1048576] (at least two kernel rows are always cached).",
     },
     ParamDoc {
         name: "max_iter",
         doc: "Hard limit on solver iterations; default -1 (no limit, as scikit-learn); -1 or an \
-              integer >= 1. A model stopped by the limit records converged = false.",
+              integer in [1, 100000000]. A model stopped by the limit records converged = false.",
     },
 ];
 

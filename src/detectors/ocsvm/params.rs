@@ -2,6 +2,7 @@
 
 use crate::detectors::ParamError;
 use crate::detectors::keyword_or_number::{KeywordOr, Keywords, finite_positive};
+use crate::detectors::limits::{CACHE_RULE, MAX_CACHE_MIB, MAX_ITER, OCSVM_ITER_RULE};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,12 @@ impl OcsvmParams {
                 self.cache_size,
                 "a finite number of MiB > 0",
             ));
+        }
+        if self.cache_size > MAX_CACHE_MIB {
+            return Err(ParamError::new("cache_size", self.cache_size, CACHE_RULE));
+        }
+        if self.max_iter > 0 && self.max_iter as u64 > MAX_ITER {
+            return Err(ParamError::new("max_iter", self.max_iter, OCSVM_ITER_RULE));
         }
         if self.max_iter == 0 || self.max_iter < -1 {
             return Err(ParamError::new(

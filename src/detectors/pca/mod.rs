@@ -67,7 +67,7 @@ pub static PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "n_components",
         doc: "Components the score sums over; default null = every component whose \
-              variance exceeds max variance * d * eps; an integer >= 1 (at most min(n, d)) = \
+              variance exceeds max variance * d * eps; an integer in [1, 100000] (at most min(n, d)) = \
               the leading k; a float in (0, 1) = the fewest leading components whose \
               explained-variance ratio exceeds it (as scikit-learn's PCA).",
     },

@@ -3,6 +3,7 @@
 
 use crate::detectors::ParamError;
 use crate::detectors::keyword_or_number::{CountOrFraction, KeywordOr, Keywords};
+use crate::detectors::limits::{COMPONENTS_RULE, MAX_COMPONENTS};
 use serde::{Deserialize, Serialize};
 
 /// The keyword of `n_components`, spelled `null` in JSON.
@@ -64,7 +65,13 @@ impl PcaParams {
         self.n_components.check(N_COMPONENTS_RULE, |n| match n {
             CountOrFraction::Count(k) => k >= 1,
             CountOrFraction::Fraction(f) => f > 0.0 && f < 1.0,
-        })
+        })?;
+        if let KeywordOr::Number(CountOrFraction::Count(k)) = self.n_components
+            && k > MAX_COMPONENTS as u64
+        {
+            return Err(ParamError::new("n_components", k, COMPONENTS_RULE));
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,8 @@
 //! - `window` (default 100, or the detector's entry in [`SERIES_DEFAULTS`]):
 //!   subsequence length `m` (matrix profile) or sliding-window length;
 //! - `stride` (default 1): step between windows (tabular adapter only);
+//!   window and stride are at most [`MAX_WINDOW`], and the window matrix a
+//!   tabular detector sees at most [`MAX_WINDOW_VALUES`] values;
 //! - `aggregation` (`mean` | `max` | `center`, default `mean`, or the
 //!   detector's entry in [`SERIES_DEFAULTS`]): how window scores become
 //!   point scores, see [`aggregate`];
@@ -29,6 +31,7 @@
 
 pub mod aggregate;
 
+use super::limits::{MAX_WINDOW, MAX_WINDOW_VALUES, WINDOW_RULE, check_count};
 use super::matrix_profile;
 use super::{Detector, DetectorError, ParamError};
 use crate::data::{TimeSeries, sliding_windows};
@@ -155,6 +158,10 @@ impl SeriesDetector {
                 return Err(ParamError::new("normalize", v, "\"none\" or \"window\"").into());
             }
         };
+        if window > MAX_WINDOW {
+            return Err(ParamError::new("window", window, WINDOW_RULE).into());
+        }
+        check_count("stride", stride, MAX_WINDOW, WINDOW_RULE)?;
         if aggregation == Aggregation::Center && stride != 1 {
             return Err(ParamError::new("stride", stride, "1 with aggregation `center`").into());
         }
@@ -300,6 +307,19 @@ impl SeriesDetector {
     }
 
     fn windows(&self, values: ArrayView2<'_, f64>) -> Result<Array2<f64>, DetectorError> {
+        let (n, channels) = values.dim();
+        let count = n.saturating_sub(self.window) / self.stride.max(1) + 1;
+        let size = count as u128 * self.window as u128 * channels as u128;
+        if size > MAX_WINDOW_VALUES {
+            return Err(DetectorError::BadParams {
+                detector: self.name.clone(),
+                message: format!(
+                    "{count} windows of {} points x {channels} channels are {size} values; \
+                     at most {MAX_WINDOW_VALUES} are allowed (use a shorter window or a larger stride)",
+                    self.window
+                ),
+            });
+        }
         let mut w = sliding_windows(values, self.window, self.stride).map_err(|e| {
             DetectorError::BadParams {
                 detector: self.name.clone(),
