@@ -15,9 +15,10 @@
 //!   canonical text form, validated against `src/resources/notebook-schema.json`;
 //! * `--check` ([`check`]): a re-run compared with the sidecar, numbers
 //!   within a tolerance, the differences named by cell. Wall times are not
-//!   results: table columns and rows labelled as times (`fit s`, `mean
-//!   fit+score s`) are recorded as `(timing)`, and cell timings are never
-//!   compared. Printed text is compared as printed, so a cell that prints
+//!   results: table columns and rows with the exact timing labels anml
+//!   emits (`fit s`, `mean fit+score s`, [`sidecar::TIMING_LABELS`]) are
+//!   recorded as `(timing)`, and cell timings are never compared; a label
+//!   that merely mentions "time" is compared like any other. Printed text is compared as printed, so a cell that prints
 //!   a timing fails the check by design.
 //!
 //! Cells run top to bottom in one sandboxed engine ([`execute`]), sharing
