@@ -54,6 +54,7 @@ impl Error {
             Error::Bench(BenchError::Detector(e)) => detector(e),
             Error::Bench(BenchError::Data(e)) => data(e),
             Error::Bench(e) => e.is_usage(),
+            Error::Notebook(e) => e.is_usage(),
             _ => false,
         }
     }

@@ -30,6 +30,20 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         ))
         .into());
     }
+    // Outputs are checked before any cell runs: none may replace the
+    // notebook, another output or a file anml did not write.
+    if !a.check {
+        use notebook::paths::{OutputKind, check_outputs};
+        let mut outputs = Vec::new();
+        if let Some(p) = &a.html {
+            outputs.push((OutputKind::Html, p.as_path()));
+        }
+        if let Some(p) = &a.md {
+            outputs.push((OutputKind::Markdown, p.as_path()));
+        }
+        outputs.push((OutputKind::Record, sidecar_path.as_path()));
+        check_outputs(&a.file, &outputs)?;
+    }
     // Read the record first: a check against a missing record fails before
     // any cell runs.
     let recorded = if a.check {

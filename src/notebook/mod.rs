@@ -33,6 +33,7 @@ pub mod execute;
 pub mod highlight;
 pub mod html;
 pub mod markdown;
+pub mod paths;
 pub mod sidecar;
 
 pub use cells::{Cell, CellKind, parse};
@@ -71,11 +72,44 @@ pub enum NotebookError {
     /// A figure could not be drawn for the report.
     #[error("cannot render the report: {0}")]
     Render(String),
+    /// An output would replace the notebook it is a report of.
+    #[error("{flag} {} is the notebook itself: choose another path", path.display())]
+    OutputIsInput { flag: &'static str, path: PathBuf },
+    /// Two outputs name the same file.
+    #[error(
+        "{first} {} and {second} {} are the same file: give each output its own path",
+        path.display(),
+        other.display()
+    )]
+    OutputClash {
+        first: &'static str,
+        second: &'static str,
+        path: PathBuf,
+        other: PathBuf,
+    },
+    /// An output would replace a file anml did not write (or a directory).
+    #[error(
+        "{flag} {} exists and is not a notebook output anml wrote: refusing to replace it (delete it or choose another path)",
+        path.display()
+    )]
+    NotAnmOutput { flag: &'static str, path: PathBuf },
     /// Nothing to write and nothing to check.
     #[error(
         "give --html OUT.html, --md OUT.md or --sidecar OUT.json (with --check: the record to compare)"
     )]
     NoOutput,
+}
+
+impl NotebookError {
+    /// Whether the error is in the command line (exit 2), not the run.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            NotebookError::OutputIsInput { .. }
+                | NotebookError::OutputClash { .. }
+                | NotebookError::NotAnmOutput { .. }
+        )
+    }
 }
 
 /// The provenance of `run`: the notebook at `notebook` with text `source`,
