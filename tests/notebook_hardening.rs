@@ -426,3 +426,67 @@ fn sweeps_refuse_phantom_points_and_parameters_the_protocol_replaces() {
     assert_eq!(out.status.code(), Some(2), "{o}{e}");
     assert!(e.contains("protocol `pyod` sets"), "{e}");
 }
+
+#[test]
+fn registry_list_names_a_mismatch_and_verify_reports_a_linked_directory_once() {
+    let sb = Sandbox::new();
+    let out = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--dataset",
+            "toy-blobs",
+            "--model",
+            "hbos",
+            "--publish",
+            "m",
+        ])
+        .output()
+        .unwrap();
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    let reg = sb.root().join("registry");
+    // m/2.0.0 holds a parsable meta.json that names m@1.0.0
+    std::fs::create_dir_all(reg.join("m/2.0.0")).unwrap();
+    for f in ["meta.json", "model.json"] {
+        std::fs::copy(reg.join("m/1.0.0").join(f), reg.join("m/2.0.0").join(f)).unwrap();
+    }
+    let out = sb.anml().args(["registry", "list"]).output().unwrap();
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(o.contains("mismatch"), "{o}");
+    assert!(!o.contains("unreadable"), "{o}");
+
+    std::fs::remove_dir_all(reg.join("m/2.0.0")).unwrap();
+    // a link to a directory with many things that are not entries
+    let outside = sb.root().join("outside");
+    for k in 0..30 {
+        std::fs::create_dir_all(outside.join(format!("d{k}/x"))).unwrap();
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, reg.join("linked")).unwrap();
+    let out = sb.anml().args(["registry", "verify"]).output().unwrap();
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{o}{e}");
+    assert!(o.contains("1 entries verified, 1 problems"), "{o}{e}");
+    assert!(e.contains("linked is a symbolic link"), "{e}");
+}
+
+#[test]
+fn the_notebook_runs_what_anml_script_runs_after_an_unterminated_comment() {
+    let sb = Sandbox::new();
+    let nb = sb.write(
+        "c.rhai",
+        "print(\"one\");\n/* unterminated\n// %%\nprint(\"two\");\n",
+    );
+    let out = sb.anml().arg("script").arg(&nb).output().unwrap();
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(o.contains("one") && !o.contains("two"), "{o}");
+    let html = sb.root().join("c.html");
+    let (code, _, err) = notebook(&sb, &nb, &["--html", html.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let record = std::fs::read_to_string(sb.root().join("c.json")).unwrap();
+    assert!(record.contains("\"stdout\": \"one\\n\""), "{record}");
+    assert!(!record.contains("\"stdout\": \"two"), "{record}");
+}
