@@ -89,8 +89,10 @@ fn written_by_anml(path: &Path, kind: OutputKind) -> bool {
         OutputKind::Html => head.starts_with("<!DOCTYPE html>") && head.contains(HTML_MARKER),
         OutputKind::Markdown => head.starts_with(MARKDOWN_MARKER),
         OutputKind::Record => {
-            head.trim_start().starts_with('{')
-                && head.contains(&format!("\"$schema\": \"{}\"", super::sidecar::SCHEMA_ID))
+            // pretty or compact: compared without whitespace
+            let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+            compact.starts_with('{')
+                && compact.contains(&format!("\"$schema\":\"{}\"", super::sidecar::SCHEMA_ID))
         }
     }
 }
@@ -198,6 +200,13 @@ mod tests {
         )
         .unwrap();
         assert!(check_outputs(&nb, &[(Html, &html), (Markdown, &md), (Record, &json)]).is_ok());
+        // a compact record (edited by hand) is still anml's
+        std::fs::write(
+            &json,
+            format!("{{\"$schema\":\"{}\"}}", super::super::sidecar::SCHEMA_ID),
+        )
+        .unwrap();
+        assert!(check_outputs(&nb, &[(Record, &json)]).is_ok());
         // right marker, wrong kind
         let e = check_outputs(&nb, &[(Markdown, &html)]).unwrap_err();
         assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
