@@ -476,6 +476,12 @@ fn verify_reports_a_symlink_once_and_never_follows_it() {
         r.load("n").unwrap_err(),
         RegistryError::Symlink { .. }
     ));
+    // nothing is published through a linked name
+    assert!(matches!(
+        r.publish("n", &f, &Provenance::default(), &bump(Bump::Patch))
+            .unwrap_err(),
+        RegistryError::Symlink { .. }
+    ));
     let model = r.root().join("m/1.0.0").join(MODEL_FILE);
     let copy = d.path().join("model-copy.json");
     std::fs::rename(&model, &copy).unwrap();
