@@ -450,8 +450,9 @@ mod tests {
             .to_string();
         assert!(e.contains("names 11 seeds; at most 10"), "{e}");
         assert_eq!(seeds(&Dynamic::from(3_i64..=5), 10).unwrap(), vec![3, 4, 5]);
+        let (hi, lo) = (5_i64, 3_i64);
         assert_eq!(
-            seeds(&Dynamic::from(5_i64..3), 10).unwrap(),
+            seeds(&Dynamic::from(hi..lo), 10).unwrap(),
             Vec::<u64>::new()
         );
         assert!(seeds(&Dynamic::from(-1_i64..3), 10).is_err());
