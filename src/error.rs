@@ -69,6 +69,7 @@ impl Error {
                 | RegistryError::InvalidVersion { .. }
                 | RegistryError::VersionExists { .. },
             ) => true,
+            Error::Notebook(e) => e.is_usage(),
             _ => false,
         }
     }

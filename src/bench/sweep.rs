@@ -130,6 +130,12 @@ impl Shard {
 /// enough that expanding them can never exhaust memory.
 pub const MAX_SEEDS: u64 = 100_000;
 
+/// The most points a whole grid may have (datasets × detector parameter
+/// combinations × seeds), checked before the grid is expanded: a typo such
+/// as a huge seed range or many long value lists fails at once instead of
+/// exhausting memory.
+pub const MAX_GRID_POINTS: usize = 1_000_000;
+
 /// Seeds as `A-B` (inclusive range) or a comma list `1,4,7`; at most
 /// [`MAX_SEEDS`] of them.
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>, BenchError> {
@@ -311,6 +317,14 @@ fn is_model(protocol: RunProtocol, name: &str) -> bool {
     spec(name).is_ok() || (protocol == RunProtocol::TimeSeries && name == MATRIX_PROFILE)
 }
 
+/// A parameter given both for every detector and in one detector's own
+/// grid: one of the two would be dropped without a word.
+fn both_grids(model: &str, param: &str) -> BenchError {
+    BenchError::Grid(format!(
+        "params: `{param}` for {model} is given both as `{param}` and as `{model}.{param}`; keep one"
+    ))
+}
+
 /// Each model's own grid: `name -> values`, keys sorted.
 fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, BenchError> {
     let mut grids = vec![BTreeMap::new(); spec_.models.len()];
@@ -322,7 +336,9 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
                 )));
             };
             for (p, vals) in own {
-                grids[pos].insert(p.clone(), as_values(vals));
+                if grids[pos].insert(p.clone(), as_values(vals)).is_some() {
+                    return Err(both_grids(key, p));
+                }
             }
             continue;
         }
@@ -335,9 +351,9 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
         let mut used = false;
         for (pos, m) in spec_.models.iter().enumerate() {
             if accepts(spec_.protocol, m, key) {
-                grids[pos]
-                    .entry(key.clone())
-                    .or_insert_with(|| as_values(value));
+                if grids[pos].insert(key.clone(), as_values(value)).is_some() {
+                    return Err(both_grids(m, key));
+                }
                 used = true;
             }
         }
@@ -366,6 +382,37 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
         }
     }
     Ok(grids)
+}
+
+/// The number of points the grid will have, computed without expanding
+/// it; more than [`MAX_GRID_POINTS`] is an error.
+fn grid_size(
+    spec_: &SweepSpec,
+    grids: &[BTreeMap<String, Vec<Value>>],
+) -> Result<usize, BenchError> {
+    let too_big = || {
+        BenchError::Grid(format!(
+            "the grid has more than {MAX_GRID_POINTS} points ({} datasets × the detectors' parameter combinations × {} seeds); split it",
+            spec_.datasets.len(),
+            spec_.seeds.len()
+        ))
+    };
+    let mut combos: usize = 0;
+    for g in grids {
+        let n = g
+            .values()
+            .try_fold(1usize, |acc, v| acc.checked_mul(v.len()))
+            .ok_or_else(too_big)?;
+        combos = combos.checked_add(n).ok_or_else(too_big)?;
+    }
+    let total = combos
+        .checked_mul(spec_.datasets.len())
+        .and_then(|n| n.checked_mul(spec_.seeds.len()))
+        .ok_or_else(too_big)?;
+    if total > MAX_GRID_POINTS {
+        return Err(too_big());
+    }
+    Ok(total)
 }
 
 /// Every combination of a grid, in order (the last key varies fastest).
@@ -518,6 +565,12 @@ fn check_spec(spec_: &SweepSpec) -> Result<(), BenchError> {
     let twice = |what: &str, x: &dyn std::fmt::Display| {
         BenchError::Grid(format!("{what}: `{x}` is listed twice"))
     };
+    if spec_.seeds.len() as u64 > MAX_SEEDS {
+        return Err(BenchError::Grid(format!(
+            "seeds: {} seeds; at most {MAX_SEEDS}",
+            spec_.seeds.len()
+        )));
+    }
     if let Some(d) = first_repeat(&spec_.datasets) {
         return Err(twice("datasets", d));
     }
@@ -675,6 +728,7 @@ pub fn run_sweep(
 ) -> Result<SweepOutcome, BenchError> {
     check_spec(spec_)?;
     let grids = model_grids(spec_)?;
+    grid_size(spec_, &grids)?;
     if opts.jobs > MAX_JOBS {
         return Err(BenchError::flag(
             "--jobs",
@@ -846,6 +900,35 @@ mod tests {
         assert!(err.to_string().contains("not one of"), "{err}");
         let err = model_grids(&spec_with(&["hbos"], json!({"n_bins": []}))).unwrap_err();
         assert!(err.to_string().contains("no values"), "{err}");
+        // a flat key and a detector's own grid naming the same parameter
+        let err = model_grids(&spec_with(
+            &["knn"],
+            json!({"n_neighbors": [3], "knn": {"n_neighbors": [5]}}),
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("given both"), "{err}");
+    }
+
+    #[test]
+    fn a_grid_too_large_is_refused_before_it_is_expanded() {
+        // 100^4 combinations would not fit in memory if expanded.
+        let values: Vec<i64> = (1..=100).collect();
+        let s = spec_with(
+            &["knn"],
+            json!({"knn": {"n_neighbors": values, "leaf_size": values, "p": values, "contamination": [0.1, 0.2]}}),
+        );
+        let g = model_grids(&s).unwrap();
+        let e = grid_size(&s, &g).unwrap_err();
+        assert!(
+            e.is_usage() && e.to_string().contains("more than 1000000 points"),
+            "{e}"
+        );
+        let mut s = spec_with(&["hbos", "knn"], json!({"knn": {"n_neighbors": [3, 5]}}));
+        s.seeds = (0..10).collect();
+        assert_eq!(grid_size(&s, &model_grids(&s).unwrap()).unwrap(), 30);
+        s.seeds = (0..=MAX_SEEDS).collect();
+        let e = check_spec(&s).unwrap_err();
+        assert!(e.to_string().contains("at most 100000"), "{e}");
     }
 
     #[test]

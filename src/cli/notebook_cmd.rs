@@ -30,6 +30,20 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         ))
         .into());
     }
+    // Outputs are checked before any cell runs: none may replace the
+    // notebook, another output or a file anml did not write.
+    if !a.check {
+        use notebook::paths::{OutputKind, check_outputs};
+        let mut outputs = Vec::new();
+        if let Some(p) = &a.html {
+            outputs.push((OutputKind::Html, p.as_path()));
+        }
+        if let Some(p) = &a.md {
+            outputs.push((OutputKind::Markdown, p.as_path()));
+        }
+        outputs.push((OutputKind::Record, sidecar_path.as_path()));
+        check_outputs(&a.file, &outputs)?;
+    }
     // Read the record first: a check against a missing record fails before
     // any cell runs.
     let recorded = if a.check {
@@ -70,11 +84,11 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
             eprintln!("interrupted (Ctrl-C): nothing compared");
             return Ok(Outcome::Interrupted);
         }
-        let failed = record.cells.iter().filter(|c| c.status != "ok").count();
-        if failed > 0 {
-            eprintln!("warning: {failed} cell(s) failed or did not run, in the record and now");
-        }
-        if report.differences.is_empty() {
+        // A run that stopped at a failing cell (one not marked `error:
+        // true`) reproduces nothing after it, even when the record failed
+        // the same way: never "check OK".
+        let stopped = run.failed.and_then(|i| run.cells.get(i));
+        if report.differences.is_empty() && stopped.is_none() {
             println!(
                 "check OK: {} cells, {} numbers and {} texts agree with {} (tolerance {})",
                 record.cells.len(),
@@ -93,6 +107,17 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         );
         for d in &report.differences {
             println!("  {d}");
+        }
+        if let Some(c) = stopped {
+            let not_run = record
+                .cells
+                .iter()
+                .filter(|c| c.status == "not-run")
+                .count();
+            println!(
+                "  cell {} failed (it is not marked `//| error: true`); {not_run} cell(s) after it did not run",
+                c.cell.name()
+            );
         }
         return Ok(Outcome::ChecksFailed);
     }

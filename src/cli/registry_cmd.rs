@@ -88,6 +88,19 @@ fn table(header: Vec<&str>) -> Table {
     t
 }
 
+/// What is wrong with an entry's meta.json, in a few words for the list:
+/// a meta that parses but names another entry is a mismatch, not
+/// "unreadable".
+fn meta_problem(e: &RegistryError) -> String {
+    match e {
+        RegistryError::BadMeta { .. } => "unreadable meta.json".into(),
+        RegistryError::MissingFile { .. } => "missing meta.json".into(),
+        RegistryError::Mismatch { message, .. } => format!("mismatch: {message}"),
+        RegistryError::Symlink { .. } => "meta.json is a symbolic link".into(),
+        other => other.to_string(),
+    }
+}
+
 fn list(reg: &ArtefactRegistry, as_json: bool) -> Result<Outcome, Error> {
     let entries = reg.list()?;
     if as_json {
@@ -120,7 +133,7 @@ fn list(reg: &ArtefactRegistry, as_json: bool) -> Result<Outcome, Error> {
         "created_at",
         "sha256",
     ]);
-    let mut unreadable = 0;
+    let mut problems = 0;
     for (name, version, meta) in &entries {
         match meta {
             Ok(m) => t.add_row(vec![
@@ -131,22 +144,24 @@ fn list(reg: &ArtefactRegistry, as_json: bool) -> Result<Outcome, Error> {
                 m.created_at.clone(),
                 m.short_sha(),
             ]),
-            Err(_) => {
-                unreadable += 1;
+            Err(e) => {
+                problems += 1;
                 t.add_row(vec![
                     name.clone(),
                     version.to_string(),
                     "?".into(),
                     "?".into(),
                     "?".into(),
-                    "unreadable meta.json".into(),
+                    meta_problem(e),
                 ])
             }
         };
     }
     println!("{t}");
-    if unreadable > 0 {
-        println!("{unreadable} entries have an unreadable meta.json; run `anml registry verify`");
+    if problems > 0 {
+        println!(
+            "{problems} entries have a problem with their meta.json (in the last column); run `anml registry verify`"
+        );
     }
     Ok(Outcome::Success)
 }

@@ -8,7 +8,11 @@
 //!   `label` (an id: letters, digits, `-`, `_`), `echo` and `error`
 //!   (`true`/`false`);
 //! * text before the first marker, if not blank, is an implicit first code
-//!   cell.
+//!   cell;
+//! * a `// %%` line inside a block comment (`/* … */`, nested as Rhai nests
+//!   them, or unterminated to the end of the file), a backtick string or a
+//!   `\`-continued string is not a marker: it is part of the cell, so the
+//!   notebook runs the same code as `anml script` on the same file.
 
 use super::NotebookError;
 
@@ -106,6 +110,113 @@ fn apply_option(cell: &mut Cell, line: usize, text: &str) -> Result<(), Notebook
     Ok(())
 }
 
+/// One open construct of Rhai's lexer that can span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// Code; the count of `{` not yet closed (inside `${…}` the closing
+    /// `}` ends the interpolation).
+    Code(usize),
+    /// A block comment, nesting depth.
+    Block(usize),
+    /// A backtick string (multi-line; `${…}` interpolates code).
+    Backtick,
+    /// A double-quoted string continued past the line end by `\`.
+    Quote,
+}
+
+/// Just enough of Rhai's lexer to know whether a line starts in plain
+/// code (where `// %%` is a marker) or inside a comment or string.
+#[derive(Debug, Clone)]
+struct Lexer {
+    stack: Vec<Open>,
+}
+
+impl Lexer {
+    fn new() -> Self {
+        Self {
+            stack: vec![Open::Code(0)],
+        }
+    }
+
+    /// At plain top-level code (outside any comment, string or
+    /// interpolation).
+    fn at_top(&self) -> bool {
+        matches!(self.stack.as_slice(), [Open::Code(_)])
+    }
+
+    /// Advance over one line of code.
+    fn line(&mut self, line: &str) {
+        let b: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < b.len() {
+            let (c, next) = (b[i], b.get(i + 1).copied());
+            let depth = self.stack.len();
+            match self.stack.last_mut() {
+                Some(Open::Code(braces)) => match c {
+                    '/' if next == Some('/') => return,
+                    '/' if next == Some('*') => {
+                        self.stack.push(Open::Block(1));
+                        i += 1;
+                    }
+                    '"' => self.stack.push(Open::Quote),
+                    '`' => self.stack.push(Open::Backtick),
+                    '\'' => {
+                        // a character literal: to its closing quote
+                        i += 1;
+                        while i < b.len() && b[i] != '\'' {
+                            i += if b[i] == '\\' { 2 } else { 1 };
+                        }
+                    }
+                    '{' => *braces += 1,
+                    '}' if *braces > 0 => *braces -= 1,
+                    '}' if depth > 1 => {
+                        // the end of a `${…}` interpolation
+                        self.stack.pop();
+                    }
+                    _ => {}
+                },
+                Some(Open::Block(d)) => {
+                    if c == '/' && next == Some('*') {
+                        *d += 1;
+                        i += 1;
+                    } else if c == '*' && next == Some('/') {
+                        *d -= 1;
+                        if *d == 0 {
+                            self.stack.pop();
+                        }
+                        i += 1;
+                    }
+                }
+                Some(Open::Quote) => {
+                    if c == '\\' {
+                        i += 1;
+                    } else if c == '"' {
+                        self.stack.pop();
+                    }
+                }
+                Some(Open::Backtick) => {
+                    if c == '`' {
+                        if next == Some('`') {
+                            i += 1; // `` is an escaped backtick
+                        } else {
+                            self.stack.pop();
+                        }
+                    } else if c == '$' && next == Some('{') {
+                        self.stack.push(Open::Code(0));
+                        i += 1;
+                    }
+                }
+                None => return,
+            }
+            i += 1;
+        }
+        // A double-quoted string ends with its line unless continued.
+        if self.stack.last() == Some(&Open::Quote) && !line.ends_with('\\') {
+            self.stack.pop();
+        }
+    }
+}
+
 /// Split `text` into cells. Errors name the line (1-based).
 pub fn parse(text: &str) -> Result<Vec<Cell>, NotebookError> {
     let mut cells: Vec<Cell> = Vec::new();
@@ -129,10 +240,16 @@ pub fn parse(text: &str) -> Result<Vec<Cell>, NotebookError> {
     }
 
     let mut explicit = false;
+    let mut lexer = Lexer::new();
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
         let trimmed = raw.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("// %%") {
+        let marker = if lexer.at_top() {
+            trimmed.strip_prefix("// %%")
+        } else {
+            None
+        };
+        if let Some(rest) = marker {
             finish(&mut cells, current, &lines, explicit);
             lines.clear();
             explicit = true;
@@ -160,7 +277,7 @@ pub fn parse(text: &str) -> Result<Vec<Cell>, NotebookError> {
             in_options = true;
             continue;
         }
-        if in_options {
+        if in_options && lexer.at_top() {
             if let Some(opt) = trimmed.strip_prefix("//|") {
                 apply_option(&mut current, line_no, opt.trim())?;
                 current.first_line = line_no + 1;
@@ -172,7 +289,10 @@ pub fn parse(text: &str) -> Result<Vec<Cell>, NotebookError> {
             current.first_line = line_no;
         }
         match current.kind {
-            CellKind::Code => lines.push(raw),
+            CellKind::Code => {
+                lexer.line(raw);
+                lines.push(raw);
+            }
             CellKind::Markdown => {
                 let t = raw.trim();
                 let content = if t.is_empty() || t == "//" {
@@ -240,6 +360,42 @@ mod tests {
         assert_eq!(cells.len(), 2);
         assert_eq!(cells[1].source, "2");
         assert_eq!(cells[1].index, 1);
+    }
+
+    #[test]
+    fn markers_inside_comments_and_strings_are_code() {
+        let sources = |text: &str| -> Vec<String> {
+            parse(text).unwrap().into_iter().map(|c| c.source).collect()
+        };
+        // an unterminated block comment runs to the end, as in `anml script`
+        assert_eq!(
+            sources("print(1);\n/* unterminated\n// %%\nprint(2);\n"),
+            ["print(1);\n/* unterminated\n// %%\nprint(2);"]
+        );
+        // closed comments, nested as Rhai nests them
+        assert_eq!(sources("/* a */ 1\n// %%\n2").len(), 2);
+        assert_eq!(
+            sources("/* a /* b */\n// %%\n*/ 1\n// %%\n2"),
+            ["/* a /* b */\n// %%\n*/ 1", "2"]
+        );
+        // strings and line comments that look like comment starts
+        assert_eq!(sources("let s = \"/*\";\n// %%\n2").len(), 2);
+        assert_eq!(sources("let c = '\"'; // /* no\n// %%\n2").len(), 2);
+        // a backtick string over lines, with an interpolation
+        assert_eq!(
+            sources("let s = `a ${ #{x: 1}.x } b\n// %%\n`;\n// %%\ns"),
+            ["let s = `a ${ #{x: 1}.x } b\n// %%\n`;", "s"]
+        );
+        assert_eq!(sources("let s = `a``\n// %%\n`;\n// %%\ns").len(), 2);
+        // a `\`-continued string
+        assert_eq!(sources("let s = \"a \\\n// %%\nb\";\n// %%\ns").len(), 2);
+        // markdown and options are unaffected
+        assert_eq!(
+            parse("// %% [markdown]\n// /* x\n// %%\n//| label: a\n1")
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

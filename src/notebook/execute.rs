@@ -71,20 +71,73 @@ pub struct NotebookRun {
     pub interrupted: bool,
 }
 
+/// The most bytes of printed text kept per cell, and of a value shown as
+/// text: past it the rest is dropped and a note says how much, so a cell
+/// that prints without end cannot exhaust memory or fill the reports.
+pub const MAX_CELL_OUTPUT: usize = 1 << 20;
+
+/// Printed text of the current cell, capped at [`MAX_CELL_OUTPUT`].
+#[derive(Debug, Default)]
+pub struct Captured {
+    text: String,
+    /// Bytes dropped past the cap.
+    dropped: u64,
+}
+
+impl Captured {
+    fn push(&mut self, piece: &str) {
+        let room = MAX_CELL_OUTPUT.saturating_sub(self.text.len());
+        if piece.len() <= room {
+            self.text.push_str(piece);
+            return;
+        }
+        let mut cut = room;
+        while !piece.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.text.push_str(&piece[..cut]);
+        self.dropped += (piece.len() - cut) as u64;
+    }
+
+    /// The text so far, with the truncation note if any; resets.
+    fn take(&mut self) -> String {
+        let mut text = std::mem::take(&mut self.text);
+        let dropped = std::mem::take(&mut self.dropped);
+        if dropped > 0 {
+            text.push_str(&truncation_note(dropped));
+        }
+        text
+    }
+}
+
+/// The line that ends output cut at [`MAX_CELL_OUTPUT`].
+pub fn truncation_note(dropped: u64) -> String {
+    format!(
+        "\n[output truncated: {dropped} more bytes not kept (limit {MAX_CELL_OUTPUT} bytes per cell)]\n"
+    )
+}
+
+/// `text` cut to [`MAX_CELL_OUTPUT`] bytes, with the note if it was cut.
+pub fn cap_text(text: String) -> String {
+    let mut c = Captured::default();
+    c.push(&text);
+    c.take()
+}
+
 /// A `print`/`debug` sink that collects text, and the buffer it fills.
-pub fn capturing_sink() -> (OutputSink, Arc<Mutex<String>>) {
-    let buf = Arc::new(Mutex::new(String::new()));
+pub fn capturing_sink() -> (OutputSink, Arc<Mutex<Captured>>) {
+    let buf = Arc::new(Mutex::new(Captured::default()));
     let b = buf.clone();
     let sink: OutputSink = Arc::new(Mutex::new(move |text: &str| {
         let mut s = b.lock().unwrap_or_else(|p| p.into_inner());
-        s.push_str(text);
-        s.push('\n');
+        s.push(text);
+        s.push("\n");
     }));
     (sink, buf)
 }
 
-fn take(buf: &Arc<Mutex<String>>) -> String {
-    std::mem::take(&mut *buf.lock().unwrap_or_else(|p| p.into_inner()))
+fn take(buf: &Arc<Mutex<Captured>>) -> String {
+    buf.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
 /// The displayed outputs of a cell's value: tables and plots richly, an
@@ -123,7 +176,7 @@ fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
             svg,
         }]);
     }
-    Ok(vec![Output::Text(display_value(value))])
+    Ok(vec![Output::Text(cap_text(display_value(value)))])
 }
 
 /// Run `cells` of the notebook `file_name` on `host`, whose `print` output
@@ -131,7 +184,7 @@ fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
 /// file's own line numbers.
 pub fn execute(
     host: &Host,
-    printed: &Arc<Mutex<String>>,
+    printed: &Arc<Mutex<Captured>>,
     file_name: &str,
     cells: &[Cell],
 ) -> NotebookRun {
@@ -193,5 +246,40 @@ pub fn execute(
         access: host.context().access_log(),
         failed,
         interrupted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captured_output_is_capped_with_a_note() {
+        let (sink, buf) = capturing_sink();
+        let mb = "x".repeat(MAX_CELL_OUTPUT);
+        {
+            let mut print = sink.lock().unwrap();
+            for _ in 0..5 {
+                (*print)(&mb);
+            }
+        }
+        let text = take(&buf);
+        assert!(text.len() < MAX_CELL_OUTPUT + 200, "{}", text.len());
+        let dropped = 5 * (MAX_CELL_OUTPUT as u64 + 1) - MAX_CELL_OUTPUT as u64;
+        assert!(
+            text.ends_with(&truncation_note(dropped)),
+            "{}",
+            &text[text.len() - 120..]
+        );
+        // the next cell starts empty and uncapped
+        (*sink.lock().unwrap())("small");
+        assert_eq!(take(&buf), "small\n");
+        // a cut never splits a character
+        let mut c = Captured::default();
+        c.push(&"a".repeat(MAX_CELL_OUTPUT - 1));
+        c.push("é");
+        let t = c.take();
+        assert!(t.starts_with(&"a".repeat(MAX_CELL_OUTPUT - 1)));
+        assert!(t.contains("2 more bytes"), "{}", &t[t.len() - 100..]);
     }
 }

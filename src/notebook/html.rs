@@ -50,17 +50,59 @@ pub fn inline_svg(svg: &str) -> String {
         .replacen(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "", 1)
 }
 
-/// Markdown to HTML; raw HTML blocks and inline HTML become text.
+/// Whether a markdown link target may stay a link in the report: `http`,
+/// `https` and `mailto` URLs, and relative paths and fragments. Anything
+/// else (`javascript:`, `vbscript:`, `data:`, `file:`, protocol-relative
+/// `//host`) is refused. The test is made on the URL as a browser reads
+/// it: entities are already decoded by the markdown parser, and
+/// whitespace and control characters (which browsers drop or which make
+/// the scheme invalid) are removed before the scheme is read, so
+/// `java\tscript:` and `JaVaScRiPt:` are both `javascript:`.
+pub fn is_safe_link(url: &str) -> bool {
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    // Browsers read `\` as `/`: `//host`, `\\host` and `/\host` all name
+    // another host with the page's scheme.
+    let b = cleaned.as_bytes();
+    if b.len() >= 2 && matches!(b[0], b'/' | b'\\') && matches!(b[1], b'/' | b'\\') {
+        return false;
+    }
+    match cleaned.find([':', '/', '?', '#']) {
+        Some(i) if b[i] == b':' => matches!(&cleaned[..i], "http" | "https" | "mailto"),
+        _ => true,
+    }
+}
+
+/// Markdown to HTML for a report that runs nothing and requests nothing:
+/// raw HTML blocks and inline HTML become text; a link whose target is
+/// not [`is_safe_link`] becomes its text; an image becomes the text
+/// `[image not shown: ALT]` (a report's only images are the figures the
+/// notebook itself drew, inlined as SVG).
 pub fn markdown_to_html(md: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser, html};
-    let parser = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(
-        |e| match e {
-            Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-            other => other,
-        },
-    );
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+    // Per open link: whether it was kept (links do not nest, but an image
+    // may sit inside a link).
+    let mut links: Vec<bool> = Vec::new();
+    let events = Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
+        .filter_map(|e| match e {
+            Event::Html(t) | Event::InlineHtml(t) => Some(Event::Text(t)),
+            Event::Start(Tag::Link { ref dest_url, .. }) => {
+                let keep = is_safe_link(dest_url);
+                links.push(keep);
+                keep.then_some(e)
+            }
+            Event::End(TagEnd::Link) => links.pop().unwrap_or(false).then_some(e),
+            Event::Start(Tag::Image { .. }) => {
+                Some(Event::Text(CowStr::Borrowed("[image not shown: ")))
+            }
+            Event::End(TagEnd::Image) => Some(Event::Text(CowStr::Borrowed("]"))),
+            other => Some(other),
+        });
     let mut out = String::new();
-    html::push_html(&mut out, parser);
+    html::push_html(&mut out, events);
     out
 }
 
@@ -217,6 +259,8 @@ pub fn render(run: &NotebookRun, provenance: &Provenance, opts: &RenderOptions) 
         );
     let mut s =
         String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.push_str(super::paths::HTML_MARKER);
+    s.push('\n');
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     s.push_str(&format!(
         "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
@@ -260,6 +304,137 @@ mod tests {
         assert!(h.contains("<h1>T</h1>"));
         assert!(!h.contains("<script>") && !h.contains("<b>"));
         assert!(h.contains("&lt;script&gt;"));
+    }
+
+    /// Hostile markdown: nothing that runs, loads or navigates to a
+    /// script may come out.
+    const HOSTILE: &[&str] = &[
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](<java\tscript:alert(1)>)",
+        "[x](<java\nscript:alert(1)>)",
+        "[x](<\x01javascript:alert(1)>)",
+        "[x]( javascript:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](&#x6A;avascript&#x3A;alert(1))",
+        "[x](javascript&colon;alert(1))",
+        "<javascript:alert(1)>",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+        "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        "[x](vbscript:msgbox(1))",
+        "[x](file:///etc/passwd)",
+        "[x](//evil.example/x)",
+        "[x](\\\\\\\\evil.example/x)",
+        "[x](/\\evil.example/x)",
+        "![i](http://host/x.png)",
+        "![i](//host/x.png)",
+        "![i](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+        "[![i](http://host/x.png)](javascript:alert(1))",
+        "<script>alert(1)</script>",
+        "x <script>alert(1)</script> y",
+        "<img src=x onerror=alert(1)>",
+        "x <img src=x onerror=alert(1)> y",
+        "<svg><script>alert(1)</script></svg>",
+        "<svg onload=alert(1)>",
+        "<iframe src=\"http://host/\"></iframe>",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "[x](http://ok.example \"t\\\" onmouseover=alert(1)\")",
+    ];
+
+    /// The tags of `html` (the text between `<` and `>`): text `<` is
+    /// always escaped, so every literal `<` opens a real tag.
+    fn tags(html: &str) -> Vec<String> {
+        html.split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hostile_markdown_runs_and_loads_nothing() {
+        const ALLOWED: &[&str] = &["p", "a", "em", "strong", "code", "pre", "br"];
+        for md in HOSTILE {
+            let h = markdown_to_html(md);
+            for tag in tags(&h) {
+                let name = tag.trim_start_matches('/');
+                let name = name.split([' ', '\t', '\n']).next().unwrap_or("");
+                assert!(ALLOWED.contains(&name), "{md:?} gave tag <{tag}> in {h:?}");
+                // Attributes outside their quoted values: only href/title.
+                let mut outside = String::new();
+                for (i, part) in tag.split('"').enumerate() {
+                    if i % 2 == 0 {
+                        outside.push_str(part);
+                    }
+                }
+                for attr in outside.split_whitespace().skip(1) {
+                    let key = attr.trim_end_matches('=');
+                    assert!(
+                        key == "href" || key == "title",
+                        "{md:?} gave attribute {attr:?} in {h:?}"
+                    );
+                }
+                if let Some(i) = tag.find("href=\"") {
+                    let href = tag[i + 6..].split('"').next().unwrap_or("");
+                    assert!(
+                        href.starts_with("http://ok.example"),
+                        "{md:?} kept the link {href:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn safe_links_stay_links_and_images_become_text() {
+        for (md, href) in [
+            (
+                "[a](https://example.org/x?y=1#z)",
+                "https://example.org/x?y=1#z",
+            ),
+            ("[a](HTTP://example.org)", "HTTP://example.org"),
+            ("[a](mailto:me@example.org)", "mailto:me@example.org"),
+            ("[a](#provenance)", "#provenance"),
+            ("[a](other.html)", "other.html"),
+            ("[a](../dir/page.html)", "../dir/page.html"),
+            ("[a](/abs/path)", "/abs/path"),
+        ] {
+            let h = markdown_to_html(md);
+            assert!(
+                h.contains(&format!("<a href=\"{href}\">a</a>")),
+                "{md}: {h}"
+            );
+        }
+        let h = markdown_to_html("[x](javascript:alert(1)) ![i](http://host/x.png)");
+        assert_eq!(h, "<p>x [image not shown: i]</p>\n");
+        for url in [
+            "javascript:x",
+            "JAVASCRIPT:x",
+            "java\tscript:x",
+            "\u{0}javascript:x",
+        ] {
+            assert!(!is_safe_link(url), "{url:?}");
+        }
+        for url in [
+            "data:text/html,x",
+            "vbscript:x",
+            "//h/x",
+            "\\\\h\\x",
+            " //h",
+            "blob:x",
+        ] {
+            assert!(!is_safe_link(url), "{url:?}");
+        }
+        for url in [
+            "",
+            "#a",
+            "a.html",
+            "a/b:c",
+            "?q=1:2",
+            "https://h/",
+            "mailto:a@b",
+        ] {
+            assert!(is_safe_link(url), "{url:?}");
+        }
     }
 
     #[test]

@@ -74,7 +74,10 @@ pub fn render(
         |n| n.to_string_lossy().into_owned(),
     );
 
-    let mut s = format!("# {name}\n\n| provenance | |\n| --- | --- |\n");
+    let mut s = format!(
+        "{}\n# {name}\n\n| provenance | |\n| --- | --- |\n",
+        super::paths::MARKDOWN_MARKER
+    );
     for (k, v) in provenance_rows(provenance) {
         s.push_str(&format!("| {} | `{}` |\n", cell_text(&k), cell_text(&v)));
     }

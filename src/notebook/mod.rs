@@ -15,9 +15,10 @@
 //!   canonical text form, validated against `src/resources/notebook-schema.json`;
 //! * `--check` ([`check`]): a re-run compared with the sidecar, numbers
 //!   within a tolerance, the differences named by cell. Wall times are not
-//!   results: table columns and rows labelled as times (`fit s`, `mean
-//!   fit+score s`) are recorded as `(timing)`, and cell timings are never
-//!   compared. Printed text is compared as printed, so a cell that prints
+//!   results: table columns and rows with the exact timing labels anml
+//!   emits (`fit s`, `mean fit+score s`, [`sidecar::TIMING_LABELS`]) are
+//!   recorded as `(timing)`, and cell timings are never compared; a label
+//!   that merely mentions "time" is compared like any other. Printed text is compared as printed, so a cell that prints
 //!   a timing fails the check by design.
 //!
 //! Cells run top to bottom in one sandboxed engine ([`execute`]), sharing
@@ -32,6 +33,7 @@ pub mod execute;
 pub mod highlight;
 pub mod html;
 pub mod markdown;
+pub mod paths;
 pub mod sidecar;
 
 pub use cells::{Cell, CellKind, parse};
@@ -70,11 +72,44 @@ pub enum NotebookError {
     /// A figure could not be drawn for the report.
     #[error("cannot render the report: {0}")]
     Render(String),
+    /// An output would replace the notebook it is a report of.
+    #[error("{flag} {} is the notebook itself: choose another path", path.display())]
+    OutputIsInput { flag: &'static str, path: PathBuf },
+    /// Two outputs name the same file.
+    #[error(
+        "{first} {} and {second} {} are the same file: give each output its own path",
+        path.display(),
+        other.display()
+    )]
+    OutputClash {
+        first: &'static str,
+        second: &'static str,
+        path: PathBuf,
+        other: PathBuf,
+    },
+    /// An output would replace a file anml did not write (or a directory).
+    #[error(
+        "{flag} {} exists and is not a notebook output anml wrote: refusing to replace it (delete it or choose another path)",
+        path.display()
+    )]
+    NotAnmOutput { flag: &'static str, path: PathBuf },
     /// Nothing to write and nothing to check.
     #[error(
         "give --html OUT.html, --md OUT.md or --sidecar OUT.json (with --check: the record to compare)"
     )]
     NoOutput,
+}
+
+impl NotebookError {
+    /// Whether the error is in the command line (exit 2), not the run.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            NotebookError::OutputIsInput { .. }
+                | NotebookError::OutputClash { .. }
+                | NotebookError::NotAnmOutput { .. }
+        )
+    }
 }
 
 /// The provenance of `run`: the notebook at `notebook` with text `source`,

@@ -146,11 +146,29 @@ pub fn plot_digest(p: &Plot) -> String {
 /// machines, so `--check` does not compare them.
 pub const TIMING: &str = "(timing)";
 
-/// Whether a table column header or row label names a wall time: it ends
-/// in ` s` (`fit s`, `mean fit+score s`) or mentions time or seconds.
+/// The table column headers and row labels anml itself emits for wall
+/// times: the run table's `fit s` / `score s`, `summary`'s `fit+score s`,
+/// the leaderboard's `mean fit+score s` row, the series table's `time s`,
+/// `anml perf`'s columns and the record fields of
+/// [`crate::results::NONDETERMINISTIC_FIELDS`] that hold seconds. Only
+/// these exact labels are timings: a label that merely contains a word
+/// such as "time" (`nab/realTraffic/TravelTime_387`) is a result.
+pub const TIMING_LABELS: &[&str] = &[
+    "fit s",
+    "score s",
+    "fit+score s",
+    "mean fit+score s",
+    "time s",
+    "fit_time",
+    "score_time",
+    "run_time",
+    "time_per_1000",
+];
+
+/// Whether a table column header or row label is one of the declared
+/// timing labels ([`TIMING_LABELS`], compared exactly after trimming).
 pub fn is_timing_label(label: &str) -> bool {
-    let l = label.trim().to_lowercase();
-    l.ends_with(" s") || l.contains("time") || l.contains("seconds")
+    TIMING_LABELS.contains(&label.trim())
 }
 
 /// The canonical record of one output. Table cells in timing columns and
@@ -289,5 +307,32 @@ mod tests {
             "dataset | roc_auc | fit s\ncardio | 0.9 | (timing)\nmean fit+score s | (timing) | (timing)"
         );
         assert!(is_timing_label("score_time") && !is_timing_label("samples"));
+    }
+
+    #[test]
+    fn a_label_that_mentions_time_is_still_a_result() {
+        // A NAB series name, a user's column: neither is a declared timing.
+        for label in [
+            "nab/realTraffic/TravelTime_387",
+            "runtime_budget",
+            "seconds_to_alarm",
+            "uptime",
+            "times",
+        ] {
+            assert!(!is_timing_label(label), "{label}");
+        }
+        let t = Table {
+            header: vec!["series".into(), "roc_auc".into(), "time s".into()],
+            rows: vec![vec![
+                "nab/realTraffic/TravelTime_387".into(),
+                "0.8257".into(),
+                "1.5".into(),
+            ]],
+        };
+        let r = output_record(&Output::Table(t));
+        assert_eq!(
+            r.content,
+            "series | roc_auc | time s\nnab/realTraffic/TravelTime_387 | 0.8257 | (timing)"
+        );
     }
 }

@@ -102,6 +102,10 @@ pub enum RegistryError {
     Mismatch { id: String, message: String },
     #[error("{path} is not a registry entry (expected registry/<name>/<version>/)")]
     NotAnEntry { path: PathBuf },
+    /// A symbolic link inside the registry: never followed (its target
+    /// is not a published entry, whatever it holds).
+    #[error("{path} is a symbolic link; the registry holds only real files and directories")]
+    Symlink { path: PathBuf },
     #[error("{id}: cannot load {MODEL_FILE}: {source}")]
     Model {
         id: String,
@@ -138,6 +142,18 @@ pub struct ArtefactRegistry {
 struct Scan {
     entries: Vec<(String, Version)>,
     strays: Vec<PathBuf>,
+    /// Symbolic links (names or versions), reported and not followed.
+    links: Vec<PathBuf>,
+}
+
+/// A file of an entry that is a symbolic link is refused, not followed.
+fn refuse_link(path: &Path) -> Result<(), RegistryError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(RegistryError::Symlink {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn join_or_none<T: ToString>(items: &[T]) -> String {
@@ -222,6 +238,7 @@ impl ArtefactRegistry {
         let mut scan = Scan {
             entries: Vec::new(),
             strays: Vec::new(),
+            links: Vec::new(),
         };
         let names = match std::fs::read_dir(&self.root) {
             Ok(r) => r,
@@ -236,15 +253,27 @@ impl ArtefactRegistry {
                 continue;
             }
             let path = n.path();
-            if !path.is_dir() || validate_name(&file_name).is_err() {
+            // `DirEntry::file_type` does not follow links: a link is
+            // reported once, never descended into.
+            let kind = n.file_type().map_err(io_err(&path))?;
+            if kind.is_symlink() {
+                scan.links.push(path);
+                continue;
+            }
+            if !kind.is_dir() || validate_name(&file_name).is_err() {
                 scan.strays.push(path);
                 continue;
             }
             for v in std::fs::read_dir(&path).map_err(io_err(&path))? {
                 let v = v.map_err(io_err(&path))?;
                 let vname = v.file_name().to_string_lossy().into_owned();
+                let vkind = v.file_type().map_err(io_err(&v.path()))?;
+                if vkind.is_symlink() {
+                    scan.links.push(v.path());
+                    continue;
+                }
                 match Version::parse(&vname) {
-                    Ok(version) if v.path().is_dir() && version.to_string() == vname => {
+                    Ok(version) if vkind.is_dir() && version.to_string() == vname => {
                         scan.entries.push((file_name.clone(), version));
                     }
                     _ => scan.strays.push(v.path()),
@@ -253,6 +282,7 @@ impl ArtefactRegistry {
         }
         scan.entries.sort();
         scan.strays.sort();
+        scan.links.sort();
         Ok(scan)
     }
 
@@ -271,6 +301,9 @@ impl ArtefactRegistry {
     /// The published versions of `name`, ascending (empty if none).
     fn versions_of(&self, name: &str) -> Result<Vec<Version>, RegistryError> {
         let dir = self.root.join(name);
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(RegistryError::Symlink { path: dir });
+        }
         let read = match std::fs::read_dir(&dir) {
             Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -282,7 +315,7 @@ impl ArtefactRegistry {
             let vname = v.file_name().to_string_lossy().into_owned();
             if let Ok(version) = Version::parse(&vname)
                 && version.to_string() == vname
-                && v.path().is_dir()
+                && v.file_type().is_ok_and(|t| t.is_dir())
             {
                 out.push(version);
             }
@@ -323,6 +356,7 @@ impl ArtefactRegistry {
     fn read_meta(&self, name: &str, version: &Version) -> Result<ArtefactMeta, RegistryError> {
         let id = format!("{name}@{version}");
         let path = self.entry_dir(name, version).join(META_FILE);
+        refuse_link(&path)?;
         let text = match std::fs::read(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -351,6 +385,7 @@ impl ArtefactRegistry {
     /// Hash an entry's model file and compare with its meta.
     fn check_model_digest(&self, meta: &ArtefactMeta) -> Result<(), RegistryError> {
         let path = self.entry_dir(&meta.name, &meta.version).join(MODEL_FILE);
+        refuse_link(&path)?;
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -390,6 +425,7 @@ impl ArtefactRegistry {
         let meta = self.read_meta(&name, &version)?;
         let id = meta.id();
         let path = self.entry_dir(&name, &version).join(MODEL_FILE);
+        refuse_link(&path)?;
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -458,6 +494,11 @@ impl ArtefactRegistry {
             scan.strays
                 .into_iter()
                 .map(|path| RegistryError::NotAnEntry { path }),
+        );
+        report.problems.extend(
+            scan.links
+                .into_iter()
+                .map(|path| RegistryError::Symlink { path }),
         );
         Ok(report)
     }

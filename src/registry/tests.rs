@@ -438,3 +438,56 @@ fn parallel_publishers_in_one_process_get_distinct_versions() {
     assert_eq!(versions.last().unwrap(), &v("1.0.19"));
     assert!(r.verify().unwrap().problems.is_empty());
 }
+
+#[cfg(unix)]
+#[test]
+fn verify_reports_a_symlink_once_and_never_follows_it() {
+    let (d, r) = reg();
+    let f = fitted("hbos");
+    r.publish("m", &f, &Provenance::default(), &bump(Bump::Patch))
+        .unwrap();
+    // A directory full of things that would each be a problem if followed.
+    let outside = d.path().join("outside");
+    for k in 0..20 {
+        std::fs::create_dir_all(outside.join(format!("junk{k}"))).unwrap();
+        std::fs::write(outside.join(format!("file{k}")), b"x").unwrap();
+    }
+    std::os::unix::fs::symlink(&outside, r.root().join("linked")).unwrap();
+    std::os::unix::fs::symlink(r.root().join("m/1.0.0"), r.root().join("m/2.0.0")).unwrap();
+    let report = r.verify().unwrap();
+    assert_eq!(report.ok, ["m@1.0.0"]);
+    let links: Vec<String> = report
+        .problems
+        .iter()
+        .map(|e| match e {
+            RegistryError::Symlink { path } => {
+                path.strip_prefix(r.root()).unwrap().display().to_string()
+            }
+            e => format!("other {e}"),
+        })
+        .collect();
+    assert_eq!(links, ["linked", "m/2.0.0"]);
+    // a linked version is not published: it neither lists nor loads
+    assert_eq!(r.versions("m").unwrap(), [v("1.0.0")]);
+    assert!(r.load("m@2.0.0").is_err());
+    // a linked name is refused, and a linked model file is not read
+    std::os::unix::fs::symlink(r.root().join("m"), r.root().join("n")).unwrap();
+    assert!(matches!(
+        r.load("n").unwrap_err(),
+        RegistryError::Symlink { .. }
+    ));
+    // nothing is published through a linked name
+    assert!(matches!(
+        r.publish("n", &f, &Provenance::default(), &bump(Bump::Patch))
+            .unwrap_err(),
+        RegistryError::Symlink { .. }
+    ));
+    let model = r.root().join("m/1.0.0").join(MODEL_FILE);
+    let copy = d.path().join("model-copy.json");
+    std::fs::rename(&model, &copy).unwrap();
+    std::os::unix::fs::symlink(&copy, &model).unwrap();
+    assert!(matches!(
+        r.load("m@1.0.0").unwrap_err(),
+        RegistryError::Symlink { .. }
+    ));
+}

@@ -4,6 +4,8 @@
 
 use super::Session;
 use crate::script::docs::FnDoc;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// What the loop does after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,11 @@ pub struct Command {
     pub help: &'static str,
     pub run: fn(&mut Session, &str) -> Flow,
 }
+
+/// How `:load` and `:save` read their FILE (printed by `:help`).
+pub const FILE_RULE: &str = "FILE of :load and :save: a relative path is in the workspace (--workspace), \
+`~/…` is in your home directory, an absolute path is as written; :load reads at most \
+--max-string-size bytes.";
 
 /// Every command, in `:help` order.
 pub const COMMANDS: &[Command] = &[
@@ -101,6 +108,7 @@ fn help(s: &mut Session, _: &str) -> Flow {
     for c in COMMANDS {
         println!("  {:<14} {}", format!("{} {}", c.name, c.arg), c.help);
     }
+    println!("\n{FILE_RULE}");
     let mut names: Vec<&str> = s.docs.iter().map(|d| d.name.as_str()).collect();
     names.dedup();
     println!("\nfunctions and properties (:doc NAME for details, Tab completes):");
@@ -201,16 +209,73 @@ fn time(s: &mut Session, _: &str) -> Flow {
     Flow::Continue
 }
 
+/// The file a `:load` or `:save` argument names: a relative path is
+/// resolved against the workspace root (as every path a script touches);
+/// `~` and `~/…` are the home directory; `~user` is refused; an absolute
+/// path is taken as written.
+pub fn session_path(workspace_root: &Path, file: &str) -> Result<PathBuf, String> {
+    let file = file.trim();
+    if let Some(rest) = file.strip_prefix('~') {
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return Err(format!(
+                "`{file}`: only `~` and `~/…` are expanded (to the home directory)"
+            ));
+        }
+        let home =
+            dirs::home_dir().ok_or_else(|| format!("`{file}`: no home directory is known"))?;
+        return Ok(home.join(rest.trim_start_matches('/')));
+    }
+    let p = Path::new(file);
+    Ok(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        workspace_root.join(p)
+    })
+}
+
+/// Read a script file of at most `limit` bytes (the string limit,
+/// `--max-string-size`; 0 is no limit), checked before reading.
+pub fn read_script(path: &Path, limit: usize) -> Result<String, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("cannot read {shown}: not a file"));
+    }
+    let too_big = |n: u64| {
+        format!(
+            "cannot load {shown}: it is {n} bytes, more than the string limit of {limit} bytes (--max-string-size)"
+        )
+    };
+    if limit > 0 && meta.len() > limit as u64 {
+        return Err(too_big(meta.len()));
+    }
+    let cap = if limit > 0 {
+        limit as u64 + 1
+    } else {
+        u64::MAX
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(cap).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    // The file grew between the size check and the read.
+    if limit > 0 && text.len() > limit {
+        return Err(too_big(text.len() as u64));
+    }
+    Ok(text)
+}
+
 fn load(s: &mut Session, file: &str) -> Flow {
     if file.is_empty() {
         eprintln!(":load FILE");
         return Flow::Continue;
     }
-    match std::fs::read_to_string(file) {
-        Ok(src) => {
-            s.run_input(&src, Some(file));
-        }
-        Err(e) => eprintln!("cannot read {file}: {e}"),
+    let ctx = s.host.context().clone();
+    let read = session_path(ctx.workspace.root(), file)
+        .and_then(|p| read_script(&p, ctx.limits.max_string_size).map(|src| (p, src)));
+    match read {
+        Ok((path, src)) => s.run_input(&src, Some(&path.display().to_string())),
+        Err(e) => eprintln!("{e}"),
     }
     Flow::Continue
 }
@@ -220,6 +285,13 @@ fn save(s: &mut Session, file: &str) -> Flow {
         eprintln!(":save FILE");
         return Flow::Continue;
     }
+    let path = match session_path(s.host.context().workspace.root(), file) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return Flow::Continue;
+        }
+    };
     let mut text = format!("// saved from `anml repl` ({} inputs)\n", s.inputs.len());
     for i in &s.inputs {
         let body = i.trim_end();
@@ -233,9 +305,9 @@ fn save(s: &mut Session, file: &str) -> Flow {
         }
         text.push('\n');
     }
-    match crate::atomic_file::write(std::path::Path::new(file), text.as_bytes()) {
-        Ok(()) => println!("saved {} inputs to {file}", s.inputs.len()),
-        Err(e) => eprintln!("cannot write {file}: {e}"),
+    match crate::atomic_file::write(&path, text.as_bytes()) {
+        Ok(()) => println!("saved {} inputs to {}", s.inputs.len(), path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
     }
     Flow::Continue
 }
@@ -249,6 +321,45 @@ fn clear(s: &mut Session, _: &str) -> Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_resolve_against_the_workspace_and_home() {
+        let ws = Path::new("/ws/root");
+        assert_eq!(session_path(ws, "a.rhai").unwrap(), ws.join("a.rhai"));
+        assert_eq!(
+            session_path(ws, " sub/b.rhai ").unwrap(),
+            ws.join("sub/b.rhai")
+        );
+        assert_eq!(
+            session_path(ws, "/abs/c.rhai").unwrap(),
+            Path::new("/abs/c.rhai")
+        );
+        if let Some(home) = dirs::home_dir() {
+            assert_eq!(session_path(ws, "~/x.rhai").unwrap(), home.join("x.rhai"));
+            assert_eq!(session_path(ws, "~").unwrap(), home);
+        }
+        let e = session_path(ws, "~root/x.rhai").unwrap_err();
+        assert!(e.contains("only `~` and `~/…`"), "{e}");
+    }
+
+    #[test]
+    fn a_script_over_the_string_limit_is_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big.rhai");
+        std::fs::write(&f, "x".repeat(101)).unwrap();
+        let e = read_script(&f, 100).unwrap_err();
+        assert!(
+            e.contains("101 bytes, more than the string limit of 100"),
+            "{e}"
+        );
+        assert_eq!(read_script(&f, 101).unwrap().len(), 101);
+        assert_eq!(read_script(&f, 0).unwrap().len(), 101);
+        assert!(
+            read_script(dir.path(), 100)
+                .unwrap_err()
+                .contains("not a file")
+        );
+    }
 
     #[test]
     fn every_command_is_documented_and_unique() {

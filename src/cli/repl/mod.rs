@@ -208,16 +208,15 @@ pub fn run(g: &GlobalOpts, a: &ReplArgs, interrupt: Interrupt) -> Result<Outcome
     if !a.no_init
         && let Some(init) = init_path().filter(|p| p.is_file())
     {
-        match std::fs::read_to_string(&init) {
+        let limit = session.host.context().limits.max_string_size;
+        match commands::read_script(&init, limit) {
             Ok(src) => session.run_input(&src, Some(&init.display().to_string())),
-            Err(e) => eprintln!("cannot read {}: {e}", init.display()),
+            Err(e) => eprintln!("{e}"),
         }
     }
     if let Some(file) = &a.file {
-        let src = std::fs::read_to_string(file).map_err(|source| ScriptError::Read {
-            path: file.clone(),
-            source,
-        })?;
+        let limit = session.host.context().limits.max_string_size;
+        let src = commands::read_script(file, limit).map_err(ScriptError::Failed)?;
         session.run_input(&src, Some(&file.display().to_string()));
     }
 

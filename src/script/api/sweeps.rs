@@ -37,15 +37,38 @@ fn strings(what: &str, d: &Dynamic) -> Result<Vec<String>, Box<EvalAltResult>> {
         .collect()
 }
 
-fn seeds(d: &Dynamic) -> Result<Vec<u64>, Box<EvalAltResult>> {
+/// The most seeds a script's range may name: the sweep engine's own bound
+/// (`bench` refuses more than 100000 seeds), or the array limit if lower.
+const MAX_RANGE_SEEDS: u64 = 100_000;
+
+/// A range `start..end` (end exclusive, as i128 so `..=i64::MAX` fits)
+/// checked against `max` seeds before a single seed is made.
+fn seed_range(start: i64, end: i128, max: u64) -> Result<Vec<u64>, Box<EvalAltResult>> {
+    let count = (end - i128::from(start)).max(0);
+    if count > i128::from(max) {
+        return Err(msg_err(format!(
+            "sweep `seeds`: the range from {start} names {count} seeds; at most {max} \
+             (the array limit, --max-array-size, and the sweep's own limit of {MAX_RANGE_SEEDS})"
+        )));
+    }
+    (0..count)
+        .map(|k| non_negative("seed", (i128::from(start) + k) as i64))
+        .collect()
+}
+
+fn seeds(d: &Dynamic, max_array: usize) -> Result<Vec<u64>, Box<EvalAltResult>> {
+    let max = match max_array {
+        0 => MAX_RANGE_SEEDS,
+        n => MAX_RANGE_SEEDS.min(n as u64),
+    };
     if let Ok(i) = d.as_int() {
         return Ok(vec![non_negative("seed", i)?]);
     }
     if let Some(r) = d.read_lock::<std::ops::Range<i64>>() {
-        return r.clone().map(|s| non_negative("seed", s)).collect();
+        return seed_range(r.start, i128::from(r.end), max);
     }
     if let Some(r) = d.read_lock::<std::ops::RangeInclusive<i64>>() {
-        return r.clone().map(|s| non_negative("seed", s)).collect();
+        return seed_range(*r.start(), i128::from(*r.end()) + 1, max);
     }
     if let Some(a) = d.read_lock::<Array>() {
         return a
@@ -63,7 +86,7 @@ fn seeds(d: &Dynamic) -> Result<Vec<u64>, Box<EvalAltResult>> {
 }
 
 /// The sweep spec from a script map; unknown keys are an error.
-fn spec_of(m: &Map) -> Result<SweepSpec, Box<EvalAltResult>> {
+fn spec_of(m: &Map, max_array: usize) -> Result<SweepSpec, Box<EvalAltResult>> {
     let mut spec = SweepSpec {
         datasets: Vec::new(),
         models: Vec::new(),
@@ -81,7 +104,7 @@ fn spec_of(m: &Map) -> Result<SweepSpec, Box<EvalAltResult>> {
                     .ok_or_else(|| msg_err("sweep `params` must be a map"))?;
                 spec.params = map_to_json(&pm)?;
             }
-            "seeds" => spec.seeds = seeds(v)?,
+            "seeds" => spec.seeds = seeds(v, max_array)?,
             // Time-series sweeps run as `anml benchmark --suite nab|ucr`;
             // a script's `Runs` holds tabular results.
             "protocol" => spec.protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?.into(),
@@ -155,7 +178,7 @@ pub mod sweeps_api {
     #[rhai_fn(return_raw)]
     pub fn sweep(ctx: NativeCallContext, spec: Map) -> Result<Runs, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let spec = spec_of(&spec)?;
+        let spec = spec_of(&spec, host.limits.max_array_size)?;
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
         let out =
             bench::run_sweep_with_progress(&host.datasets, &spec, &host.sweep, &host.run, &store)
@@ -404,5 +427,36 @@ pub mod sweeps_api {
     #[rhai_fn(name = "to_string", name = "to_debug", pure)]
     pub fn runs_to_string(r: &mut Runs) -> String {
         r.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_seed_range_is_refused_before_it_is_expanded() {
+        for range in [
+            Dynamic::from(0_i64..10_000_000_000),
+            Dynamic::from(0_i64..=i64::MAX),
+            Dynamic::from(i64::MIN..i64::MAX),
+        ] {
+            let e = seeds(&range, 0).unwrap_err().to_string();
+            assert!(e.contains("at most 100000"), "{e}");
+        }
+        // the array limit, when lower, bounds it too
+        let e = seeds(&Dynamic::from(0_i64..11), 10)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("names 11 seeds; at most 10"), "{e}");
+        assert_eq!(seeds(&Dynamic::from(3_i64..=5), 10).unwrap(), vec![3, 4, 5]);
+        let (hi, lo) = (5_i64, 3_i64);
+        assert_eq!(
+            seeds(&Dynamic::from(hi..lo), 10).unwrap(),
+            Vec::<u64>::new()
+        );
+        assert!(seeds(&Dynamic::from(-1_i64..3), 10).is_err());
+        let max = MAX_RANGE_SEEDS as i64;
+        assert_eq!(seeds(&Dynamic::from(0..max), 0).unwrap().len(), 100_000);
     }
 }
