@@ -46,7 +46,9 @@ pub mod series_api {
     use crate::detectors::matrix_profile;
     use crate::metrics;
     use crate::script::HostContext;
-    use crate::script::api::convert::{ctx_err, json_to_dynamic, msg_err, non_negative};
+    use crate::script::api::convert::{
+        check_array_len, check_matrix_alloc, ctx_err, json_to_dynamic, msg_err, non_negative,
+    };
     use crate::script::types::{Labels, Matrix, ProfileRef, SeriesRef, Vector};
     use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
     use std::sync::Arc;
@@ -64,6 +66,7 @@ pub mod series_api {
         name: &str,
     ) -> Result<SeriesRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
+        crate::memory::check(host.limits.max_memory, 0).map_err(ctx_err)?;
         let ts = host.datasets.load_series(name).map_err(ctx_err)?;
         host.record_series(&ts.name, &ts.sha256);
         Ok(SeriesRef(Arc::new(ts)))
@@ -246,12 +249,20 @@ pub mod series_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn windows(
+        ctx: NativeCallContext,
         ts: &mut SeriesRef,
         length: i64,
         stride: i64,
     ) -> Result<Matrix, Box<EvalAltResult>> {
         let length = positive("window length", length)?;
         let stride = positive("stride", stride)?;
+        let (n, channels) = ts.0.values.dim();
+        if length <= n {
+            // The matrix sliding_windows would allocate, refused before it does.
+            let rows = (n - length) / stride + 1;
+            let elements = rows.saturating_mul(length).saturating_mul(channels);
+            check_matrix_alloc(&HostContext::of(&ctx)?.limits, "windows", elements, 8)?;
+        }
         sliding_windows(ts.0.values.view(), length, stride)
             .map(|w| Matrix::Owned(Arc::new(w)))
             .map_err(ctx_err)
@@ -308,9 +319,10 @@ pub mod series_api {
     /// ```rhai
     /// print(matrix_profile(series_from(vector([1.0, 3.0, 2.0, 5.0, 1.0, 3.0, 2.0, 5.0])), 3).index);
     /// ```
-    #[rhai_fn(get = "index", pure)]
-    pub fn index(mp: &mut ProfileRef) -> Array {
-        mp.0.index.iter().map(|&i| Dynamic::from(i)).collect()
+    #[rhai_fn(get = "index", pure, return_raw)]
+    pub fn index(ctx: NativeCallContext, mp: &mut ProfileRef) -> Result<Array, Box<EvalAltResult>> {
+        check_array_len(&HostContext::of(&ctx)?.limits, "index", mp.0.index.len())?;
+        Ok(mp.0.index.iter().map(|&i| Dynamic::from(i)).collect())
     }
 
     /// The subsequence length the profile was computed with.
