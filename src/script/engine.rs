@@ -205,18 +205,22 @@ impl Host {
         self.interrupt.reset();
         self.operations.store(0, Ordering::Relaxed);
         self.memory_stop.store(false, Ordering::SeqCst);
-        self.engine
-            .eval_ast_with_scope::<Dynamic>(scope, ast)
-            .map_err(|e| {
-                let text = render_error(name, source, &e, &self.ctx.limits);
-                if matches!(*e, EvalAltResult::ErrorTerminated(..))
-                    && !self.memory_stop.load(Ordering::SeqCst)
-                {
-                    ScriptError::Interrupted(text)
-                } else {
-                    ScriptError::Failed(text)
-                }
-            })
+        // Deep fits on this thread stop before their next batch on Ctrl-C.
+        crate::nn::progress::with_stop_flag(self.interrupt.flag(), || {
+            self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+        })
+        .map_err(|e| {
+            let text = render_error(name, source, &e, &self.ctx.limits);
+            // An error raised while Ctrl-C is pending (a fit that stopped
+            // early) is the interruption, not a failure.
+            let stopped =
+                matches!(*e, EvalAltResult::ErrorTerminated(..)) || self.interrupt.is_triggered();
+            if stopped && !self.memory_stop.load(Ordering::SeqCst) {
+                ScriptError::Interrupted(text)
+            } else {
+                ScriptError::Failed(text)
+            }
+        })
     }
 }
 
@@ -336,5 +340,72 @@ mod tests {
         let (_d, h) = host(Limits::default());
         let limits = h.context().run.provenance.limits.clone().unwrap();
         assert_eq!(limits["max_memory"], crate::memory::DEFAULT_MAX_MEMORY);
+    }
+
+    #[test]
+    fn ctrl_c_from_another_thread_stops_a_deep_fit_between_batches() {
+        let (_d, h) = host(Limits::default());
+        let interrupt = h.interrupt().clone();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (ack_tx, ack_rx) = std::sync::mpsc::channel::<()>();
+        // Triggers Ctrl-C when told the first epoch finished, then lets the
+        // fit go on: no timing involved.
+        let trigger = std::thread::spawn(move || {
+            if rx.recv().is_ok() {
+                interrupt.trigger();
+            }
+            let _ = ack_tx.send(());
+        });
+        let seen = std::rc::Rc::new(std::cell::Cell::new(0usize));
+        let last = seen.clone();
+        let result = crate::nn::progress::with_epoch_observer(
+            move |r| {
+                last.set(r.epoch);
+                if r.epoch == 1 {
+                    let _ = tx.send(());
+                    let _ = ack_rx.recv();
+                }
+            },
+            || {
+                h.run(
+                    "t.rhai",
+                    r#"detector("autoencoder", #{ epochs: 100000 }).fit(load_dataset("toy-blobs").x)"#,
+                )
+            },
+        );
+        trigger.join().unwrap();
+        match result {
+            Err(ScriptError::Interrupted(text)) => {
+                assert!(text.contains("training interrupted in epoch 2"), "{text}")
+            }
+            other => panic!("expected an interruption, got {other:?}"),
+        }
+        assert_eq!(seen.get(), 1, "no epoch may finish after Ctrl-C");
+    }
+
+    #[test]
+    fn errors_inside_sort_and_dedup_comparers_are_raised() {
+        let limits = Limits {
+            max_operations: 10_000,
+            ..Limits::default()
+        };
+        let (_d, h) = host(limits);
+        let text = failure(&h, r#"let x = [2, 1, 3]; x.sort(|a, b| throw "boom"); x"#);
+        assert!(text.contains("boom"), "{text}");
+        let text = failure(&h, "let x = [2, 1, 3]; x.sort(|a, b| { loop {} }); x");
+        assert!(text.contains("max_operations"), "{text}");
+        let text = failure(&h, r#"let x = [1, 1]; x.dedup(|a, b| throw "dup"); x"#);
+        assert!(text.contains("dup"), "{text}");
+        let sorted = h
+            .run(
+                "t.rhai",
+                "let x = [3, 1, 2]; x.sort(|a, b| a - b); x.dedup(|a, b| a == b); x",
+            )
+            .unwrap();
+        assert_eq!(sorted.to_string(), "[1, 2, 3]");
+        let sorted = h
+            .run("t.rhai", "let x = [1, 3, 2]; x.sort_by(|a, b| a > b); x")
+            .unwrap();
+        assert_eq!(sorted.to_string(), "[3, 2, 1]");
     }
 }
