@@ -30,6 +30,37 @@ pub(crate) fn detector_and_seed(
     Ok((det, seed))
 }
 
+/// Refuse a series detection whose sliding windows (one row per window,
+/// `window x channels` values each) would not fit in the memory budget,
+/// before the detector builds them. The matrix profile builds none.
+pub(crate) fn check_series_windows(
+    ctx: &rhai::NativeCallContext,
+    det: &crate::detectors::series::SeriesDetector,
+    ts: &crate::data::TimeSeries,
+) -> Result<(), Box<EvalAltResult>> {
+    if det.name() == "matrix_profile" {
+        return Ok(());
+    }
+    let (n, channels) = ts.values.dim();
+    let window = det.window();
+    let stride = det
+        .params()
+        .get("stride")
+        .and_then(|v| v.as_u64())
+        .and_then(|s| usize::try_from(s).ok())
+        .filter(|&s| s >= 1)
+        .unwrap_or(1);
+    if window == 0 || window > n {
+        return Ok(()); // the detector's own error says why
+    }
+    let elements = ((n - window) / stride + 1)
+        .saturating_mul(window)
+        .saturating_mul(channels);
+    let limits = crate::script::HostContext::of(ctx)?.limits;
+    crate::memory::check(limits.max_memory, elements.saturating_mul(8))
+        .map_err(|e| msg_err(format!("{}: windows of {window} points: {e}", det.name())))
+}
+
 pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
     ranges
         .iter()
@@ -39,7 +70,7 @@ pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
 
 #[export_module]
 pub mod series_api {
-    use super::{detector_and_seed, positive, range_array};
+    use super::{check_series_windows, detector_and_seed, positive, range_array};
     use crate::bench::series::{SeriesProtocol, run_series};
     use crate::data::series_catalog::{SERIES, SeriesCollection};
     use crate::data::{TimeSeries, sliding_windows};
@@ -376,6 +407,7 @@ pub mod series_api {
         params: Map,
     ) -> Result<Vector, Box<EvalAltResult>> {
         let (det, seed) = detector_and_seed(model, &params)?;
+        check_series_windows(&ctx, &det, &ts.0)?;
         HostContext::of(&ctx)?.record_seed(seed);
         det.score(&ts.0)
             .map(|s| Vector(Arc::new(s)))
@@ -399,6 +431,7 @@ pub mod series_api {
     ) -> Result<Map, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
         let (det, seed) = detector_and_seed(model, &params)?;
+        check_series_windows(&ctx, &det, &ts.0)?;
         host.record_seed(seed);
         let protocol = SERIES
             .iter()
