@@ -379,6 +379,11 @@ const ATTEMPTS: &[Attempt] = &[
         &["--max-memory", "1GiB"],
     ),
     a(
+        "forest of 1e8 trees",
+        "n_estimators",
+        r#"detector("isolation_forest", #{ n_estimators: 100000000 }).fit(load_dataset("toy-blobs").x)"#,
+    ),
+    a(
         "string doubling",
         "max_string_size",
         r#"let s = "x"; loop { s += s; }"#,

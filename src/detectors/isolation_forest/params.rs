@@ -89,11 +89,13 @@ impl IsolationForestParams {
 
     /// Check every rule; the first broken one is returned.
     pub(super) fn check_rules(&self) -> Result<(), ParamError> {
-        if self.n_estimators < 1 {
+        // The upper bound is inne's: the forest is allocated up front, and
+        // 1e8 trees asked for 9.6 GB at once (an abort, not an error).
+        if !(1..=1_000_000).contains(&self.n_estimators) {
             return Err(ParamError::new(
                 "n_estimators",
                 self.n_estimators,
-                "an integer >= 1",
+                "an integer >= 1 and <= 1000000",
             ));
         }
         self.max_samples.check(MAX_SAMPLES_RULE, |m| match m {
@@ -147,6 +149,11 @@ mod tests {
         assert_eq!(e.value, "0");
         assert!(e.to_string().contains("n_estimators") && e.to_string().contains(">= 1"));
         assert!(with(|p| p.n_estimators = 1).validate().is_ok());
+        let e = with(|p| p.n_estimators = 100_000_000)
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.param, "n_estimators");
+        assert!(with(|p| p.n_estimators = 1_000_000).validate().is_ok());
     }
 
     #[test]
