@@ -121,6 +121,10 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
+    let not_a_size = || format!("`{s}` is not a size (use e.g. 4GiB, 512MiB or bytes)");
+    if num.is_empty() {
+        return Err(not_a_size());
+    }
     let unit = unit.trim().to_ascii_lowercase();
     let mult: f64 = match unit.as_str() {
         "" | "b" => 1.0,
@@ -138,9 +142,7 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
             ));
         }
     };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (use e.g. 4GiB, 512MiB or bytes)"))?;
+    let value: f64 = num.parse().map_err(|_| not_a_size())?;
     let bytes = value * mult;
     if !bytes.is_finite() || bytes < 1.0 || bytes >= usize::MAX as f64 {
         return Err(format!("size `{s}` is out of range"));
@@ -159,7 +161,8 @@ mod tests {
         assert_eq!(parse_size("512M"), Ok(512 << 20));
         assert_eq!(parse_size("1.5 GB"), Ok(1_500_000_000));
         assert_eq!(parse_size("1000"), Ok(1000));
-        assert!(parse_size("lots").is_err());
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("1..2G").unwrap_err().contains("not a size"));
         assert!(parse_size("4XB").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("").is_err());

@@ -632,3 +632,34 @@ fn attempt_names_are_unique() {
     names.dedup();
     assert_eq!(names.len(), n);
 }
+
+#[test]
+fn max_memory_takes_sizes_with_units_and_is_recorded_in_provenance() {
+    let sb = Sandbox::new();
+    let script = sb.write(
+        "x.rhai",
+        r#"let r = evaluate(load_dataset("toy-blobs"), detector("hbos"), 0);
+           write_result(r, "results/r.json");"#,
+    );
+    let o = sb
+        .anml()
+        .args(["--max-memory", "lots", "script"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a size"), "{stderr}");
+    let o = sb
+        .anml()
+        .args(["--max-memory", "3GiB", "script"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.root().join("results/r.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["provenance"]["limits"]["max_memory"], 3u64 << 30);
+}
