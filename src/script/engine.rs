@@ -408,4 +408,29 @@ mod tests {
             .unwrap();
         assert_eq!(sorted.to_string(), "[3, 2, 1]");
     }
+
+    #[test]
+    fn a_raised_call_depth_is_capped_below_a_native_stack_overflow() {
+        // The main thread's stack size, as `anml script` runs on it.
+        let text = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(|| {
+                let limits = Limits {
+                    max_call_depth: 1_000_000,
+                    max_operations: u64::MAX,
+                    ..Limits::default()
+                };
+                let (_d, h) = host(limits);
+                assert_eq!(
+                    h.context().limits.max_call_depth,
+                    crate::script::MAX_NESTING
+                );
+                failure(&h, "fn f(n) { f(n + 1) } f(0)")
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(text.contains("max_call_depth = 1000"), "{text}");
+        assert!(text.contains("overflow the native stack"), "{text}");
+    }
 }

@@ -39,7 +39,20 @@ impl Default for Limits {
     }
 }
 
+/// The deepest script call chain and import nesting the host allows,
+/// whatever `--max-call-depth` / `--max-modules` say: each level is several
+/// native stack frames, and about 3000 of them overflow the main thread's
+/// 8 MB stack, which aborts the process (exit 134) instead of raising an
+/// error.
+pub const MAX_NESTING: usize = 1000;
+
 impl Limits {
+    /// These limits with the call depth capped at [`MAX_NESTING`].
+    pub fn clamped(mut self) -> Self {
+        self.max_call_depth = self.max_call_depth.min(MAX_NESTING);
+        self
+    }
+
     /// The CLI flag that raises each limit, for error messages.
     pub fn flag_for(name: &str) -> &'static str {
         match name {

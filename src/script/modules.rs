@@ -6,7 +6,8 @@
 //! imports itself (directly or through others) would recurse until the
 //! stack overflows. The resolver keeps the chain of modules being resolved
 //! and refuses an import already on it ([`ModuleError::Cycle`]), and refuses
-//! nesting deeper than the engine's `max_modules` ([`ModuleError::TooDeep`]).
+//! nesting deeper than the engine's `max_modules`, and never deeper than
+//! `MAX_NESTING` (the native stack's bound; [`ModuleError::TooDeep`]).
 
 use crate::workspace::{Workspace, WorkspaceError};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
@@ -26,7 +27,8 @@ pub enum ModuleError {
     Cycle { chain: Vec<String> },
     #[error(
         "imports nested {depth} deep: sandbox limit max_modules = {limit} reached \
-         (raise it with --max-modules)"
+         (raise it with --max-modules; imports never nest deeper than {})",
+        crate::script::MAX_NESTING
     )]
     TooDeep { depth: usize, limit: usize },
 }
@@ -77,7 +79,7 @@ impl GatedModuleResolver {
         pos: Position,
         compile: impl FnOnce() -> Result<SharedModule, Box<EvalAltResult>>,
     ) -> Result<SharedModule, Box<EvalAltResult>> {
-        self.enter(key, engine.max_modules())
+        self.enter(key, engine.max_modules().min(crate::script::MAX_NESTING))
             .map_err(|e| Box::new(EvalAltResult::ErrorRuntime(e.to_string().into(), pos)))?;
         let out = compile();
         self.stack().pop();
