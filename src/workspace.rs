@@ -10,9 +10,11 @@
 //! names now and still lies inside the workspace: a symlink swapped in (at
 //! the last component or a parent directory) between the check and the
 //! open is refused. A file with several hard links is refused too, since
-//! one of its other names may be outside. Writes are atomic renames
-//! (`atomic_file`), which replace a symlink or hard link at the target
-//! instead of writing through it. Paths with control characters, bidi or
+//! one of its other names may be outside. Writes go through
+//! [`Workspace::pin_write`], which holds the target's directory open and
+//! writes through it (Linux), and are atomic renames (`atomic_file`), which
+//! replace a symlink or hard link at the target instead of writing through
+//! it. Paths with control characters, bidi or
 //! zero-width format characters, or look-alikes of `.`, `/` and `\\`
 //! (fullwidth dots, division slash) are refused outright: they only serve
 //! to make a path read differently from what it is.
@@ -91,6 +93,18 @@ fn resolve_existing_prefix(p: &Path) -> PathBuf {
         out.push(name);
     }
     out
+}
+
+/// A checked write target, pinned to its directory: on Linux the directory
+/// is held open and writes go through `/proc/self/fd/N/NAME`, so a parent
+/// directory swapped for a symlink after the check cannot redirect them.
+#[derive(Debug)]
+pub struct PinnedWrite {
+    /// The checked path (for messages and return values).
+    pub path: PathBuf,
+    /// The path to write through while this value lives.
+    pub target: PathBuf,
+    _dir: Option<std::fs::File>,
 }
 
 /// Why `c` may not appear in a script path, if it may not.
@@ -233,6 +247,45 @@ impl Workspace {
             }
         }
         Ok(file)
+    }
+
+    /// [`Self::resolve_write`], then pin the target's directory (created
+    /// if missing) and check where the held directory really is.
+    pub fn pin_write(&self, path: &str) -> Result<PinnedWrite, WorkspaceError> {
+        let file = self.resolve_write(path)?;
+        let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+            return Err(WorkspaceError::Invalid(path.to_string()));
+        };
+        let io = |source| WorkspaceError::Io {
+            path: path.to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let held = std::fs::File::open(dir).map_err(io)?;
+            let fd_path = PathBuf::from(format!("/proc/self/fd/{}", held.as_raw_fd()));
+            if let Ok(real) = std::fs::read_link(&fd_path) {
+                if !real.starts_with(&self.results) {
+                    return Err(WorkspaceError::Escape {
+                        path: path.to_string(),
+                        access: "write",
+                        allowed: self.results.display().to_string(),
+                    });
+                }
+                return Ok(PinnedWrite {
+                    target: fd_path.join(name),
+                    path: file,
+                    _dir: Some(held),
+                });
+            }
+        }
+        Ok(PinnedWrite {
+            target: file.clone(),
+            path: file,
+            _dir: None,
+        })
     }
 
     /// The run store file a write to `file` would land in, if it does:
@@ -469,5 +522,24 @@ mod tests {
         assert_eq!(ws.run_store_file(&f), Some("abc.json"));
         let f = ws.resolve_write("results/exp/other.json").unwrap();
         assert_eq!(ws.run_store_file(&f), None);
+    }
+
+    #[test]
+    fn a_write_lands_in_the_checked_directory_even_if_it_is_swapped_after_the_check() {
+        let (d, ws) = ws();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("results/sub")).unwrap();
+        let pinned = ws.pin_write("results/sub/r.json").unwrap();
+        std::fs::rename(d.path().join("results/sub"), d.path().join("results/old")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("results/sub")).unwrap();
+        crate::atomic_file::write(&pinned.target, b"{}").unwrap();
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read(d.path().join("results/old/r.json")).unwrap(),
+            b"{}"
+        );
+        // Pinning a directory that is already a link out is refused.
+        let err = ws.pin_write("results/sub/x.json").unwrap_err().to_string();
+        assert!(err.contains("outside the workspace"), "{err}");
     }
 }

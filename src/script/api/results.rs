@@ -114,10 +114,10 @@ pub mod results_api {
         path: &str,
     ) -> Result<String, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let file = host.workspace.resolve_write(path).map_err(ctx_err)?;
+        let pinned = host.workspace.pin_write(path).map_err(ctx_err)?;
         // The run store holds each run under its own id only: a record
         // filed under another name would replace another run's record.
-        if let Some(name) = host.workspace.run_store_file(&file) {
+        if let Some(name) = host.workspace.run_store_file(&pinned.path) {
             let own = format!("{}.json", r.0.run_id);
             if name != own {
                 return Err(msg_err(format!(
@@ -126,8 +126,8 @@ pub mod results_api {
                 )));
             }
         }
-        r.0.write(&file).map_err(ctx_err)?;
-        Ok(file.display().to_string())
+        r.0.write(&pinned.target).map_err(ctx_err)?;
+        Ok(pinned.path.display().to_string())
     }
 
     /// File a result in the experiment's run store,
