@@ -15,6 +15,7 @@ pub mod data;
 pub mod detectors;
 pub mod error;
 pub mod hashing;
+pub mod memory;
 pub mod metrics;
 pub mod nn;
 pub mod notebook;

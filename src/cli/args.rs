@@ -64,6 +64,10 @@ pub struct LimitOpts {
     /// Modules imported by one evaluation.
     #[arg(long, global = true, default_value_t = Limits::default().max_modules, value_parser = at_least_one())]
     pub max_modules: usize,
+    /// Heap bytes the process may hold while a script runs (e.g. 4GiB,
+    /// 512MiB, bytes).
+    #[arg(long, global = true, default_value = "4GiB", value_parser = crate::memory::parse_size)]
+    pub max_memory: usize,
 }
 
 /// A `usize` flag value of at least 1 (clap exits 2 on 0).
@@ -81,6 +85,7 @@ impl LimitOpts {
             max_map_size: self.max_map_size,
             max_matrix_elements: self.max_matrix_elements,
             max_modules: self.max_modules,
+            max_memory: self.max_memory,
         }
     }
 }

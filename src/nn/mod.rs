@@ -40,6 +40,9 @@ pub enum NnError {
     /// The training loss became NaN or infinite.
     #[error("training diverged in epoch {epoch} (loss not finite); lower the learning rate")]
     Diverged { epoch: usize },
+    /// The caller's stop flag was set (Ctrl-C); see `progress::with_stop_flag`.
+    #[error("training interrupted in epoch {epoch}")]
+    Interrupted { epoch: usize },
 }
 
 #[cfg(test)]

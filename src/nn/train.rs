@@ -243,6 +243,9 @@ fn epoch_loop<S: ?Sized>(
         let mut sum = 0.0;
         let mut count = 0usize;
         for idx in &batches {
+            if super::progress::stop_requested() {
+                return Err(NnError::Interrupted { epoch: epoch + 1 });
+            }
             let loss = batch(idx, state)?;
             if !loss.is_finite() {
                 return Err(NnError::Diverged { epoch });

@@ -49,6 +49,8 @@ impl HostContext {
         limits: Limits,
         experiment: &str,
     ) -> Self {
+        // The limits in force (the call depth capped), as provenance says.
+        let limits = limits.clamped();
         let mut run = RunContext::cli(experiment);
         run.provenance.limits = serde_json::to_value(limits).ok();
         Self {

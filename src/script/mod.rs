@@ -17,7 +17,7 @@ pub mod types;
 
 pub use context::{AccessLog, HostContext};
 pub use engine::{Host, Interrupt, OutputSink};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_NESTING};
 pub use render::render_error;
 
 use thiserror::Error;

@@ -26,6 +26,13 @@ fn leaf_message(e: &EvalAltResult, limits: &Limits) -> String {
             "too many operations: {}",
             limit("max_operations", limits.max_operations.to_string())
         ),
+        EvalAltResult::ErrorStackOverflow(_) if limits.max_call_depth >= super::MAX_NESTING => {
+            format!(
+                "call stack too deep: sandbox limit max_call_depth = {} reached (the most the \
+                 host allows: deeper calls would overflow the native stack)",
+                limits.max_call_depth
+            )
+        }
         EvalAltResult::ErrorStackOverflow(_) => format!(
             "call stack too deep: {}",
             limit("max_call_depth", limits.max_call_depth.to_string())

@@ -110,3 +110,60 @@ pub(crate) fn run_options(
     }
     Ok((protocol, seed))
 }
+
+/// Refuse a native allocation of `elements` values of `elem_bytes` each
+/// before it is made: more than `max_matrix_elements`, or more bytes than
+/// the memory budget has left. `what` names the value in the error.
+pub(crate) fn check_matrix_alloc(
+    limits: &crate::script::Limits,
+    what: &str,
+    elements: usize,
+    elem_bytes: usize,
+) -> Result<(), Box<EvalAltResult>> {
+    let limit = limits.max_matrix_elements;
+    if elements > limit {
+        return Err(msg_err(format!(
+            "{what} of {elements} elements exceeds the sandbox limit max_matrix_elements = \
+             {limit} (raise it with --max-matrix-elements)"
+        )));
+    }
+    crate::memory::check(limits.max_memory, elements.saturating_mul(elem_bytes))
+        .map_err(|e| msg_err(format!("{what}: {e}")))
+}
+
+/// Refuse building a script array of `n` elements above `max_array_size`
+/// before it is built.
+pub(crate) fn check_array_len(
+    limits: &crate::script::Limits,
+    what: &str,
+    n: usize,
+) -> Result<(), Box<EvalAltResult>> {
+    let limit = limits.max_array_size;
+    if limit > 0 && n > limit {
+        return Err(msg_err(format!(
+            "{what}: an array of {n} elements exceeds the sandbox limit max_array_size = \
+             {limit} (raise it with --max-array-size)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_native_allocation_beyond_the_memory_budget_is_refused_before_it_is_made() {
+        let limits = crate::script::Limits {
+            max_matrix_elements: usize::MAX,
+            max_memory: crate::memory::live_bytes() + (1 << 30),
+            ..Default::default()
+        };
+        // 2^28 f64 = 2 GiB, refused without allocating it.
+        let e = check_matrix_alloc(&limits, "matrix", 1 << 28, 8).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("matrix: memory budget exceeded"), "{text}");
+        assert!(text.contains("--max-memory"), "{text}");
+        assert!(check_matrix_alloc(&limits, "matrix", 1000, 8).is_ok());
+    }
+}

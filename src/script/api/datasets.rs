@@ -24,6 +24,7 @@ pub mod datasets_api {
         name: &str,
     ) -> Result<DatasetRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
+        crate::memory::check(host.limits.max_memory, 0).map_err(ctx_err)?;
         let ds = host.datasets.load(name).map_err(ctx_err)?;
         host.record_dataset(&ds.name, &ds.sha256);
         Ok(DatasetRef(Arc::new(ds)))
@@ -40,9 +41,8 @@ pub mod datasets_api {
     #[rhai_fn(return_raw)]
     pub fn load_csv(ctx: NativeCallContext, path: &str) -> Result<DatasetRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let file = host.workspace.resolve_read(path).map_err(ctx_err)?;
-        let bytes =
-            std::fs::read(&file).map_err(|e| ctx_err(crate::data::DataError::io(&file, e)))?;
+        crate::memory::check(host.limits.max_memory, 0).map_err(ctx_err)?;
+        let (file, bytes) = host.workspace.read(path).map_err(ctx_err)?;
         let name = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

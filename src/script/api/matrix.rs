@@ -3,7 +3,7 @@
 //! and summaries. Bulk work stays in Rust; scripts never loop over data.
 
 use crate::script::HostContext;
-use crate::script::api::convert::msg_err;
+use crate::script::api::convert::{check_array_len, check_matrix_alloc, msg_err};
 use rhai::NativeCallContext;
 use rhai::plugin::*;
 
@@ -13,15 +13,19 @@ fn number(v: &Dynamic, at: &str) -> Result<f64, Box<EvalAltResult>> {
         .map_err(|t| msg_err(format!("{at}: expected a number, got {t}")))
 }
 
-fn check_size(ctx: &NativeCallContext, n: usize) -> Result<(), Box<EvalAltResult>> {
-    let limit = HostContext::of(ctx)?.limits.max_matrix_elements;
-    if n > limit {
-        return Err(msg_err(format!(
-            "matrix of {n} elements exceeds the sandbox limit max_matrix_elements = {limit} \
-             (raise it with --max-matrix-elements)"
-        )));
-    }
-    Ok(())
+/// Refuse `n` elements of `elem_bytes` before allocating them (the
+/// element limit and the memory budget).
+fn check_size(
+    ctx: &NativeCallContext,
+    what: &str,
+    n: usize,
+    elem_bytes: usize,
+) -> Result<(), Box<EvalAltResult>> {
+    check_matrix_alloc(&HostContext::of(ctx)?.limits, what, n, elem_bytes)
+}
+
+fn check_array(ctx: &NativeCallContext, what: &str, n: usize) -> Result<(), Box<EvalAltResult>> {
+    check_array_len(&HostContext::of(ctx)?.limits, what, n)
 }
 
 fn index(i: i64, len: usize, what: &str) -> Result<usize, Box<EvalAltResult>> {
@@ -33,7 +37,7 @@ fn index(i: i64, len: usize, what: &str) -> Result<usize, Box<EvalAltResult>> {
 
 #[export_module]
 pub mod matrix_api {
-    use super::{check_size, index, number};
+    use super::{check_array, check_size, index, number};
     use crate::script::api::convert::msg_err;
     use crate::script::types::{Labels, Matrix, Vector};
     use ndarray::{Array1, Array2};
@@ -56,7 +60,7 @@ pub mod matrix_api {
                 .ok_or_else(|| msg_err("matrix: each row must be an array of numbers"))?,
             None => return Err(msg_err("matrix: no rows given")),
         };
-        check_size(&ctx, n.saturating_mul(d))?;
+        check_size(&ctx, "matrix", n.saturating_mul(d), 8)?;
         let mut out = Array2::<f64>::zeros((n, d));
         for (i, r) in rows.iter().enumerate() {
             let r = r
@@ -83,7 +87,7 @@ pub mod matrix_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn vector(ctx: NativeCallContext, values: Array) -> Result<Vector, Box<EvalAltResult>> {
-        check_size(&ctx, values.len())?;
+        check_size(&ctx, "vector", values.len(), 8)?;
         let v = values
             .iter()
             .enumerate()
@@ -100,7 +104,7 @@ pub mod matrix_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn labels(ctx: NativeCallContext, values: Array) -> Result<Labels, Box<EvalAltResult>> {
-        check_size(&ctx, values.len())?;
+        check_size(&ctx, "labels", values.len(), 1)?;
         let v = values
             .iter()
             .enumerate()
@@ -215,9 +219,10 @@ pub mod matrix_api {
     /// ```rhai
     /// print(vector([1, 2]).to_array());
     /// ```
-    #[rhai_fn(pure)]
-    pub fn to_array(v: &mut Vector) -> Array {
-        v.0.iter().map(|&x| Dynamic::from(x)).collect()
+    #[rhai_fn(pure, return_raw)]
+    pub fn to_array(ctx: NativeCallContext, v: &mut Vector) -> Result<Array, Box<EvalAltResult>> {
+        check_array(&ctx, "to_array", v.0.len())?;
+        Ok(v.0.iter().map(|&x| Dynamic::from(x)).collect())
     }
 
     /// Number of labels.
@@ -245,12 +250,16 @@ pub mod matrix_api {
     /// ```rhai
     /// print(labels([0, 1]).to_array());
     /// ```
-    #[rhai_fn(name = "to_array", pure)]
-    pub fn labels_to_array(y: &mut Labels) -> Array {
-        y.view()
+    #[rhai_fn(name = "to_array", pure, return_raw)]
+    pub fn labels_to_array(
+        ctx: NativeCallContext,
+        y: &mut Labels,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        check_array(&ctx, "to_array", y.view().len())?;
+        Ok(y.view()
             .iter()
             .map(|&x| Dynamic::from(i64::from(x)))
-            .collect()
+            .collect())
     }
 
     /// Text form of a matrix.

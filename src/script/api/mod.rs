@@ -4,6 +4,7 @@
 //! produces (names, signatures, doc comments with examples) drives `:help`,
 //! completion and the docs-as-tests run.
 
+mod arrays;
 mod convert;
 mod datasets;
 mod detectors;
@@ -39,6 +40,7 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<ProfileRef>("MatrixProfile")
         .register_type_with_name::<crate::plot::Plot>("Plot");
     for module in [
+        exported_module!(arrays::arrays_api),
         exported_module!(datasets::datasets_api),
         exported_module!(matrix::matrix_api),
         exported_module!(detectors::detectors_api),

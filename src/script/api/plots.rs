@@ -570,9 +570,9 @@ pub mod plots_api {
         path: &str,
     ) -> Result<String, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let file = host.workspace.resolve_write(path).map_err(ctx_err)?;
-        plot.save(&file).map_err(ctx_err)?;
-        Ok(file.display().to_string())
+        let pinned = host.workspace.pin_write(path).map_err(ctx_err)?;
+        plot.save(&pinned.target).map_err(ctx_err)?;
+        Ok(pinned.path.display().to_string())
     }
 
     /// The figure's title.

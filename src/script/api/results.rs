@@ -52,7 +52,9 @@ pub mod results_api {
     use crate::data::Protocol;
     use crate::detectors::Detector;
     use crate::script::HostContext;
-    use crate::script::api::convert::{ctx_err, json_to_dynamic, non_negative, run_options};
+    use crate::script::api::convert::{
+        ctx_err, json_to_dynamic, msg_err, non_negative, run_options,
+    };
     use crate::script::types::{DatasetRef, ResultRef};
     use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
@@ -112,9 +114,20 @@ pub mod results_api {
         path: &str,
     ) -> Result<String, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
-        let file = host.workspace.resolve_write(path).map_err(ctx_err)?;
-        r.0.write(&file).map_err(ctx_err)?;
-        Ok(file.display().to_string())
+        let pinned = host.workspace.pin_write(path).map_err(ctx_err)?;
+        // The run store holds each run under its own id only: a record
+        // filed under another name would replace another run's record.
+        if let Some(name) = host.workspace.run_store_file(&pinned.path) {
+            let own = format!("{}.json", r.0.run_id);
+            if name != own {
+                return Err(msg_err(format!(
+                    "sandbox: `{path}` is in a run store, where this result may only be \
+                     written as {own} (write_result(r) files it there)"
+                )));
+            }
+        }
+        r.0.write(&pinned.target).map_err(ctx_err)?;
+        Ok(pinned.path.display().to_string())
     }
 
     /// File a result in the experiment's run store,

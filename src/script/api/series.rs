@@ -30,6 +30,37 @@ pub(crate) fn detector_and_seed(
     Ok((det, seed))
 }
 
+/// Refuse a series detection whose sliding windows (one row per window,
+/// `window x channels` values each) would not fit in the memory budget,
+/// before the detector builds them. The matrix profile builds none.
+pub(crate) fn check_series_windows(
+    ctx: &rhai::NativeCallContext,
+    det: &crate::detectors::series::SeriesDetector,
+    ts: &crate::data::TimeSeries,
+) -> Result<(), Box<EvalAltResult>> {
+    if det.name() == "matrix_profile" {
+        return Ok(());
+    }
+    let (n, channels) = ts.values.dim();
+    let window = det.window();
+    let stride = det
+        .params()
+        .get("stride")
+        .and_then(|v| v.as_u64())
+        .and_then(|s| usize::try_from(s).ok())
+        .filter(|&s| s >= 1)
+        .unwrap_or(1);
+    if window == 0 || window > n {
+        return Ok(()); // the detector's own error says why
+    }
+    let elements = ((n - window) / stride + 1)
+        .saturating_mul(window)
+        .saturating_mul(channels);
+    let limits = crate::script::HostContext::of(ctx)?.limits;
+    crate::memory::check(limits.max_memory, elements.saturating_mul(8))
+        .map_err(|e| msg_err(format!("{}: windows of {window} points: {e}", det.name())))
+}
+
 pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
     ranges
         .iter()
@@ -39,14 +70,16 @@ pub(crate) fn range_array(ranges: &[(usize, usize)]) -> Array {
 
 #[export_module]
 pub mod series_api {
-    use super::{detector_and_seed, positive, range_array};
+    use super::{check_series_windows, detector_and_seed, positive, range_array};
     use crate::bench::series::{SeriesProtocol, run_series};
     use crate::data::series_catalog::{SERIES, SeriesCollection};
     use crate::data::{TimeSeries, sliding_windows};
     use crate::detectors::matrix_profile;
     use crate::metrics;
     use crate::script::HostContext;
-    use crate::script::api::convert::{ctx_err, json_to_dynamic, msg_err, non_negative};
+    use crate::script::api::convert::{
+        check_array_len, check_matrix_alloc, ctx_err, json_to_dynamic, msg_err, non_negative,
+    };
     use crate::script::types::{Labels, Matrix, ProfileRef, SeriesRef, Vector};
     use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext};
     use std::sync::Arc;
@@ -64,6 +97,7 @@ pub mod series_api {
         name: &str,
     ) -> Result<SeriesRef, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
+        crate::memory::check(host.limits.max_memory, 0).map_err(ctx_err)?;
         let ts = host.datasets.load_series(name).map_err(ctx_err)?;
         host.record_series(&ts.name, &ts.sha256);
         Ok(SeriesRef(Arc::new(ts)))
@@ -246,12 +280,20 @@ pub mod series_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn windows(
+        ctx: NativeCallContext,
         ts: &mut SeriesRef,
         length: i64,
         stride: i64,
     ) -> Result<Matrix, Box<EvalAltResult>> {
         let length = positive("window length", length)?;
         let stride = positive("stride", stride)?;
+        let (n, channels) = ts.0.values.dim();
+        if length <= n {
+            // The matrix sliding_windows would allocate, refused before it does.
+            let rows = (n - length) / stride + 1;
+            let elements = rows.saturating_mul(length).saturating_mul(channels);
+            check_matrix_alloc(&HostContext::of(&ctx)?.limits, "windows", elements, 8)?;
+        }
         sliding_windows(ts.0.values.view(), length, stride)
             .map(|w| Matrix::Owned(Arc::new(w)))
             .map_err(ctx_err)
@@ -308,9 +350,10 @@ pub mod series_api {
     /// ```rhai
     /// print(matrix_profile(series_from(vector([1.0, 3.0, 2.0, 5.0, 1.0, 3.0, 2.0, 5.0])), 3).index);
     /// ```
-    #[rhai_fn(get = "index", pure)]
-    pub fn index(mp: &mut ProfileRef) -> Array {
-        mp.0.index.iter().map(|&i| Dynamic::from(i)).collect()
+    #[rhai_fn(get = "index", pure, return_raw)]
+    pub fn index(ctx: NativeCallContext, mp: &mut ProfileRef) -> Result<Array, Box<EvalAltResult>> {
+        check_array_len(&HostContext::of(&ctx)?.limits, "index", mp.0.index.len())?;
+        Ok(mp.0.index.iter().map(|&i| Dynamic::from(i)).collect())
     }
 
     /// The subsequence length the profile was computed with.
@@ -364,6 +407,7 @@ pub mod series_api {
         params: Map,
     ) -> Result<Vector, Box<EvalAltResult>> {
         let (det, seed) = detector_and_seed(model, &params)?;
+        check_series_windows(&ctx, &det, &ts.0)?;
         HostContext::of(&ctx)?.record_seed(seed);
         det.score(&ts.0)
             .map(|s| Vector(Arc::new(s)))
@@ -387,6 +431,7 @@ pub mod series_api {
     ) -> Result<Map, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
         let (det, seed) = detector_and_seed(model, &params)?;
+        check_series_windows(&ctx, &det, &ts.0)?;
         host.record_seed(seed);
         let protocol = SERIES
             .iter()

@@ -54,9 +54,10 @@ fn results_of(items: &Array) -> Result<Vec<ResultRef>, Box<EvalAltResult>> {
 #[export_module]
 pub mod tables_api {
     use super::{cell, mean_std, metric_columns, results_of};
-    use crate::script::api::convert::msg_err;
+    use crate::script::HostContext;
+    use crate::script::api::convert::{ctx_err, msg_err};
     use crate::script::types::Table;
-    use rhai::{Array, EvalAltResult};
+    use rhai::{Array, EvalAltResult, NativeCallContext};
     use std::collections::BTreeMap;
 
     /// An empty table with the given column names.
@@ -82,7 +83,16 @@ pub mod tables_api {
     /// print(t.len);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn add_row(t: &mut Table, row: Array) -> Result<(), Box<EvalAltResult>> {
+    pub fn add_row(
+        ctx: NativeCallContext,
+        t: &mut Table,
+        row: Array,
+    ) -> Result<(), Box<EvalAltResult>> {
+        // A table lives outside Rhai's size accounting: bound its rows by
+        // the array limit (and everything by the memory budget).
+        let limits = HostContext::of(&ctx)?.limits;
+        crate::script::api::convert::check_array_len(&limits, "add_row", t.rows.len() + 1)?;
+        crate::memory::check(limits.max_memory, 0).map_err(ctx_err)?;
         if row.len() != t.header.len() {
             return Err(msg_err(format!(
                 "row has {} values but the table has {} columns",
