@@ -5,12 +5,18 @@
 //! numeric class (ODDS uses double, uint8 and int16); this reader accepts
 //! every real numeric class, dense or sparse, and returns a row-major `f64`
 //! matrix plus the labels as `f64`.
+//!
+//! Sizes are checked before `mat5` or this reader allocates them: every
+//! `miCOMPRESSED` element is first decompressed into a counter through
+//! [`MAX_DECOMPRESSED_BYTES`], and a matrix may claim at most
+//! [`MAX_ELEMENTS`] values (a sparse matrix's zeros are not in the file).
 
-use super::format_error;
+use super::{MAX_DECOMPRESSED_BYTES, MAX_ELEMENTS, format_error};
 use crate::data::DataError;
 use crate::data::catalog::Format;
 use mat5::{DenseMatrix, MatFile, Matrix, SparseMatrix};
 use ndarray::Array2;
+use std::io::Read;
 use std::path::Path;
 
 /// Read `X` and `y` from MAT-file bytes. `y` may be n × 1 or 1 × n.
@@ -58,6 +64,7 @@ pub fn read_vars(
 /// few corrupt length fields make it panic instead, so that is caught and
 /// reported as a format error too.
 fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
+    check_compressed_sizes(bytes, origin, MAX_DECOMPRESSED_BYTES)?;
     match std::panic::catch_unwind(|| MatFile::read_bytes(bytes)) {
         Ok(Ok(file)) => Ok(file),
         Ok(Err(e)) => Err(err(origin, e.to_string())),
@@ -66,6 +73,56 @@ fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
             "corrupt MAT-file (a length field is inconsistent)",
         )),
     }
+}
+
+/// Walk the top-level elements as `mat5` will and decompress each
+/// `miCOMPRESSED` one into a byte counter, stopping at `limit`
+/// ([`MAX_DECOMPRESSED_BYTES`]), so `mat5`'s unbounded `read_to_end` never
+/// meets a zlib bomb. Malformed framing is left for `mat5` to report.
+fn check_compressed_sizes(bytes: &[u8], origin: &Path, limit: u64) -> Result<(), DataError> {
+    const MI_COMPRESSED: u32 = 15;
+    let word = |at: usize| -> Option<u32> {
+        let b = bytes.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut pos = 128usize;
+    while bytes.len().saturating_sub(pos) >= 8 {
+        let Some(first) = word(pos) else { break };
+        if first >> 16 != 0 {
+            // A small element: 4 bytes of data in the tag; never compressed.
+            pos += 8;
+            continue;
+        }
+        let Some(nbytes) = word(pos + 4).map(|n| n as usize) else {
+            break;
+        };
+        let start = pos + 8;
+        let Some(data) = start
+            .checked_add(nbytes)
+            .and_then(|end| bytes.get(start..end))
+        else {
+            break;
+        };
+        if first == MI_COMPRESSED {
+            let mut counter = std::io::sink();
+            let mut inflated = flate2::read::ZlibDecoder::new(data).take(limit + 1);
+            // A corrupt stream is mat5's to report; only the size matters here.
+            let n = std::io::copy(&mut inflated, &mut counter).unwrap_or(0);
+            if n > limit {
+                return Err(DataError::TooLarge {
+                    path: origin.to_path_buf(),
+                    what: format!("the compressed element at byte {pos}"),
+                    claimed: u128::from(n),
+                    limit: u128::from(limit),
+                    unit: "bytes (decompressed)",
+                });
+            }
+            pos = start + nbytes;
+        } else {
+            pos = start + nbytes.div_ceil(8) * 8;
+        }
+    }
+    Ok(())
 }
 
 fn variable<'a>(file: &'a MatFile, name: &str, origin: &Path) -> Result<&'a Matrix, DataError> {
@@ -96,6 +153,15 @@ fn column_major_values(m: &Matrix, name: &str, origin: &Path) -> Result<Vec<f64>
             format!("variable `{name}` has an impossible shape {rows}×{cols}"),
         )
     })?;
+    if len > MAX_ELEMENTS {
+        return Err(DataError::TooLarge {
+            path: origin.to_path_buf(),
+            what: format!("variable `{name}` ({rows}×{cols})"),
+            claimed: len as u128,
+            limit: MAX_ELEMENTS as u128,
+            unit: "values",
+        });
+    }
     match m {
         Matrix::Dense(dense) => dense_values(dense, len, name, origin),
         Matrix::Sparse(sparse) => sparse_values(sparse, len, name, origin),
@@ -284,6 +350,72 @@ mod tests {
         bytes.extend_from_slice(&[0; 12]);
         let e = read(&bytes, origin()).unwrap_err();
         assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
+    }
+
+    #[test]
+    fn a_sparse_matrix_claiming_huge_dimensions_is_refused_before_allocating() {
+        // 2^20 × 2^20 with one stored entry: 2^40 zeros to fill in.
+        let huge = 1usize << 20;
+        let mut col_ptr = vec![0usize; huge + 1];
+        col_ptr.iter_mut().skip(1).for_each(|p| *p = 1);
+        let x = NamedArray {
+            name: "X".to_string(),
+            matrix: Matrix::Sparse(SparseMatrix {
+                rows: huge,
+                cols: huge,
+                row_indices: vec![0],
+                col_ptr,
+                values: Values::F64(vec![1.0]),
+            }),
+        };
+        let bytes = mat_bytes(vec![x, dense("y", 1, 1, Values::F64(vec![0.0]))]);
+        match read(&bytes, origin()) {
+            Err(DataError::TooLarge {
+                claimed,
+                limit,
+                unit,
+                ..
+            }) => {
+                assert_eq!(claimed, 1u128 << 40);
+                assert_eq!((limit, unit), (MAX_ELEMENTS as u128, "values"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zlib_bomb_is_refused_at_the_decompression_limit() {
+        use flate2::{Compression, write::ZlibEncoder};
+        use std::io::Write;
+        // A miCOMPRESSED element inflating to 4 MiB + 8 bytes, checked
+        // against a 4 MiB limit (the real one, 2 GiB, works the same way).
+        let limit = 4 << 20;
+        let mut enc = ZlibEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(&14u32.to_le_bytes()).unwrap();
+        enc.write_all(&u32::MAX.to_le_bytes()).unwrap();
+        enc.write_all(&vec![0u8; limit as usize]).unwrap();
+        let payload = enc.finish().unwrap();
+        let mut bytes = b"MATLAB 5.0 MAT-file".to_vec();
+        bytes.resize(116, b' ');
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0x00, 0x01, b'I', b'M']);
+        bytes.extend_from_slice(&15u32.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        match check_compressed_sizes(&bytes, origin(), limit) {
+            Err(DataError::TooLarge {
+                claimed,
+                limit: l,
+                unit,
+                ..
+            }) => {
+                assert_eq!((claimed, l), (u128::from(limit) + 1, u128::from(limit)));
+                assert!(unit.contains("decompressed"), "{unit}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same element under a limit it fits: passed on to mat5.
+        assert!(check_compressed_sizes(&bytes, origin(), limit + 8).is_ok());
     }
 
     #[test]
