@@ -7,9 +7,11 @@
 //! matrix plus the labels as `f64`.
 //!
 //! Sizes are checked before `mat5` or this reader allocates them: every
-//! `miCOMPRESSED` element is first decompressed into a counter through
+//! `miCOMPRESSED` element is first inflated through
 //! [`MAX_DECOMPRESSED_BYTES`], and a matrix may claim at most
 //! [`MAX_ELEMENTS`] values (a sparse matrix's zeros are not in the file).
+//! The framing `mat5` would panic on (a small element over 4 bytes, a
+//! negative dimension) is refused first as a format error.
 
 use super::{MAX_DECOMPRESSED_BYTES, MAX_ELEMENTS, format_error};
 use crate::data::DataError;
@@ -60,11 +62,12 @@ pub fn read_vars(
     Ok((x, y))
 }
 
-/// Parse the container. `mat5` reports truncation and bad tags as errors; a
-/// few corrupt length fields make it panic instead, so that is caught and
-/// reported as a format error too.
+/// Parse the container. Everything that made `mat5` panic or allocate
+/// without bound is refused first by [`precheck`]; the `catch_unwind`
+/// stays as a last line of defence (a panic in a future `mat5` is still a
+/// format error, not a crash).
 fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
-    check_compressed_sizes(bytes, origin, MAX_DECOMPRESSED_BYTES)?;
+    precheck(bytes, origin, MAX_DECOMPRESSED_BYTES)?;
     match std::panic::catch_unwind(|| MatFile::read_bytes(bytes)) {
         Ok(Ok(file)) => Ok(file),
         Ok(Err(e)) => Err(err(origin, e.to_string())),
@@ -75,53 +78,151 @@ fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
     }
 }
 
-/// Walk the top-level elements as `mat5` will and decompress each
-/// `miCOMPRESSED` one into a byte counter, stopping at `limit`
-/// ([`MAX_DECOMPRESSED_BYTES`]), so `mat5`'s unbounded `read_to_end` never
-/// meets a zlib bomb. Malformed framing is left for `mat5` to report.
-fn check_compressed_sizes(bytes: &[u8], origin: &Path, limit: u64) -> Result<(), DataError> {
-    const MI_COMPRESSED: u32 = 15;
-    let word = |at: usize| -> Option<u32> {
-        let b = bytes.get(at..at.checked_add(4)?)?;
+const MI_MATRIX: u32 = 14;
+const MI_COMPRESSED: u32 = 15;
+
+/// A forward walk over tagged data elements, framed exactly as `mat5`
+/// reads them (8-byte tags or 4-byte "small elements"; padding to 8 bytes
+/// except after `miCOMPRESSED`). It stops quietly where `mat5` would report
+/// truncation, and fails on a small element claiming more than 4 bytes
+/// (`mat5` computes `4 - n` and panics).
+struct Elements<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Elements<'a> {
+    fn new(buf: &'a [u8], pos: usize) -> Self {
+        Self { buf, pos }
+    }
+
+    fn word(&self, at: usize) -> Option<u32> {
+        let b = self.buf.get(at..at.checked_add(4)?)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let mut pos = 128usize;
-    while bytes.len().saturating_sub(pos) >= 8 {
-        let Some(first) = word(pos) else { break };
-        if first >> 16 != 0 {
-            // A small element: 4 bytes of data in the tag; never compressed.
-            pos += 8;
-            continue;
+    }
+
+    /// The next element's byte offset, data type and data.
+    fn next(&mut self) -> Result<Option<(usize, u32, &'a [u8])>, String> {
+        let pos = self.pos;
+        let Some(first) = self.word(pos) else {
+            return Ok(None);
+        };
+        let small = (first >> 16) as usize;
+        if small != 0 {
+            if small > 4 {
+                return Err(format!(
+                    "the small data element at byte {pos} claims {small} bytes (at most 4 fit)"
+                ));
+            }
+            let data = self.buf.get(pos + 4..pos + 4 + small).unwrap_or(&[]);
+            self.pos = pos.saturating_add(8);
+            return Ok(Some((pos, first & 0xFFFF, data)));
         }
-        let Some(nbytes) = word(pos + 4).map(|n| n as usize) else {
-            break;
+        let Some(n) = self.word(pos + 4).map(|n| n as usize) else {
+            return Ok(None);
         };
         let start = pos + 8;
         let Some(data) = start
-            .checked_add(nbytes)
-            .and_then(|end| bytes.get(start..end))
+            .checked_add(n)
+            .and_then(|end| self.buf.get(start..end))
         else {
+            return Ok(None);
+        };
+        let padded = if first == MI_COMPRESSED {
+            n
+        } else {
+            n.div_ceil(8) * 8
+        };
+        self.pos = start.saturating_add(padded);
+        Ok(Some((pos, first, data)))
+    }
+}
+
+/// Check what `mat5` will read before it reads it: every `miCOMPRESSED`
+/// element is inflated through `limit` ([`MAX_DECOMPRESSED_BYTES`]) bytes,
+/// so `mat5`'s unbounded `read_to_end` never meets a zlib bomb; no small
+/// element claims more than 4 bytes; and no matrix has a negative
+/// dimension (`mat5` casts it to `usize::MAX` and overflows). Other
+/// malformations are left for `mat5` to report as errors.
+fn precheck(bytes: &[u8], origin: &Path, limit: u64) -> Result<(), DataError> {
+    let mut top = Elements::new(bytes, 128);
+    while bytes.len().saturating_sub(top.pos) >= 8 {
+        let Some((pos, dtype, data)) = top.next().map_err(|m| err(origin, m))? else {
             break;
         };
-        if first == MI_COMPRESSED {
-            let mut counter = std::io::sink();
-            let mut inflated = flate2::read::ZlibDecoder::new(data).take(limit + 1);
-            // A corrupt stream is mat5's to report; only the size matters here.
-            let n = std::io::copy(&mut inflated, &mut counter).unwrap_or(0);
-            if n > limit {
-                return Err(DataError::TooLarge {
-                    path: origin.to_path_buf(),
-                    what: format!("the compressed element at byte {pos}"),
-                    claimed: u128::from(n),
-                    limit: u128::from(limit),
-                    unit: "bytes (decompressed)",
-                });
+        match dtype {
+            MI_COMPRESSED => {
+                let mut inflated = Vec::new();
+                let read = flate2::read::ZlibDecoder::new(data)
+                    .take(limit + 1)
+                    .read_to_end(&mut inflated);
+                if inflated.len() as u64 > limit {
+                    return Err(DataError::TooLarge {
+                        path: origin.to_path_buf(),
+                        what: format!("the compressed element at byte {pos}"),
+                        claimed: inflated.len() as u128,
+                        limit: u128::from(limit),
+                        unit: "bytes (decompressed)",
+                    });
+                }
+                if read.is_err() {
+                    // A corrupt stream: mat5 reports it and stops there.
+                    return Ok(());
+                }
+                // mat5 reads the first element of the inflated bytes.
+                let first = Elements::new(&inflated, 0)
+                    .next()
+                    .map_err(|m| err(origin, format!("compressed element at byte {pos}: {m}")))?;
+                if let Some((_, MI_MATRIX, matrix)) = first {
+                    check_matrix(matrix).map_err(|m| {
+                        err(origin, format!("compressed element at byte {pos}: {m}"))
+                    })?;
+                }
             }
-            pos = start + nbytes;
-        } else {
-            pos = start + nbytes.div_ceil(8) * 8;
+            MI_MATRIX => check_matrix(data).map_err(|m| err(origin, m))?,
+            // mat5 refuses any other top-level element and stops there.
+            _ => return Ok(()),
         }
     }
+    Ok(())
+}
+
+/// The sub-elements of one `miMATRIX`: small-element sizes, and the
+/// dimensions (the second sub-element) non-negative.
+fn check_matrix(data: &[u8]) -> Result<(), String> {
+    let mut sub = Elements::new(data, 0);
+    let _flags = sub.next()?;
+    if let Some((pos, dtype, dims)) = sub.next()? {
+        let width = match dtype {
+            1 | 2 => 1,
+            3 | 4 => 2,
+            5..=7 => 4,
+            9 | 12 | 13 => 8,
+            _ => 0,
+        };
+        if width > 0 {
+            for c in dims.chunks_exact(width) {
+                let mut b = [0u8; 8];
+                b[..width].copy_from_slice(c);
+                let v: f64 = match dtype {
+                    1 => f64::from(c[0] as i8),
+                    3 => f64::from(i16::from_le_bytes([b[0], b[1]])),
+                    5 => f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    7 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    9 => f64::from_le_bytes(b),
+                    12 => i64::from_le_bytes(b) as f64,
+                    // Unsigned types cannot be negative.
+                    _ => 0.0,
+                };
+                if (v as i64) < 0 {
+                    return Err(format!(
+                        "the matrix dimensions at byte {pos} include a negative size ({v})"
+                    ));
+                }
+            }
+        }
+    }
+    while sub.next()?.is_some() {}
     Ok(())
 }
 
@@ -350,6 +451,49 @@ mod tests {
         bytes.extend_from_slice(&[0; 12]);
         let e = read(&bytes, origin()).unwrap_err();
         assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
+        // Refused by the precheck, not caught as a panic inside mat5.
+        assert!(
+            e.to_string().contains("claims 8 bytes (at most 4 fit)"),
+            "{e}"
+        );
+    }
+
+    /// An uncompressed miMATRIX element holding `sub` (already framed).
+    fn raw_matrix(sub: &[u8]) -> Vec<u8> {
+        let mut bytes = b"MATLAB 5.0 MAT-file".to_vec();
+        bytes.resize(116, b' ');
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0x00, 0x01, b'I', b'M']);
+        bytes.extend_from_slice(&14u32.to_le_bytes());
+        bytes.extend_from_slice(&(sub.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(sub);
+        bytes
+    }
+
+    #[test]
+    fn a_negative_dimension_is_a_format_error_not_a_panic() {
+        // Found by tests/fuzz_parsers.rs: mat5 casts a dimension of -1 to
+        // usize::MAX and overflows computing `cols + 1` for a sparse matrix.
+        let mut sub = Vec::new();
+        // Array flags: miUINT32, 8 bytes, class 5 (sparse).
+        sub.extend_from_slice(&6u32.to_le_bytes());
+        sub.extend_from_slice(&8u32.to_le_bytes());
+        sub.extend_from_slice(&[5, 0, 0, 0, 0, 0, 0, 0]);
+        // Dimensions: miINT32, [2, -1].
+        sub.extend_from_slice(&5u32.to_le_bytes());
+        sub.extend_from_slice(&8u32.to_le_bytes());
+        sub.extend_from_slice(&2i32.to_le_bytes());
+        sub.extend_from_slice(&(-1i32).to_le_bytes());
+        // Name "X" as a small element, then empty ir, jc, pr.
+        sub.extend_from_slice(&((1u32 << 16) | 1).to_le_bytes());
+        sub.extend_from_slice(b"X\0\0\0");
+        for _ in 0..3 {
+            sub.extend_from_slice(&5u32.to_le_bytes());
+            sub.extend_from_slice(&0u32.to_le_bytes());
+        }
+        let e = read(&raw_matrix(&sub), origin()).unwrap_err();
+        assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
+        assert!(e.to_string().contains("negative size (-1)"), "{e}");
     }
 
     #[test]
@@ -402,7 +546,7 @@ mod tests {
         bytes.extend_from_slice(&15u32.to_le_bytes());
         bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&payload);
-        match check_compressed_sizes(&bytes, origin(), limit) {
+        match precheck(&bytes, origin(), limit) {
             Err(DataError::TooLarge {
                 claimed,
                 limit: l,
@@ -415,7 +559,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // The same element under a limit it fits: passed on to mat5.
-        assert!(check_compressed_sizes(&bytes, origin(), limit + 8).is_ok());
+        assert!(precheck(&bytes, origin(), limit + 8).is_ok());
     }
 
     #[test]
