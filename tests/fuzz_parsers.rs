@@ -368,6 +368,18 @@ fn replacement(rng: &mut ChaCha8Rng, v: &Value) -> Value {
     }
 }
 
+/// With `ANML_FUZZ_SEEDS=<dir>` set, a seed is also written to
+/// `<dir>/<target>/<name>` (how `fuzz/seed_corpus.sh` gets real model and
+/// run-store files for the cargo-fuzz targets).
+fn export_seed(target: &str, name: &str, bytes: &[u8]) {
+    if let Some(dir) = std::env::var_os("ANML_FUZZ_SEEDS") {
+        let dir = Path::new(&dir).join(target);
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let _ = std::fs::write(dir.join(name), bytes);
+        }
+    }
+}
+
 /// Files under the mirror's `dir` with extension `ext`, smallest first,
 /// at most `n`. Empty (with a note) when the mirror is absent.
 fn mirror_files(dir: &str, ext: &str, n: usize) -> Vec<(PathBuf, Vec<u8>)> {
@@ -860,6 +872,7 @@ fn every_detector_model_format_loads_or_errors_never_panics() {
     assert!(models.len() >= DETECTORS.len() / 2, "few detectors fitted");
     let mut h = Harness::new("model_json", 0x6d6f_6401);
     for (name, bytes) in &models {
+        export_seed("model_json", &format!("{name}.json"), bytes);
         let v: Value = serde_json::from_slice(bytes).expect("model json");
         for i in 0..80 {
             let input = if i % 4 == 3 {
@@ -980,6 +993,8 @@ fn run_store_records_manifests_and_merge_inputs_never_panic() {
     let id = ids.first().expect("one run").clone();
     let record = std::fs::read(src.path_of(&id)).unwrap();
     let manifest = std::fs::read(store_dir.join("sweep.json")).unwrap();
+    export_seed("run_record", "record.json", &record);
+    export_seed("run_record", "sweep.json", &manifest);
     let record_v: Value = serde_json::from_slice(&record).unwrap();
     let manifest_v: Value = serde_json::from_slice(&manifest).unwrap();
     let scores = npy_bytes(&ndarray::array![0.5f64, 1.5, -2.0]);
