@@ -43,9 +43,13 @@ struct Harness {
 
 impl Harness {
     fn new(target: &'static str, seed: u64) -> Self {
+        let extra = std::env::var("ANML_FUZZ_SEED")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
         Self {
             target,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ extra),
             failures: Vec::new(),
             cases: 0,
             accepted: 0,
@@ -368,6 +372,17 @@ fn replacement(rng: &mut ChaCha8Rng, v: &Value) -> Value {
     }
 }
 
+/// `n` cases times `ANML_FUZZ_SCALE` (default 1): longer local hunts,
+/// with `ANML_FUZZ_SEED` mixed into every generator's seed for new cases.
+fn scaled(n: u64) -> u64 {
+    let scale = std::env::var("ANML_FUZZ_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    n * scale
+}
+
 /// With `ANML_FUZZ_SEEDS=<dir>` set, a seed is also written to
 /// `<dir>/<target>/<name>` (how `fuzz/seed_corpus.sh` gets real model and
 /// run-store files for the cargo-fuzz targets).
@@ -511,7 +526,7 @@ fn mat_reader_never_panics() {
     let seeds = mat_seeds();
     let mut h = Harness::new("mat", 0x6d61_7401);
     for seed in &seeds {
-        for _ in 0..200 {
+        for _ in 0..scaled(200) {
             let input = h.mutate(seed, 400);
             h.case(&input, || {
                 let ok = formats::mat::read(&input, Path::new("fuzz.mat")).is_ok();
@@ -595,7 +610,7 @@ fn npz_reader_never_panics() {
     let mut h = Harness::new("npz", 0x6e70_7a01);
     for seed in &npzs {
         let members = npz_members(seed);
-        for i in 0..150 {
+        for i in 0..scaled(150) {
             // Half the cases mutate one member and re-pack the archive, so
             // the CRCs hold and the bytes reach the .npy reader; the rest
             // mutate the archive itself (the .npy headers of a stored
@@ -625,7 +640,7 @@ fn npy_reader_never_panics() {
     let (_, npys) = npz_seeds();
     let mut h = Harness::new("npy", 0x6e70_7901);
     for seed in &npys {
-        for _ in 0..300 {
+        for _ in 0..scaled(300) {
             let input = h.mutate(seed, 128);
             h.case(&input, || {
                 formats::npy::read(&input, Path::new("fuzz.npy"), "fuzz").is_ok()
@@ -720,7 +735,7 @@ fn csv_readers_never_panic() {
     )];
     let mut h = Harness::new("csv", 0x6373_7601);
     for seed in &seeds {
-        for _ in 0..300 {
+        for _ in 0..scaled(300) {
             let input = h.mutate(seed, 64);
             h.case(&input, || {
                 let p = Path::new("fuzz.csv");
@@ -760,7 +775,7 @@ fn nab_label_json_never_panics() {
     let mut h = Harness::new("nab_json", 0x6e61_6201);
     for seed in &seeds {
         let parsed: Option<Value> = serde_json::from_slice(seed).ok();
-        for i in 0..500 {
+        for i in 0..scaled(500) {
             let input = match (&parsed, i % 2) {
                 (Some(v), 0) => serde_json::to_vec(&mutate_json(&mut h.rng, v)).unwrap(),
                 _ => h.mutate(seed, 256),
@@ -811,7 +826,7 @@ fn notebook_cell_parser_never_panics() {
     ];
     let mut h = Harness::new("notebook", 0x6e62_0001);
     for seed in &seeds {
-        for _ in 0..600 {
+        for _ in 0..scaled(600) {
             let mut input = h.mutate(seed, 64);
             // Also splice in the format's own tokens.
             for _ in 0..h.rng.random_range(0..4) {
@@ -874,7 +889,7 @@ fn every_detector_model_format_loads_or_errors_never_panics() {
     for (name, bytes) in &models {
         export_seed("model_json", &format!("{name}.json"), bytes);
         let v: Value = serde_json::from_slice(bytes).expect("model json");
-        for i in 0..80 {
+        for i in 0..scaled(80) {
             let input = if i % 4 == 3 {
                 h.mutate(bytes, 128)
             } else {
@@ -917,7 +932,7 @@ fn registry_meta_and_model_files_never_panic() {
     let meta: Value = serde_json::from_slice(&meta_bytes).unwrap();
     let model: Value = serde_json::from_slice(&model_bytes).unwrap();
     let mut h = Harness::new("registry", 0x7265_6701);
-    for i in 0..400 {
+    for i in 0..scaled(400) {
         let (meta_in, model_in) = match i % 4 {
             0 => (
                 serde_json::to_vec(&mutate_json(&mut h.rng, &meta)).unwrap(),
@@ -1003,7 +1018,7 @@ fn run_store_records_manifests_and_merge_inputs_never_panic() {
         .with_download(false);
 
     let mut h = Harness::new("run_store", 0x7275_6e01);
-    for i in 0..300 {
+    for i in 0..scaled(300) {
         let rec_in = if i % 2 == 0 {
             serde_json::to_vec(&mutate_json(&mut h.rng, &record_v)).unwrap()
         } else {

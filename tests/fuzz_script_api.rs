@@ -26,9 +26,20 @@ use serde_json::Value;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
-/// Scripts per test run, and random calls per script.
+/// Scripts per test run (times `ANML_FUZZ_SCALE`, default 1), and random
+/// calls per script.
 const SCRIPTS: usize = 800;
 const CALLS: usize = 8;
+
+/// `ANML_FUZZ_SCALE` (a case-count multiplier) and `ANML_FUZZ_SEED` (mixed
+/// into every generator's seed) for longer local hunts; CI uses neither.
+fn scale_and_seed() -> (usize, u64) {
+    let get = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    (
+        get("ANML_FUZZ_SCALE").unwrap_or(1).max(1) as usize,
+        get("ANML_FUZZ_SEED").unwrap_or(0),
+    )
+}
 
 fn limits() -> Limits {
     Limits {
@@ -309,10 +320,12 @@ fn random_call_sequences_never_panic() {
         .filter_map(|d| d.example)
         .collect();
     assert!(!examples.is_empty());
-    let mut rng = ChaCha8Rng::seed_from_u64(0x5c_0417);
+    let (scale, seed) = scale_and_seed();
+    let scripts = SCRIPTS * scale;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5c_0417 ^ seed);
     let mut failures = Vec::new();
     let (mut completed, mut returned) = (0, 0);
-    for n in 0..SCRIPTS {
+    for n in 0..scripts {
         let src = script(&mut rng, &funcs, &examples);
         let outcome = catch_unwind(AssertUnwindSafe(|| h.run(&format!("fuzz{n}"), &src)));
         match outcome {
@@ -328,16 +341,16 @@ fn random_call_sequences_never_panic() {
         }
     }
     eprintln!(
-        "script fuzz: {SCRIPTS} scripts, {completed} ran to the end, {returned} random calls returned a value"
+        "script fuzz: {scripts} scripts, {completed} ran to the end, {returned} random calls returned a value"
     );
     // A generator whose calls all fail would test nothing but error paths.
     assert!(
-        completed > SCRIPTS / 4 && returned > SCRIPTS as i64,
+        completed > scripts / 4 && returned > scripts as i64,
         "too few scripts ran ({completed}) or calls succeeded ({returned})"
     );
     assert!(
         failures.is_empty(),
-        "{} of {SCRIPTS} scripts panicked:\n{}",
+        "{} of {scripts} scripts panicked:\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -351,10 +364,11 @@ fn every_function_alone_with_hostile_arguments_never_panics() {
     let sb = common::Sandbox::new();
     let h = host(&sb);
     let funcs = functions(&h);
-    let mut rng = ChaCha8Rng::seed_from_u64(0xa11_0417);
+    let (scale, seed) = scale_and_seed();
+    let mut rng = ChaCha8Rng::seed_from_u64(0xa11_0417 ^ seed);
     let mut failures = Vec::new();
     for f in &funcs {
-        for _ in 0..3 {
+        for _ in 0..3 * scale {
             let Some(expr) = call(&mut rng, f, &[]) else {
                 continue;
             };
