@@ -320,6 +320,16 @@ fn random_call_sequences_never_panic() {
         .filter_map(|d| d.example)
         .collect();
     assert!(!examples.is_empty());
+    // `fuzz/seed_corpus.sh` takes the documented examples as the script
+    // target's seeds.
+    if let Some(dir) = std::env::var_os("ANML_FUZZ_SEEDS") {
+        let dir = std::path::Path::new(&dir).join("script");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            for (i, ex) in examples.iter().enumerate() {
+                let _ = std::fs::write(dir.join(format!("example{i}.rhai")), ex);
+            }
+        }
+    }
     let (scale, seed) = scale_and_seed();
     let scripts = SCRIPTS * scale;
     let mut rng = ChaCha8Rng::seed_from_u64(0x5c_0417 ^ seed);
