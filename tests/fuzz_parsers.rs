@@ -475,7 +475,7 @@ fn inflate_mat(bytes: &[u8]) -> Vec<u8> {
                 return bytes.to_vec();
             }
             out.extend_from_slice(&inner);
-            while out.len() % 8 != 0 {
+            while !out.len().is_multiple_of(8) {
                 out.push(0);
             }
             pos += 8 + n;
@@ -1060,4 +1060,56 @@ fn run_store_records_manifests_and_merge_inputs_never_panic() {
         let _ = std::fs::remove_dir_all(&case_dir);
     }
     h.finish();
+}
+
+/// A 90-byte `.npy` whose header claims 2^40 float64 values (8 TiB).
+fn huge_claim_npy() -> Vec<u8> {
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }\n";
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+#[test]
+fn series_profile_refuses_a_huge_npy_claim_with_the_limit_named() {
+    // Regression (issue 17): `anml series profile --input x.npy` read the
+    // file with ndarray-npy, which allocated the claimed 8 TiB and aborted.
+    let sb = common::Sandbox::new();
+    let path = sb.root().join("huge.npy");
+    std::fs::write(&path, huge_claim_npy()).unwrap();
+    let o = sb
+        .anml()
+        .args(["series", "profile", "--input"])
+        .arg(&path)
+        .args(["--m", "10"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.code().is_some(), "killed by a signal: {stderr}");
+    assert!(!o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the limit is 268435456 values") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_stores_scores_file_claiming_a_huge_array_is_a_store_error() {
+    // Regression (issue 17): RunStore::read_scores allocated what the
+    // scores file's header claimed.
+    let dir = tempfile::tempdir().unwrap();
+    let store = anml::bench::RunStore::new(dir.path());
+    std::fs::create_dir_all(store.runs_dir()).unwrap();
+    let id = "ab".repeat(32);
+    std::fs::write(store.scores_path(&id), huge_claim_npy()).unwrap();
+    let e = store.read_scores(&id).unwrap_err();
+    assert!(
+        matches!(e, anml::bench::BenchError::BadStoreFile { .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("the limit is 268435456 values"),
+        "{e}"
+    );
 }

@@ -86,6 +86,9 @@ const MI_COMPRESSED: u32 = 15;
 /// except after `miCOMPRESSED`). It stops quietly where `mat5` would report
 /// truncation, and fails on a small element claiming more than 4 bytes
 /// (`mat5` computes `4 - n` and panics).
+/// One element: its byte offset, data type and data.
+type Element<'a> = (usize, u32, &'a [u8]);
+
 struct Elements<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -102,7 +105,7 @@ impl<'a> Elements<'a> {
     }
 
     /// The next element's byte offset, data type and data.
-    fn next(&mut self) -> Result<Option<(usize, u32, &'a [u8])>, String> {
+    fn next(&mut self) -> Result<Option<Element<'a>>, String> {
         let pos = self.pos;
         let Some(first) = self.word(pos) else {
             return Ok(None);
