@@ -6,14 +6,14 @@
 //! every real numeric class, dense or sparse, and returns a row-major `f64`
 //! matrix plus the labels as `f64`.
 //!
-//! Sizes are checked before `mat5` or this reader allocates them: every
-//! `miCOMPRESSED` element is first inflated through
-//! [`MAX_DECOMPRESSED_BYTES`], and a matrix may claim at most
+//! Sizes are checked before `mat5` or this reader allocates them: the file
+//! and every `miCOMPRESSED` element inflated may hold at most 64 MiB
+//! (`MAT_MAX_BYTES`), and a matrix may claim at most
 //! [`MAX_ELEMENTS`] values (a sparse matrix's zeros are not in the file).
 //! The framing `mat5` would panic on (a small element over 4 bytes, a
 //! negative dimension) is refused first as a format error.
 
-use super::{MAX_DECOMPRESSED_BYTES, MAX_ELEMENTS, format_error};
+use super::{MAX_ELEMENTS, format_error};
 use crate::data::DataError;
 use crate::data::catalog::Format;
 use mat5::{DenseMatrix, MatFile, Matrix, SparseMatrix};
@@ -67,7 +67,7 @@ pub fn read_vars(
 /// stays as a last line of defence (a panic in a future `mat5` is still a
 /// format error, not a crash).
 fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
-    precheck(bytes, origin, MAX_DECOMPRESSED_BYTES)?;
+    precheck(bytes, origin, MAT_MAX_BYTES)?;
     match std::panic::catch_unwind(|| MatFile::read_bytes(bytes)) {
         Ok(Ok(file)) => Ok(file),
         Ok(Err(e)) => Err(err(origin, e.to_string())),
@@ -77,6 +77,13 @@ fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
         )),
     }
 }
+
+/// The most bytes a MAT-file, or one of its compressed elements once
+/// inflated, may hold: 64 MiB (the largest ODDS file inflates to a few
+/// MiB). Tighter than [`super::MAX_DECOMPRESSED_BYTES`] because `mat5` widens
+/// integer data through `i128` (16 bytes per 1-byte value), so its peak
+/// memory is up to 16× this.
+const MAT_MAX_BYTES: u64 = 1 << 26;
 
 const MI_MATRIX: u32 = 14;
 const MI_COMPRESSED: u32 = 15;
@@ -141,13 +148,22 @@ impl<'a> Elements<'a> {
     }
 }
 
-/// Check what `mat5` will read before it reads it: every `miCOMPRESSED`
-/// element is inflated through `limit` ([`MAX_DECOMPRESSED_BYTES`]) bytes,
+/// Check what `mat5` will read before it reads it: the file and every
+/// `miCOMPRESSED` element inflated hold at most `limit` ([`MAT_MAX_BYTES`]),
 /// so `mat5`'s unbounded `read_to_end` never meets a zlib bomb; no small
 /// element claims more than 4 bytes; and no matrix has a negative
 /// dimension (`mat5` casts it to `usize::MAX` and overflows). Other
 /// malformations are left for `mat5` to report as errors.
 fn precheck(bytes: &[u8], origin: &Path, limit: u64) -> Result<(), DataError> {
+    if bytes.len() as u64 > limit {
+        return Err(DataError::TooLarge {
+            path: origin.to_path_buf(),
+            what: "the MAT-file".to_string(),
+            claimed: bytes.len() as u128,
+            limit: u128::from(limit),
+            unit: "bytes",
+        });
+    }
     let mut top = Elements::new(bytes, 128);
     while bytes.len().saturating_sub(top.pos) >= 8 {
         let Some((pos, dtype, data)) = top.next().map_err(|m| err(origin, m))? else {
@@ -563,6 +579,15 @@ mod tests {
         }
         // The same element under a limit it fits: passed on to mat5.
         assert!(precheck(&bytes, origin(), limit + 8).is_ok());
+        // A file larger than the limit is refused before it is walked.
+        match precheck(&bytes, origin(), 64) {
+            Err(DataError::TooLarge {
+                unit: "bytes",
+                limit: 64,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
