@@ -155,13 +155,18 @@ impl RunStore {
 
     /// A time-series run's point scores.
     pub fn read_scores(&self, run_id: &str) -> Result<Array1<f64>, BenchError> {
-        use ndarray_npy::ReadNpyExt;
         let path = self.scores_path(run_id);
         let bytes = std::fs::read(&path).map_err(io_err(&path))?;
-        Array1::<f64>::read_npy(&bytes[..]).map_err(|e| BenchError::BadStoreFile {
+        let bad = |message: String| BenchError::BadStoreFile {
             path: path.clone(),
-            message: format!("not a 1-D float64 .npy file: {e}"),
-        })
+            message: format!("not a 1-D float64 .npy file: {message}"),
+        };
+        // The checked reader: a header claiming more than the file holds is
+        // refused before it is allocated.
+        let a = crate::data::formats::npy::read(&bytes, &path, "point scores")
+            .map_err(|e| bad(e.to_string()))?;
+        a.into_dimensionality::<ndarray::Ix1>()
+            .map_err(|e| bad(e.to_string()))
     }
 
     /// Copy a record's exact bytes in from another store's file.

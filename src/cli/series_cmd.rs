@@ -70,16 +70,19 @@ fn read_values(path: &Path) -> Result<Vec<f64>, Error> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if is_npy {
-        use ndarray_npy::ReadNpyExt;
         let bad = |e: String| DataError::Format {
             path: path.to_path_buf(),
             format: "NPY",
             message: e,
         };
-        if let Ok(a) = ndarray::Array1::<f64>::read_npy(&bytes[..]) {
-            return Ok(a.to_vec());
+        // The checked reader (sizes verified before allocating); any
+        // numeric dtype is widened to f64.
+        let a = formats::npy::read(&bytes, path, "series")?;
+        if a.ndim() == 1 {
+            return Ok(a.iter().copied().collect());
         }
-        let a = ndarray::Array2::<f64>::read_npy(&bytes[..])
+        let a = a
+            .into_dimensionality::<ndarray::Ix2>()
             .map_err(|e| bad(format!("expected a 1-D or n × 1 float64 array: {e}")))?;
         if a.ncols() != 1 {
             return Err(bad(format!(

@@ -32,6 +32,18 @@ pub enum DataError {
         format: &'static str,
         message: String,
     },
+    /// A header claims more than a reader's limit; refused before the
+    /// claimed size is allocated or decompressed.
+    #[error(
+        "{path}: {what} claims {claimed} {unit}; the limit is {limit} {unit} (refused before reading it)"
+    )]
+    TooLarge {
+        path: PathBuf,
+        what: String,
+        claimed: u128,
+        limit: u128,
+        unit: &'static str,
+    },
     #[error("download of {url} failed: {message}")]
     Download { url: String, message: String },
     #[error("dataset file `{file}` is not available: {tried}")]

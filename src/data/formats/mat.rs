@@ -5,12 +5,20 @@
 //! numeric class (ODDS uses double, uint8 and int16); this reader accepts
 //! every real numeric class, dense or sparse, and returns a row-major `f64`
 //! matrix plus the labels as `f64`.
+//!
+//! Sizes are checked before `mat5` or this reader allocates them: the file
+//! and every `miCOMPRESSED` element inflated may hold at most 64 MiB
+//! (`MAT_MAX_BYTES`), and a matrix may claim at most
+//! [`MAX_ELEMENTS`] values (a sparse matrix's zeros are not in the file).
+//! The framing `mat5` would panic on (a small element over 4 bytes, a
+//! negative dimension) is refused first as a format error.
 
-use super::format_error;
+use super::{MAX_ELEMENTS, format_error};
 use crate::data::DataError;
 use crate::data::catalog::Format;
 use mat5::{DenseMatrix, MatFile, Matrix, SparseMatrix};
 use ndarray::Array2;
+use std::io::Read;
 use std::path::Path;
 
 /// Read `X` and `y` from MAT-file bytes. `y` may be n × 1 or 1 × n.
@@ -54,10 +62,12 @@ pub fn read_vars(
     Ok((x, y))
 }
 
-/// Parse the container. `mat5` reports truncation and bad tags as errors; a
-/// few corrupt length fields make it panic instead, so that is caught and
-/// reported as a format error too.
+/// Parse the container. Everything that made `mat5` panic or allocate
+/// without bound is refused first by [`precheck`]; the `catch_unwind`
+/// stays as a last line of defence (a panic in a future `mat5` is still a
+/// format error, not a crash).
 fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
+    precheck(bytes, origin, MAT_MAX_BYTES)?;
     match std::panic::catch_unwind(|| MatFile::read_bytes(bytes)) {
         Ok(Ok(file)) => Ok(file),
         Ok(Err(e)) => Err(err(origin, e.to_string())),
@@ -66,6 +76,173 @@ fn decode(bytes: &[u8], origin: &Path) -> Result<MatFile, DataError> {
             "corrupt MAT-file (a length field is inconsistent)",
         )),
     }
+}
+
+/// The most bytes a MAT-file, or one of its compressed elements once
+/// inflated, may hold: 64 MiB (the largest ODDS file inflates to a few
+/// MiB). Tighter than [`super::MAX_DECOMPRESSED_BYTES`] because `mat5` widens
+/// integer data through `i128` (16 bytes per 1-byte value), so its peak
+/// memory is up to 16× this.
+const MAT_MAX_BYTES: u64 = 1 << 26;
+
+const MI_MATRIX: u32 = 14;
+const MI_COMPRESSED: u32 = 15;
+
+/// A forward walk over tagged data elements, framed exactly as `mat5`
+/// reads them (8-byte tags or 4-byte "small elements"; padding to 8 bytes
+/// except after `miCOMPRESSED`). It stops quietly where `mat5` would report
+/// truncation, and fails on a small element claiming more than 4 bytes
+/// (`mat5` computes `4 - n` and panics).
+/// One element: its byte offset, data type and data.
+type Element<'a> = (usize, u32, &'a [u8]);
+
+struct Elements<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Elements<'a> {
+    fn new(buf: &'a [u8], pos: usize) -> Self {
+        Self { buf, pos }
+    }
+
+    fn word(&self, at: usize) -> Option<u32> {
+        let b = self.buf.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The next element's byte offset, data type and data.
+    fn next(&mut self) -> Result<Option<Element<'a>>, String> {
+        let pos = self.pos;
+        let Some(first) = self.word(pos) else {
+            return Ok(None);
+        };
+        let small = (first >> 16) as usize;
+        if small != 0 {
+            if small > 4 {
+                return Err(format!(
+                    "the small data element at byte {pos} claims {small} bytes (at most 4 fit)"
+                ));
+            }
+            let data = self.buf.get(pos + 4..pos + 4 + small).unwrap_or(&[]);
+            self.pos = pos.saturating_add(8);
+            return Ok(Some((pos, first & 0xFFFF, data)));
+        }
+        let Some(n) = self.word(pos + 4).map(|n| n as usize) else {
+            return Ok(None);
+        };
+        let start = pos + 8;
+        let Some(data) = start
+            .checked_add(n)
+            .and_then(|end| self.buf.get(start..end))
+        else {
+            return Ok(None);
+        };
+        let padded = if first == MI_COMPRESSED {
+            n
+        } else {
+            n.div_ceil(8) * 8
+        };
+        self.pos = start.saturating_add(padded);
+        Ok(Some((pos, first, data)))
+    }
+}
+
+/// Check what `mat5` will read before it reads it: the file and every
+/// `miCOMPRESSED` element inflated hold at most `limit` ([`MAT_MAX_BYTES`]),
+/// so `mat5`'s unbounded `read_to_end` never meets a zlib bomb; no small
+/// element claims more than 4 bytes; and no matrix has a negative
+/// dimension (`mat5` casts it to `usize::MAX` and overflows). Other
+/// malformations are left for `mat5` to report as errors.
+fn precheck(bytes: &[u8], origin: &Path, limit: u64) -> Result<(), DataError> {
+    if bytes.len() as u64 > limit {
+        return Err(DataError::TooLarge {
+            path: origin.to_path_buf(),
+            what: "the MAT-file".to_string(),
+            claimed: bytes.len() as u128,
+            limit: u128::from(limit),
+            unit: "bytes",
+        });
+    }
+    let mut top = Elements::new(bytes, 128);
+    while bytes.len().saturating_sub(top.pos) >= 8 {
+        let Some((pos, dtype, data)) = top.next().map_err(|m| err(origin, m))? else {
+            break;
+        };
+        match dtype {
+            MI_COMPRESSED => {
+                let mut inflated = Vec::new();
+                let read = flate2::read::ZlibDecoder::new(data)
+                    .take(limit + 1)
+                    .read_to_end(&mut inflated);
+                if inflated.len() as u64 > limit {
+                    return Err(DataError::TooLarge {
+                        path: origin.to_path_buf(),
+                        what: format!("the compressed element at byte {pos}"),
+                        claimed: inflated.len() as u128,
+                        limit: u128::from(limit),
+                        unit: "bytes (decompressed)",
+                    });
+                }
+                if read.is_err() {
+                    // A corrupt stream: mat5 reports it and stops there.
+                    return Ok(());
+                }
+                // mat5 reads the first element of the inflated bytes.
+                let first = Elements::new(&inflated, 0)
+                    .next()
+                    .map_err(|m| err(origin, format!("compressed element at byte {pos}: {m}")))?;
+                if let Some((_, MI_MATRIX, matrix)) = first {
+                    check_matrix(matrix).map_err(|m| {
+                        err(origin, format!("compressed element at byte {pos}: {m}"))
+                    })?;
+                }
+            }
+            MI_MATRIX => check_matrix(data).map_err(|m| err(origin, m))?,
+            // mat5 refuses any other top-level element and stops there.
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+/// The sub-elements of one `miMATRIX`: small-element sizes, and the
+/// dimensions (the second sub-element) non-negative.
+fn check_matrix(data: &[u8]) -> Result<(), String> {
+    let mut sub = Elements::new(data, 0);
+    let _flags = sub.next()?;
+    if let Some((pos, dtype, dims)) = sub.next()? {
+        let width = match dtype {
+            1 | 2 => 1,
+            3 | 4 => 2,
+            5..=7 => 4,
+            9 | 12 | 13 => 8,
+            _ => 0,
+        };
+        if width > 0 {
+            for c in dims.chunks_exact(width) {
+                let mut b = [0u8; 8];
+                b[..width].copy_from_slice(c);
+                let v: f64 = match dtype {
+                    1 => f64::from(c[0] as i8),
+                    3 => f64::from(i16::from_le_bytes([b[0], b[1]])),
+                    5 => f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    7 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    9 => f64::from_le_bytes(b),
+                    12 => i64::from_le_bytes(b) as f64,
+                    // Unsigned types cannot be negative.
+                    _ => 0.0,
+                };
+                if (v as i64) < 0 {
+                    return Err(format!(
+                        "the matrix dimensions at byte {pos} include a negative size ({v})"
+                    ));
+                }
+            }
+        }
+    }
+    while sub.next()?.is_some() {}
+    Ok(())
 }
 
 fn variable<'a>(file: &'a MatFile, name: &str, origin: &Path) -> Result<&'a Matrix, DataError> {
@@ -96,6 +273,15 @@ fn column_major_values(m: &Matrix, name: &str, origin: &Path) -> Result<Vec<f64>
             format!("variable `{name}` has an impossible shape {rows}×{cols}"),
         )
     })?;
+    if len > MAX_ELEMENTS {
+        return Err(DataError::TooLarge {
+            path: origin.to_path_buf(),
+            what: format!("variable `{name}` ({rows}×{cols})"),
+            claimed: len as u128,
+            limit: MAX_ELEMENTS as u128,
+            unit: "values",
+        });
+    }
     match m {
         Matrix::Dense(dense) => dense_values(dense, len, name, origin),
         Matrix::Sparse(sparse) => sparse_values(sparse, len, name, origin),
@@ -284,6 +470,124 @@ mod tests {
         bytes.extend_from_slice(&[0; 12]);
         let e = read(&bytes, origin()).unwrap_err();
         assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
+        // Refused by the precheck, not caught as a panic inside mat5.
+        assert!(
+            e.to_string().contains("claims 8 bytes (at most 4 fit)"),
+            "{e}"
+        );
+    }
+
+    /// An uncompressed miMATRIX element holding `sub` (already framed).
+    fn raw_matrix(sub: &[u8]) -> Vec<u8> {
+        let mut bytes = b"MATLAB 5.0 MAT-file".to_vec();
+        bytes.resize(116, b' ');
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0x00, 0x01, b'I', b'M']);
+        bytes.extend_from_slice(&14u32.to_le_bytes());
+        bytes.extend_from_slice(&(sub.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(sub);
+        bytes
+    }
+
+    #[test]
+    fn a_negative_dimension_is_a_format_error_not_a_panic() {
+        // Found by tests/fuzz_parsers.rs: mat5 casts a dimension of -1 to
+        // usize::MAX and overflows computing `cols + 1` for a sparse matrix.
+        let mut sub = Vec::new();
+        // Array flags: miUINT32, 8 bytes, class 5 (sparse).
+        sub.extend_from_slice(&6u32.to_le_bytes());
+        sub.extend_from_slice(&8u32.to_le_bytes());
+        sub.extend_from_slice(&[5, 0, 0, 0, 0, 0, 0, 0]);
+        // Dimensions: miINT32, [2, -1].
+        sub.extend_from_slice(&5u32.to_le_bytes());
+        sub.extend_from_slice(&8u32.to_le_bytes());
+        sub.extend_from_slice(&2i32.to_le_bytes());
+        sub.extend_from_slice(&(-1i32).to_le_bytes());
+        // Name "X" as a small element, then empty ir, jc, pr.
+        sub.extend_from_slice(&((1u32 << 16) | 1).to_le_bytes());
+        sub.extend_from_slice(b"X\0\0\0");
+        for _ in 0..3 {
+            sub.extend_from_slice(&5u32.to_le_bytes());
+            sub.extend_from_slice(&0u32.to_le_bytes());
+        }
+        let e = read(&raw_matrix(&sub), origin()).unwrap_err();
+        assert!(matches!(e, DataError::Format { format: "MAT", .. }), "{e}");
+        assert!(e.to_string().contains("negative size (-1)"), "{e}");
+    }
+
+    #[test]
+    fn a_sparse_matrix_claiming_huge_dimensions_is_refused_before_allocating() {
+        // 2^20 × 2^20 with one stored entry: 2^40 zeros to fill in.
+        let huge = 1usize << 20;
+        let mut col_ptr = vec![0usize; huge + 1];
+        col_ptr.iter_mut().skip(1).for_each(|p| *p = 1);
+        let x = NamedArray {
+            name: "X".to_string(),
+            matrix: Matrix::Sparse(SparseMatrix {
+                rows: huge,
+                cols: huge,
+                row_indices: vec![0],
+                col_ptr,
+                values: Values::F64(vec![1.0]),
+            }),
+        };
+        let bytes = mat_bytes(vec![x, dense("y", 1, 1, Values::F64(vec![0.0]))]);
+        match read(&bytes, origin()) {
+            Err(DataError::TooLarge {
+                claimed,
+                limit,
+                unit,
+                ..
+            }) => {
+                assert_eq!(claimed, 1u128 << 40);
+                assert_eq!((limit, unit), (MAX_ELEMENTS as u128, "values"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zlib_bomb_is_refused_at_the_decompression_limit() {
+        use flate2::{Compression, write::ZlibEncoder};
+        use std::io::Write;
+        // A miCOMPRESSED element inflating to 4 MiB + 8 bytes, checked
+        // against a 4 MiB limit (the real one, 2 GiB, works the same way).
+        let limit = 4 << 20;
+        let mut enc = ZlibEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(&14u32.to_le_bytes()).unwrap();
+        enc.write_all(&u32::MAX.to_le_bytes()).unwrap();
+        enc.write_all(&vec![0u8; limit as usize]).unwrap();
+        let payload = enc.finish().unwrap();
+        let mut bytes = b"MATLAB 5.0 MAT-file".to_vec();
+        bytes.resize(116, b' ');
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0x00, 0x01, b'I', b'M']);
+        bytes.extend_from_slice(&15u32.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        match precheck(&bytes, origin(), limit) {
+            Err(DataError::TooLarge {
+                claimed,
+                limit: l,
+                unit,
+                ..
+            }) => {
+                assert_eq!((claimed, l), (u128::from(limit) + 1, u128::from(limit)));
+                assert!(unit.contains("decompressed"), "{unit}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same element under a limit it fits: passed on to mat5.
+        assert!(precheck(&bytes, origin(), limit + 8).is_ok());
+        // A file larger than the limit is refused before it is walked.
+        match precheck(&bytes, origin(), 64) {
+            Err(DataError::TooLarge {
+                unit: "bytes",
+                limit: 64,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Readers for the dataset file formats (MAT v5, NPZ, CSV).
+//! Readers for the dataset file formats (MAT v5, NPZ, NPY, CSV).
 //!
 //! Why it exists: the registry verifies a file's SHA-256 on the bytes it
 //! holds in memory and then parses *those same bytes*, so a file is never
@@ -8,9 +8,16 @@
 //!
 //! Each reader returns the feature matrix in standard (row-major) layout as
 //! `f64` and the raw labels as `f64`; [`parse`] turns the labels into 0/1.
+//!
+//! Sizes a file *claims* (a `.npy` shape, a MAT sparse matrix's dimensions,
+//! a compressed member's decompressed length) are checked against
+//! [`MAX_ELEMENTS`] / [`MAX_DECOMPRESSED_BYTES`] and against the bytes
+//! actually present before anything of that size is allocated
+//! ([`DataError::TooLarge`]); `tests/fuzz_parsers.rs` holds them to it.
 
 pub mod csv;
 pub mod mat;
+pub mod npy;
 pub mod npz;
 pub mod series;
 
@@ -19,6 +26,15 @@ use super::{DataError, Dataset};
 use crate::hashing::sha256_hex;
 use ndarray::{Array1, Array2};
 use std::path::Path;
+
+/// The most values one array read from a file may hold (2^28: 2 GiB as
+/// `f64`; the largest catalog dataset, ADBench celeba, has 7.9 million).
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// The most bytes one compressed part of a file (an `.npz` member, a MAT
+/// `miCOMPRESSED` element) may decompress to: [`MAX_ELEMENTS`] `f64`
+/// values plus room for headers.
+pub const MAX_DECOMPRESSED_BYTES: u64 = (MAX_ELEMENTS as u64) * 8 + (1 << 20);
 
 /// A parsed file: features and 0/1 labels, not yet a [`Dataset`] (that needs
 /// the fingerprint and provenance the caller knows).

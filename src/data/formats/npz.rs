@@ -2,42 +2,26 @@
 //!
 //! Why it exists: ADBench ships `X` and `y` as `.npz` members whose element
 //! type varies by file (float64 mostly, but uint8, int16 and int64 too) and
-//! whose `X` is stored in Fortran (column-major) order. `ndarray-npy` reads
-//! one element type at a time, so this reader first learns the stored type
-//! (a cheap one-byte probe whose mismatch error carries the `.npy` type
-//! descriptor, before any data is allocated), then reads the member once with
-//! the matching Rust type and converts to `f64` in standard layout.
+//! whose `X` is stored in Fortran (column-major) order. Each member is
+//! decompressed through a byte limit ([`MAX_DECOMPRESSED_BYTES`]: a zip bomb
+//! stops there) and then read by the checked `.npy` reader ([`super::npy`]),
+//! which refuses a header claiming more values than the bytes hold before
+//! allocating; the result is converted to `f64` in standard layout.
 
-use super::format_error;
+use super::{MAX_DECOMPRESSED_BYTES, format_error, npy};
 use crate::data::DataError;
 use crate::data::catalog::Format;
-use ndarray::{Array2, ArrayD, Ix2, IxDyn, OwnedRepr};
-use ndarray_npy::{NpzReader, ReadNpyError, ReadNpzError, ReadableElement};
-use std::io::Cursor;
+use ndarray::{Array2, ArrayD, Ix2};
+use std::io::{Cursor, Read};
 use std::path::Path;
+use zip::ZipArchive;
 
 /// Read `X` (n × d) and `y` (n, or n × 1 / 1 × n) from `.npz` bytes.
 pub fn read(bytes: &[u8], origin: &Path) -> Result<(Array2<f64>, Vec<f64>), DataError> {
-    let mut npz = NpzReader::new(Cursor::new(bytes))
+    let mut zip = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| err(origin, format!("not a readable .npz (zip) archive: {e}")))?;
-    let members = npz
-        .names()
-        .map_err(|e| err(origin, format!("unreadable .npz member list: {e}")))?;
-    for name in ["X", "y"] {
-        if !members.iter().any(|m| m == name) {
-            let found = if members.is_empty() {
-                "none".to_string()
-            } else {
-                members.join(", ")
-            };
-            return Err(err(
-                origin,
-                format!("no member `{name}`; members found: {found}"),
-            ));
-        }
-    }
-    let x = member(&mut npz, "X", origin)?;
-    let y = member(&mut npz, "y", origin)?;
+    let x = member(&mut zip, "X", origin)?;
+    let y = member(&mut zip, "y", origin)?;
 
     let x = x
         .into_dimensionality::<Ix2>()
@@ -70,62 +54,60 @@ pub fn read(bytes: &[u8], origin: &Path) -> Result<(Array2<f64>, Vec<f64>), Data
     Ok((x, y.iter().copied().collect()))
 }
 
-/// Read one member as `f64`, whatever numeric type it is stored as.
+/// Read one member (`name` or `name.npy`, as NumPy looks it up) as `f64`,
+/// whatever numeric type it is stored as.
 fn member(
-    npz: &mut NpzReader<Cursor<&[u8]>>,
+    zip: &mut ZipArchive<Cursor<&[u8]>>,
     name: &str,
     origin: &Path,
 ) -> Result<ArrayD<f64>, DataError> {
-    // Probe with a one-byte type: it checks the descriptor before reading or
-    // allocating, and a mismatch reports the stored descriptor.
-    let descriptor = match typed::<u8>(npz, name) {
-        Ok(a) => return Ok(a.mapv(f64::from)),
-        Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(desc))) => {
-            desc.as_string().cloned().ok_or_else(|| {
-                err(
-                    origin,
-                    format!(
-                        "member `{name}` has a structured dtype {desc}; expected a numeric array"
-                    ),
-                )
-            })?
-        }
-        Err(e) => return Err(member_error(e, name, origin)),
+    let Some(index) = zip
+        .index_for_name(name)
+        .or_else(|| zip.index_for_name(&format!("{name}.npy")))
+    else {
+        let members: Vec<&str> = zip
+            .file_names()
+            .map(|m| m.strip_suffix(".npy").unwrap_or(m))
+            .collect();
+        let found = if members.is_empty() {
+            "none".to_string()
+        } else {
+            let mut members = members;
+            members.sort_unstable();
+            members.join(", ")
+        };
+        return Err(err(
+            origin,
+            format!("no member `{name}`; members found: {found}"),
+        ));
     };
-    // Descriptors are `<f8`, `>i2`, `|u1`, `|b1`, …: byte order then kind and size.
-    let kind = descriptor.trim_start_matches(['<', '>', '|', '=']);
-    let read = |npz: &mut NpzReader<Cursor<&[u8]>>| -> Result<ArrayD<f64>, ReadNpzError> {
-        Ok(match kind {
-            "f8" => typed::<f64>(npz, name)?,
-            "f4" => typed::<f32>(npz, name)?.mapv(f64::from),
-            "i1" => typed::<i8>(npz, name)?.mapv(f64::from),
-            "i2" => typed::<i16>(npz, name)?.mapv(f64::from),
-            "u2" => typed::<u16>(npz, name)?.mapv(f64::from),
-            "i4" => typed::<i32>(npz, name)?.mapv(f64::from),
-            "u4" => typed::<u32>(npz, name)?.mapv(f64::from),
-            // Integers beyond 2^53 lose precision, as in NumPy's astype(float).
-            "i8" => typed::<i64>(npz, name)?.mapv(|v| v as f64),
-            "u8" => typed::<u64>(npz, name)?.mapv(|v| v as f64),
-            "b1" => typed::<bool>(npz, name)?.mapv(|v| if v { 1.0 } else { 0.0 }),
-            _ => {
-                return Err(ReadNpzError::Npy(ReadNpyError::ParseData(
-                    format!("unsupported dtype `{descriptor}` (expected a real integer, float or bool type)").into(),
-                )));
-            }
-        })
+    let what = format!("member `{name}`");
+    let file = zip
+        .by_index(index)
+        .map_err(|e| err(origin, format!("{what}: {e}")))?;
+    let too_large = |claimed: u64| DataError::TooLarge {
+        path: origin.to_path_buf(),
+        what: format!("{what} (decompressed)"),
+        claimed: u128::from(claimed),
+        limit: u128::from(MAX_DECOMPRESSED_BYTES),
+        unit: "bytes",
     };
-    read(npz).map_err(|e| member_error(e, name, origin))
-}
-
-fn typed<T: ReadableElement>(
-    npz: &mut NpzReader<Cursor<&[u8]>>,
-    name: &str,
-) -> Result<ArrayD<T>, ReadNpzError> {
-    npz.by_name::<OwnedRepr<T>, IxDyn>(name)
-}
-
-fn member_error(e: ReadNpzError, name: &str, origin: &Path) -> DataError {
-    err(origin, format!("member `{name}`: {e}"))
+    if file.size() > MAX_DECOMPRESSED_BYTES {
+        return Err(too_large(file.size()));
+    }
+    // The declared size may lie: the limit is enforced on what comes out.
+    let mut data = Vec::new();
+    file.take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| err(origin, format!("{what}: {e}")))?;
+    if data.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(too_large(data.len() as u64));
+    }
+    npy::read(&data, origin, &what).map_err(|e| match e {
+        // Name the archive's format: the member is part of an NPZ file.
+        DataError::Format { message, .. } => err(origin, message),
+        other => other,
+    })
 }
 
 fn shape_str(shape: &[usize]) -> String {
@@ -230,6 +212,46 @@ mod tests {
         let bytes = npz_with(&array![1.0f64, 2.0, 3.0], &array![0.0f64, 1.0, 0.0]);
         let msg = read(&bytes, origin()).unwrap_err().to_string();
         assert!(msg.contains("`X` must be 2-dimensional"), "{msg}");
+    }
+
+    /// An archive holding `members` (name, raw `.npy` bytes), stored.
+    fn raw_npz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, bytes) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_member_claiming_a_huge_shape_is_refused_before_allocating() {
+        let header = |shape: &str| {
+            let dict = format!("{{'descr': '<f8', 'fortran_order': True, 'shape': {shape}, }}\n");
+            let mut out = b"\x93NUMPY\x01\x00".to_vec();
+            out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+            out.extend_from_slice(dict.as_bytes());
+            out
+        };
+        // 2^40 values (8 TiB) claimed by a 100-byte member: TooLarge.
+        let bytes = raw_npz(&[
+            ("X.npy", header("(1048576, 1048576)")),
+            ("y.npy", header("(3,)")),
+        ]);
+        match read(&bytes, origin()) {
+            Err(DataError::TooLarge { what, unit, .. }) => {
+                assert!(what.contains("member `X`"), "{what}");
+                assert_eq!(unit, "values");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Under the limit but more than the bytes present: a format error.
+        let bytes = raw_npz(&[("X.npy", header("(1000, 1000)")), ("y.npy", header("(3,)"))]);
+        let e = read(&bytes, origin()).unwrap_err();
+        assert!(matches!(e, DataError::Format { format: "NPZ", .. }), "{e}");
+        assert!(e.to_string().contains("8000000 bytes"), "{e}");
     }
 
     #[test]
