@@ -50,6 +50,8 @@ fn limits() -> Limits {
         max_map_size: 1_000,
         max_matrix_elements: 50_000,
         max_modules: 4,
+        // process-wide (the allocator counts every thread): the default
+        ..Limits::default()
     }
 }
 
