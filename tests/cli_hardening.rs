@@ -489,6 +489,11 @@ fn usage_errors_found_after_parsing_exit_2() {
             vec!["series", "profile", "--series", "nope", "--m", "10"],
             "unknown dataset",
         ),
+        // suite-only flags on a single run were silently ignored
+        (one(&["--seeds", "0-9"]), "--seeds"),
+        (one(&["--models", "knn"]), "--models"),
+        (one(&["--datasets", "wbc"]), "--datasets"),
+        (one(&["--compare", "ref.json"]), "--compare"),
     ];
     for (args, want) in cases {
         let (code, stdout, stderr) = anml(&sb, &args);

@@ -44,6 +44,21 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         )
         .into());
     }
+    // clap's `requires = "suite"` does not fire for these (they were
+    // silently ignored: `--seeds 0-9` ran seed 0 alone)
+    let suite_only = [
+        ("--seeds", a.seeds.is_some()),
+        ("--compare", a.compare.is_some()),
+        ("--models", a.models != "all"),
+        ("--datasets", a.datasets != "all"),
+    ];
+    if let Some((flag, _)) = suite_only.iter().find(|(_, given)| *given) {
+        return Err(BenchError::flag(
+            flag,
+            "selects what a suite (--suite) runs; a single run takes --dataset, --model and --seed",
+        )
+        .into());
+    }
     let publish = super::registry_cmd::publish_request(g, a)?;
     let reg = registry(g)?;
     let dataset = reg.load(dataset_name)?;
