@@ -124,6 +124,19 @@ fn refused_char(c: char) -> Option<&'static str> {
     }
 }
 
+/// `path` would leave the directories `allowed` for `access`.
+fn escape_error(path: &str, access: &'static str, allowed: &[&Path]) -> WorkspaceError {
+    WorkspaceError::Escape {
+        path: path.to_string(),
+        access,
+        allowed: allowed
+            .iter()
+            .map(|a| a.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 #[cfg(unix)]
 fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -207,15 +220,7 @@ impl Workspace {
         {
             Ok(resolved)
         } else {
-            Err(WorkspaceError::Escape {
-                path: path.to_string(),
-                access,
-                allowed: allowed
-                    .iter()
-                    .map(|a| a.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+            Err(escape_error(path, access, allowed))
         }
     }
 
@@ -358,15 +363,7 @@ impl Workspace {
             path: path.to_string(),
             source,
         };
-        let escape = || WorkspaceError::Escape {
-            path: path.to_string(),
-            access,
-            allowed: allowed
-                .iter()
-                .map(|a| a.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
+        let escape = || escape_error(path, access, allowed);
         let mut f = std::fs::File::open(file).map_err(io)?;
         let opened = f.metadata().map_err(io)?;
         if !opened.is_file() {
