@@ -525,6 +525,14 @@ const ATTEMPTS: &[Attempt] = &[
         ),
         &["--max-operations", "100000"],
     ),
+    // found by the cargo-fuzz `script` target (libFuzzer OOM at 2.4 GB
+    // before the sweep's seed bound): `0..=` with no end is 0..=i64::MAX
+    a(
+        "sweep over an open-ended seed range",
+        "at most 100000",
+        r#"sweep(#{ datasets: ["toy-blobs"], detectors: ["isolation_forest", "hbos"],
+                    params: #{ n_estimators: [25, 100] }, seeds: 0..=, })"#,
+    ),
     // ---- capabilities ------------------------------------------------------
     a("eval", "eval", r#"eval("1 + 1")"#),
     a("system()", NOT_FOUND, r#"system("id")"#),
