@@ -24,6 +24,8 @@ thread_local! {
             max_map_size: 1_000,
             max_matrix_elements: 50_000,
             max_modules: 4,
+            // below libFuzzer's -rss_limit_mb=2048, so the budget answers first
+            max_memory: 1 << 30,
         };
         let sink: OutputSink = Arc::new(Mutex::new(|_: &str| {}));
         Host::with_output(
