@@ -139,19 +139,6 @@ pub enum MatrixProfileError {
         index: usize,
         value: f64,
     },
-    /// A value so large that the window sums of squares would overflow
-    /// (the profile would silently come out wrong); `limit` is the largest
-    /// magnitude this series length allows.
-    #[error(
-        "{operand} value {value:e} at index {index} is too large for the distance arithmetic \
-         (|x| must stay below {limit:e} for this length); rescale the series"
-    )]
-    TooLarge {
-        operand: Operand,
-        index: usize,
-        value: f64,
-        limit: f64,
-    },
     /// `discords` was asked for zero discords.
     #[error("the number of discords k must be at least 1")]
     ZeroDiscords,

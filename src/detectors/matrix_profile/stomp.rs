@@ -106,7 +106,6 @@ pub(super) fn self_join_tuned(
 ) -> Result<MatrixProfile, MatrixProfileError> {
     check_window(m, t.len())?;
     let t = &*rescaled(t, Operand::Series)?;
-    check_finite(t, Operand::Series)?;
     let w = Windows::new(t, m);
     let l = w.len();
     let ez = m.div_ceil(EXCL_ZONE_DENOM);
@@ -159,8 +158,6 @@ pub(super) fn ab_join_tuned(
     check_window(m, a.len().min(b.len()))?;
     let a = &*rescaled(a, Operand::A)?;
     let b = &*rescaled(b, Operand::B)?;
-    check_finite(a, Operand::A)?;
-    check_finite(b, Operand::B)?;
     let wa = Windows::new(a, m);
     let wb = Windows::new(b, m);
     let (la, lb) = (wa.len(), wb.len());
@@ -230,28 +227,6 @@ fn rescaled(
     Ok(std::borrow::Cow::Owned(
         t.iter().map(|v| v * factor).collect(),
     ))
-}
-
-/// Refuse NaN/±inf, and values whose squares summed over the series could
-/// overflow (see [`magnitude_limit`]; [`rescaled`] input never has them).
-fn check_finite(t: &[f64], operand: Operand) -> Result<(), MatrixProfileError> {
-    if let Some(index) = t.iter().position(|v| !v.is_finite()) {
-        return Err(MatrixProfileError::NonFinite {
-            operand,
-            index,
-            value: t[index],
-        });
-    }
-    let limit = magnitude_limit(t.len());
-    match t.iter().position(|v| v.abs() > limit) {
-        Some(index) => Err(MatrixProfileError::TooLarge {
-            operand,
-            index,
-            value: t[index],
-            limit,
-        }),
-        None => Ok(()),
-    }
 }
 
 /// `(ρ, index)` order: larger correlation first, then the lower index.
