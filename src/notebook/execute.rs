@@ -38,6 +38,10 @@ impl CellStatus {
 pub enum Output {
     /// A value shown as text (`display_value`).
     Text(String),
+    /// A value with a text form and an HTML form (a dataset, a series, a
+    /// run result): recorded and compared by its text, shown as HTML where
+    /// the medium allows (reports, Jupyter).
+    Rich { text: String, html: String },
     /// A table.
     Table(Table),
     /// A figure and its SVG.
@@ -141,8 +145,9 @@ fn take(buf: &Arc<Mutex<Captured>>) -> String {
 }
 
 /// The displayed outputs of a cell's value: tables and plots richly, an
-/// array of them each in turn, anything else as text.
-fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
+/// array of them each in turn, datasets, series and run results as text
+/// with an HTML table, anything else as text.
+pub fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
     if value.is_unit() {
         return Ok(Vec::new());
     }
@@ -174,6 +179,12 @@ fn outputs_of(value: &Dynamic) -> Result<Vec<Output>, String> {
         return Ok(vec![Output::Plot {
             plot: Box::new(p.clone()),
             svg,
+        }]);
+    }
+    if let Some(html) = super::mime::summary_html(value) {
+        return Ok(vec![Output::Rich {
+            text: cap_text(display_value(value)),
+            html,
         }]);
     }
     Ok(vec![Output::Text(cap_text(display_value(value)))])

@@ -228,6 +228,10 @@ fn cell_html(c: &CellRun, opts: &RenderOptions) -> String {
     for o in &c.outputs {
         match o {
             Output::Text(t) => s.push_str(&format!("<pre class=\"value\">{}</pre>\n", escape(t))),
+            Output::Rich { html, .. } => {
+                s.push_str(html);
+                s.push('\n');
+            }
             Output::Table(t) => {
                 s.push_str(&table_html(t));
                 s.push('\n');

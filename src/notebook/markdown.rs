@@ -111,7 +111,7 @@ pub fn render(
         }
         for (k, o) in c.outputs.iter().enumerate() {
             match o {
-                Output::Text(t) => s.push_str(&fenced("text", t)),
+                Output::Text(t) | Output::Rich { text: t, .. } => s.push_str(&fenced("text", t)),
                 Output::Table(t) => {
                     s.push_str(&table_md(t));
                     s.push('\n');

@@ -33,6 +33,7 @@ pub mod execute;
 pub mod highlight;
 pub mod html;
 pub mod markdown;
+pub mod mime;
 pub mod paths;
 pub mod sidecar;
 

@@ -175,7 +175,9 @@ pub fn is_timing_label(label: &str) -> bool {
 /// rows (see [`is_timing_label`]) are recorded as [`TIMING`].
 pub fn output_record(o: &Output) -> OutputRecord {
     match o {
-        Output::Text(t) => OutputRecord {
+        // A rich value is recorded by its text form, as it was before it
+        // had an HTML form: old records still check.
+        Output::Text(t) | Output::Rich { text: t, .. } => OutputRecord {
             kind: "text".into(),
             content: t.clone(),
         },
