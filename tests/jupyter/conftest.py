@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -54,16 +55,23 @@ def anml(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.
 
 
 def cell_label(cell) -> str | None:
-    """The `//| label:` of a cell, wherever the .ipynb keeps it: the anml
-    metadata, a plain `label` key, the option line in the source, or the id."""
+    """The `//| label:` of a cell, wherever the .ipynb keeps it: a `label`
+    in the metadata, the option line (in the source or in the percent text
+    anml keeps in `metadata.anml.head`), or else the cell id when it is not
+    a generated `cell-N`."""
     meta = cell.get("metadata", {})
-    for holder in (meta.get("anml", {}), meta):
-        if isinstance(holder, dict) and isinstance(holder.get("label"), str):
+    anml_meta = meta.get("anml", {}) if isinstance(meta.get("anml"), dict) else {}
+    for holder in (anml_meta, meta):
+        if isinstance(holder.get("label"), str):
             return holder["label"]
-    for line in cell.get("source", "").splitlines():
+    text = cell.get("source", "") + "\n" + str(anml_meta.get("head", ""))
+    for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("//| label:"):
             return stripped.split(":", 1)[1].strip()
+    cell_id = cell.get("id")
+    if cell_id and not re.fullmatch(r"cell-\d+", cell_id):
+        return cell_id
     return None
 
 
