@@ -24,6 +24,8 @@ pub enum Error {
     Script(#[from] crate::script::ScriptError),
     #[error(transparent)]
     Notebook(#[from] crate::notebook::NotebookError),
+    #[error(transparent)]
+    Jupyter(#[from] crate::cli::jupyter::JupyterError),
 }
 
 impl Error {
@@ -70,6 +72,7 @@ impl Error {
                 | RegistryError::VersionExists { .. },
             ) => true,
             Error::Notebook(e) => e.is_usage(),
+            Error::Jupyter(e) => e.is_usage(),
             _ => false,
         }
     }

@@ -22,7 +22,9 @@ pub use leaderboard::{
     comparison_table, series_leaderboard,
 };
 pub use merge::{MergeOutcome, merge_stores};
-pub use progress::{SweepProgress, run_sweep_with_progress, with_epoch_bar};
+pub use progress::{
+    SweepObserver, SweepProgress, run_sweep_observed, run_sweep_with_progress, with_epoch_bar,
+};
 pub use report::{Reports, failures_markdown, write_reports};
 pub use store::{
     Lookup, Manifest, ManifestEntry, RunStore, deterministic_json, is_run_id, short_id,

@@ -10,6 +10,9 @@ use crate::data::DatasetRegistry;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Something that follows a sweep's events besides the progress bar.
+pub type SweepObserver = std::sync::Arc<dyn Fn(SweepEvent<'_>) + Send + Sync>;
+
 pub struct SweepProgress {
     bar: ProgressBar,
     cached: AtomicUsize,
@@ -82,8 +85,26 @@ pub fn run_sweep_with_progress(
     ctx: &RunContext,
     store: &RunStore,
 ) -> Result<SweepOutcome, BenchError> {
+    run_sweep_observed(registry, spec, opts, ctx, store, None)
+}
+
+/// [`run_sweep_with_progress`] that also reports every event to `observer`
+/// (the Jupyter kernel shows a sweep's progress in the notebook).
+pub fn run_sweep_observed(
+    registry: &DatasetRegistry,
+    spec: &SweepSpec,
+    opts: &SweepOptions,
+    ctx: &RunContext,
+    store: &RunStore,
+    observer: Option<&SweepObserver>,
+) -> Result<SweepOutcome, BenchError> {
     let progress = SweepProgress::new();
-    let outcome = run_sweep(registry, spec, opts, ctx, store, &|e| progress.event(e));
+    let outcome = run_sweep(registry, spec, opts, ctx, store, &|e| {
+        progress.event(e);
+        if let Some(o) = observer {
+            o(e);
+        }
+    });
     progress.finish();
     outcome
 }

@@ -18,7 +18,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
     /// Workspace root: results/ and registry/ live here; scripts may not
     /// touch files outside it (or the data cache).
@@ -39,7 +39,7 @@ pub struct GlobalOpts {
 }
 
 /// Sandbox limits for scripts.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LimitOpts {
     /// Rhai operations per evaluation (every `--max-*` limit is at least 1:
     /// a limit cannot be switched off).
@@ -76,6 +76,36 @@ fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
 }
 
 impl LimitOpts {
+    /// The limits that differ from the defaults, as `--flag=value`
+    /// arguments (what `anml jupyter install` records in the kernelspec).
+    pub fn non_default_flags(&self) -> Vec<String> {
+        let (l, d) = (self.to_limits(), Limits::default());
+        let mut out = Vec::new();
+        let mut push = |flag: &str, v: u64, default: u64| {
+            if v != default {
+                out.push(format!("--{flag}={v}"));
+            }
+        };
+        push("max-operations", l.max_operations, d.max_operations);
+        let u = |x: usize| x as u64;
+        push("max-call-depth", u(l.max_call_depth), u(d.max_call_depth));
+        push(
+            "max-string-size",
+            u(l.max_string_size),
+            u(d.max_string_size),
+        );
+        push("max-array-size", u(l.max_array_size), u(d.max_array_size));
+        push("max-map-size", u(l.max_map_size), u(d.max_map_size));
+        push(
+            "max-matrix-elements",
+            u(l.max_matrix_elements),
+            u(d.max_matrix_elements),
+        );
+        push("max-modules", u(l.max_modules), u(d.max_modules));
+        push("max-memory", u(l.max_memory), u(d.max_memory));
+        out
+    }
+
     pub fn to_limits(&self) -> Limits {
         Limits {
             max_operations: self.max_operations,
@@ -103,6 +133,9 @@ pub enum Command {
     Models(ListArgs),
     /// Interactive Rhai session with the anml API.
     Repl(ReplArgs),
+    /// A Jupyter kernel for `.rhai`/`.ipynb` notebooks in JupyterLab and VS
+    /// Code (`anml jupyter install` first), or install its kernelspec.
+    Jupyter(JupyterArgs),
     /// The model registry: list, show and verify published models.
     Registry(RegistryArgs),
     /// Work with run stores (results/{experiment}/runs).
@@ -374,6 +407,42 @@ pub struct ListArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `anml jupyter`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JupyterArgs {
+    #[command(subcommand)]
+    pub command: Option<JupyterCommand>,
+    /// Run the kernel on the connection file Jupyter wrote (the kernelspec
+    /// passes it).
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub connection_file: Option<PathBuf>,
+}
+
+/// `anml jupyter ...`
+#[derive(Debug, Subcommand)]
+pub enum JupyterCommand {
+    /// Write the `anml` kernelspec (kernel.json and logos) where Jupyter
+    /// finds it [default: --user].
+    Install(JupyterInstallArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("where").args(["user", "sys_prefix", "prefix"])))]
+pub struct JupyterInstallArgs {
+    /// In your Jupyter data directory ($JUPYTER_DATA_DIR or
+    /// ~/.local/share/jupyter).
+    #[arg(long)]
+    pub user: bool,
+    /// In the active virtualenv or conda environment (or the one anml is
+    /// installed in).
+    #[arg(long)]
+    pub sys_prefix: bool,
+    /// Under PREFIX/share/jupyter.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,19 @@ pub(crate) fn host_with_output(
     interrupt: Interrupt,
     sink: Option<crate::script::OutputSink>,
 ) -> Result<Host, Error> {
+    let ctx = host_context(g, experiment, script, sweep, &interrupt)?;
+    Ok(Host::with_output(ctx, interrupt, sink))
+}
+
+/// The context [`host_with_output`] builds, for a caller that adds to it
+/// before the host is made (the Jupyter kernel's sweep observer).
+pub(crate) fn host_context(
+    g: &GlobalOpts,
+    experiment: String,
+    script: Option<(&Path, &str)>,
+    sweep: Option<&SweepFlags>,
+    interrupt: &Interrupt,
+) -> Result<HostContext, Error> {
     let datasets = registry(g)?;
     let workspace = Workspace::new(&g.workspace, datasets.cache_dir())?;
     let mut ctx = HostContext::new(workspace, datasets, g.limits.to_limits(), &experiment);
@@ -66,7 +79,7 @@ pub(crate) fn host_with_output(
         ctx.sweep = sweep_options(f)?;
     }
     ctx.sweep.cancel = Some(interrupt.flag());
-    Ok(Host::with_output(ctx, interrupt, sink))
+    Ok(ctx)
 }
 
 /// The scheduling flags as sweep options.

@@ -8,6 +8,7 @@ mod args;
 mod benchmark_cmd;
 mod common;
 mod datasets_cmd;
+pub mod jupyter;
 mod models_cmd;
 mod notebook_cmd;
 mod perf_cmd;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Datasets(a) => datasets_cmd::run(g, a),
         Command::Models(a) => models_cmd::run(a),
         Command::Repl(a) => repl::run(g, a, interrupt),
+        Command::Jupyter(a) => jupyter::run(g, a, interrupt),
         Command::Results(ResultsCommand::Merge(a)) => results_cmd::merge(g, a),
         Command::Registry(a) => registry_cmd::registry(g, a),
         Command::Series(c) => series_cmd::series(g, c),

@@ -36,6 +36,9 @@ pub struct HostContext {
     pub run: RunContext,
     /// How `sweep` schedules (`--jobs`, `--force`, `--shard`).
     pub sweep: SweepOptions,
+    /// Follows every sweep's progress besides the terminal bar (the
+    /// Jupyter kernel's progress display); `None` elsewhere.
+    pub sweep_observer: Option<crate::bench::SweepObserver>,
     /// What the script has read so far (for notebook provenance).
     log: Mutex<AccessLog>,
 }
@@ -60,6 +63,7 @@ impl HostContext {
             experiment: experiment.to_string(),
             run,
             sweep: SweepOptions::default(),
+            sweep_observer: None,
             log: Mutex::new(AccessLog::default()),
         }
     }

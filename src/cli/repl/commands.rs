@@ -140,38 +140,56 @@ fn doc(s: &mut Session, name: &str) -> Flow {
         eprintln!(":doc NAME — e.g. :doc load_dataset");
         return Flow::Continue;
     }
+    match doc_text(&s.docs, name) {
+        Some(text) => print!("{text}"),
+        None => eprintln!(
+            "no documented function, property, detector or metric `{name}`; :help lists them"
+        ),
+    }
+    Flow::Continue
+}
+
+/// What `:doc NAME` shows (the Jupyter kernel's inspect reply too): a
+/// detector's parameters and example, and every function, property or
+/// metric of that name with its signature, doc and example; `None` when
+/// nothing is documented under `name`.
+pub fn doc_text(docs: &[FnDoc], name: &str) -> Option<String> {
+    use std::fmt::Write as _;
+    let name = name.trim().trim_start_matches('.');
+    if name.is_empty() {
+        return None;
+    }
     let metric_docs = crate::script::docs::metric_docs();
-    let hits: Vec<&FnDoc> = s
-        .docs
+    let hits: Vec<&FnDoc> = docs
         .iter()
         .chain(&metric_docs)
         .filter(|d| d.name.trim_start_matches('.') == name)
         .collect();
     let detector = crate::detectors::DETECTORS.iter().find(|d| d.name == name);
+    if hits.is_empty() && detector.is_none() {
+        return None;
+    }
+    let mut out = String::new();
     if let Some(spec) = detector {
-        println!(
+        let _ = writeln!(
+            out,
             "detector `{}` {}: {}\n{}\n",
             spec.name, spec.version, spec.summary, spec.reference
         );
         let defaults = spec.default_params();
         for p in spec.params {
             let d = defaults.get(p.name).cloned().unwrap_or_default();
-            println!("  {} = {d}\n      {}", p.name, p.doc);
+            let _ = writeln!(out, "  {} = {d}\n      {}", p.name, p.doc);
         }
-        println!("\nexample:\n{}\n", spec.example);
-    }
-    if hits.is_empty() && detector.is_none() {
-        eprintln!(
-            "no documented function, property, detector or metric `{name}`; :help lists them"
-        );
+        let _ = writeln!(out, "\nexample:\n{}\n", spec.example);
     }
     for d in hits {
-        println!("{}\n\n{}\n", d.signature, d.doc);
+        let _ = writeln!(out, "{}\n\n{}\n", d.signature, d.doc);
         if let Some(ex) = &d.example {
-            println!("example:\n{ex}\n");
+            let _ = writeln!(out, "example:\n{ex}\n");
         }
     }
-    Flow::Continue
+    Some(out)
 }
 
 fn vars(s: &mut Session, _: &str) -> Flow {

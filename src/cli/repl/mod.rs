@@ -15,6 +15,7 @@ mod commands;
 mod display;
 mod helper;
 
+pub use commands::doc_text;
 pub use helper::{Names, VarInfo, complete_at, is_incomplete};
 
 use super::Outcome;
@@ -121,75 +122,80 @@ impl Session {
 
     /// Rebuild what completion offers from the engine and the scope.
     fn refresh_names(&self) {
-        let mut n = self.names.borrow_mut();
-        n.functions.clear();
-        n.properties.clear();
-        n.methods.clear();
-        for d in &self.docs {
-            let receiver = d
-                .signature
-                .split_once('(')
-                .and_then(|(_, rest)| rest.split([',', ')']).next())
-                .and_then(|p| p.split_once(':'))
-                .map(|(_, t)| t.trim().trim_start_matches("&mut ").to_string())
-                .unwrap_or_default();
-            if let Some(prop) = d.name.strip_prefix('.') {
-                n.properties.push((prop.to_string(), receiver));
-            } else {
-                n.functions.push(d.name.clone());
-                let custom = receiver.chars().next().is_some_and(char::is_uppercase);
-                if custom {
-                    n.methods.push((d.name.clone(), receiver));
-                }
-            }
-        }
-        n.metrics = crate::metrics::TABLE
-            .iter()
-            .map(|m| m.name.to_string())
-            .collect();
-        n.detectors = crate::detectors::DETECTORS
-            .iter()
-            .map(|d| d.name.to_string())
-            .collect();
-        let mut strings: Vec<String> = crate::data::catalog::DATASETS
-            .iter()
-            .map(|d| d.name.to_string())
-            .chain(
-                crate::data::series_catalog::SERIES
-                    .iter()
-                    .map(|s| s.name.to_string()),
-            )
-            .chain(n.detectors.iter().cloned())
-            .collect();
-        let registry =
-            crate::registry::ArtefactRegistry::new(self.host.context().workspace.registry_dir());
-        if let Ok(entries) = registry.entries() {
-            for (name, version) in entries {
-                strings.push(format!("{name}@{version}"));
-                strings.push(name);
-            }
-        }
-        strings.sort();
-        strings.dedup();
-        n.strings = strings;
-        n.vars = self
-            .scope
-            .iter()
-            .map(|(name, _, v)| VarInfo {
-                name: name.to_string(),
-                type_name: v
-                    .type_name()
-                    .rsplit("::")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-                keys: v
-                    .read_lock::<rhai::Map>()
-                    .map(|m| m.keys().map(|k| k.to_string()).collect())
-                    .unwrap_or_default(),
-            })
-            .collect();
+        *self.names.borrow_mut() = names_of(&self.host, &self.docs, &self.scope);
     }
+}
+
+/// What completion offers in a session on `host` with variables `scope`:
+/// documented functions, properties and methods (`docs`), metric and
+/// detector names, dataset/series/registry names for string literals, and
+/// the variables with their types and map keys. The REPL and the Jupyter
+/// kernel complete from the same table.
+pub fn names_of(host: &Host, docs: &[FnDoc], scope: &Scope<'static>) -> Names {
+    let mut n = Names::default();
+    for d in docs {
+        let receiver = d
+            .signature
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split([',', ')']).next())
+            .and_then(|p| p.split_once(':'))
+            .map(|(_, t)| t.trim().trim_start_matches("&mut ").to_string())
+            .unwrap_or_default();
+        if let Some(prop) = d.name.strip_prefix('.') {
+            n.properties.push((prop.to_string(), receiver));
+        } else {
+            n.functions.push(d.name.clone());
+            let custom = receiver.chars().next().is_some_and(char::is_uppercase);
+            if custom {
+                n.methods.push((d.name.clone(), receiver));
+            }
+        }
+    }
+    n.metrics = crate::metrics::TABLE
+        .iter()
+        .map(|m| m.name.to_string())
+        .collect();
+    n.detectors = crate::detectors::DETECTORS
+        .iter()
+        .map(|d| d.name.to_string())
+        .collect();
+    let mut strings: Vec<String> = crate::data::catalog::DATASETS
+        .iter()
+        .map(|d| d.name.to_string())
+        .chain(
+            crate::data::series_catalog::SERIES
+                .iter()
+                .map(|s| s.name.to_string()),
+        )
+        .chain(n.detectors.iter().cloned())
+        .collect();
+    let registry = crate::registry::ArtefactRegistry::new(host.context().workspace.registry_dir());
+    if let Ok(entries) = registry.entries() {
+        for (name, version) in entries {
+            strings.push(format!("{name}@{version}"));
+            strings.push(name);
+        }
+    }
+    strings.sort();
+    strings.dedup();
+    n.strings = strings;
+    n.vars = scope
+        .iter()
+        .map(|(name, _, v)| VarInfo {
+            name: name.to_string(),
+            type_name: v
+                .type_name()
+                .rsplit("::")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            keys: v
+                .read_lock::<rhai::Map>()
+                .map(|m| m.keys().map(|k| k.to_string()).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    n
 }
 
 fn history_path() -> Option<PathBuf> {

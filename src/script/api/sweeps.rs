@@ -180,15 +180,22 @@ pub mod sweeps_api {
         let host = HostContext::of(&ctx)?;
         let spec = spec_of(&spec, host.limits.max_array_size)?;
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
-        let out =
-            bench::run_sweep_with_progress(&host.datasets, &spec, &host.sweep, &host.run, &store)
-                .map_err(|e| match e {
-                // Ctrl-C ends the script (the REPL keeps its session).
-                e @ bench::BenchError::Interrupted { .. } => Box::new(
-                    EvalAltResult::ErrorTerminated(e.to_string().into(), ctx.call_position()),
-                ),
-                e => ctx_err(e),
-            })?;
+        let out = bench::run_sweep_observed(
+            &host.datasets,
+            &spec,
+            &host.sweep,
+            &host.run,
+            &store,
+            host.sweep_observer.as_ref(),
+        )
+        .map_err(|e| match e {
+            // Ctrl-C ends the script (the REPL keeps its session).
+            e @ bench::BenchError::Interrupted { .. } => Box::new(EvalAltResult::ErrorTerminated(
+                e.to_string().into(),
+                ctx.call_position(),
+            )),
+            e => ctx_err(e),
+        })?;
         let results = out.results();
         for s in &spec.seeds {
             host.record_seed(*s);
