@@ -26,7 +26,11 @@ def test_kernelspec_is_the_installed_one():
     spec = KernelSpecManager().get_kernel_spec("anml")
     prefix = Path(__file__).resolve().parents[2] / "target" / "jupyter-venv"
     assert Path(spec.resource_dir).resolve().is_relative_to(prefix.resolve()), spec.resource_dir
-    assert spec.argv == [str(anml_bin()), "jupyter", "--connection-file", "{connection_file}"]
+    # Global flags in force at install time (e.g. --data-mirror from the
+    # environment) sit between the binary and the subcommand.
+    assert spec.argv[0] == str(anml_bin()), spec.argv
+    assert spec.argv[-3:] == ["jupyter", "--connection-file", "{connection_file}"], spec.argv
+    assert all(a.startswith("--") for a in spec.argv[1:-3]), spec.argv
     assert spec.display_name == "anml (Rhai)"
     assert spec.language == "rhai"
     assert spec.interrupt_mode == "message"
