@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Jupyter client tests: `anml jupyter` driven by jupyter_client and nbclient.
 #
-#   bash tests/jupyter/run.sh [pytest args...]
+#   bash tests/jupyter/run.sh [pytest args: files, -k ...; default tests/jupyter]
 #
 # Creates (or reuses) a venv at target/jupyter-venv with the pinned client stack
 # (tests/jupyter/requirements.txt), installs the anml kernelspec into that venv
@@ -67,7 +67,9 @@ if [ -z "${ANML_DATA_MIRROR:-}" ] && [ -d ../shared/datasets ]; then
 fi
 
 echo "jupyter tests: $anml, kernelspec in $JUPYTER_PATH/kernels/anml, data mirror ${ANML_DATA_MIRROR:-none}" >&2
+# Arguments go to pytest (a file or -k to run a part); none: the whole suite.
+[ $# -gt 0 ] || set -- tests/jupyter
 status=0
-"$venv/bin/python" -m pytest -q -o cache_dir="$root/target/jupyter/pytest-cache" tests/jupyter "$@" || status=$?
+"$venv/bin/python" -m pytest -q -o cache_dir="$root/target/jupyter/pytest-cache" "$@" || status=$?
 echo "jupyter tests: $(($(date +%s) - start)) s (exit $status)" >&2
 exit $status
