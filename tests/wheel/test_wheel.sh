@@ -101,7 +101,7 @@ EOF
 # build tree, then run the benchmark inside that namespace.
 hide_and_run() {  # runs as root in a private mount namespace
     set -euo pipefail
-    empty_dir=$(mktemp -d); empty_file=$(mktemp)
+    empty_dir=$(mktemp -d "$tmp/empty.XXXXXX"); empty_file=$(mktemp "$tmp/empty.XXXXXX")
     hidden=()
     for d in /usr/lib/x86_64-linux-gnu/openblas-pthread /usr/lib/x86_64-linux-gnu/openblas-openmp \
              /usr/lib/x86_64-linux-gnu/openblas-serial "$target"; do
