@@ -130,24 +130,30 @@ def test_interrupt_stops_an_endless_loop(kernel: Kernel):
     assert results and results[0]["data"]["text/plain"].strip() == "2"
 
 
+# name -> (code, what the error must say: refused for the right reason)
 ESCAPES = {
-    "load_csv absolute": 'load_csv("/etc/passwd")',
-    "load_dataset path": 'load_dataset("/etc/passwd")',
-    "import parent": 'import "../../etc/passwd" as m;',
-    "save outside": 'save(series_plot(series_from(vector([1.0, 2.0, 3.0])), #{}), "/tmp/{name}")',
+    "load_csv absolute": ('load_csv("/etc/passwd")', "outside the workspace"),
+    "load_dataset path": ('load_dataset("/etc/passwd")', "unknown dataset"),
+    "import parent": ('import "../../etc/passwd" as m;', "outside the workspace"),
+    "save outside": (
+        'save(series_plot(series_from(vector([1.0, 2.0, 3.0])), #{}), "/tmp/{name}")',
+        "outside the workspace",
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(ESCAPES))
 def test_sandbox_escape_is_an_error_and_the_kernel_lives(kernel: Kernel, name: str):
     target = Path("/tmp") / f"anml-jupyter-escape-{uuid.uuid4().hex}.svg"
-    code = ESCAPES[name].replace("{name}", target.name)
+    code, reason = ESCAPES[name]
+    code = code.replace("{name}", target.name)
     reply, iopub = kernel.execute(code)
     assert reply["content"]["status"] == "error", reply["content"]
     errors = [m["content"] for m in iopub if m["msg_type"] == "error"]
     assert len(errors) == 1, iopub
     traceback = "\n".join(errors[0]["traceback"])
     assert "^" in traceback, traceback
+    assert reason in traceback, traceback
     assert errors[0]["ename"] and errors[0]["evalue"]
     assert not target.exists()
 
