@@ -6,8 +6,10 @@ in its own workspace and talks to it with a BlockingKernelClient.
 
 from __future__ import annotations
 
+import os
 import queue
 import re
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +38,27 @@ def test_kernelspec_is_the_installed_one():
     assert spec.interrupt_mode == "message"
     for logo in ("logo-32x32.png", "logo-64x64.png"):
         assert (Path(spec.resource_dir) / logo).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("target", ["--user", "--sys-prefix", "--prefix"])
+def test_install_targets_are_read_by_jupyter_client(tmp_path: Path, target: str):
+    """Each install target writes where jupyter_client looks, in a form its
+    KernelSpec parser accepts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env["HOME"] = str(tmp_path / "home")
+    env["VIRTUAL_ENV"] = str(tmp_path / "venv")
+    args = [target] + ([str(tmp_path / "prefix")] if target == "--prefix" else [])
+    subprocess.run([str(anml_bin()), "jupyter", "install", *args], env=env, check=True,
+                   capture_output=True, timeout=60)
+    data_dir = {
+        "--user": tmp_path / "home" / ".local" / "share" / "jupyter",
+        "--sys-prefix": tmp_path / "venv" / "share" / "jupyter",
+        "--prefix": tmp_path / "prefix" / "share" / "jupyter",
+    }[target]
+    ksm = KernelSpecManager(kernel_dirs=[str(data_dir / "kernels")])
+    assert list(ksm.find_kernel_specs()) == ["anml"]
+    spec = ksm.get_kernel_spec("anml")
+    assert spec.argv[0] == str(anml_bin()) and spec.language == "rhai"
 
 
 def test_kernel_info(kernel: Kernel):
