@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Check the wheel that scripts/build_wheel.sh left in target/wheels/: install
 # it into a fresh venv, run the venv's `anml` (--version and one benchmark on
-# the built-in toy-blobs data) and show that it starts without the system's
-# OpenBLAS. Not a cargo test (it needs the release build and the wheel).
+# the built-in toy-blobs data; `anml jupyter install --sys-prefix` and one
+# cell through that kernelspec with jupyter_client) and show that it starts
+# without the system's OpenBLAS. Not a cargo test (it needs the release build and the wheel).
 #
 #   bash scripts/build_wheel.sh && bash tests/wheel/test_wheel.sh
 #
@@ -97,6 +98,33 @@ print(f"  {sys.argv[1]}: status ok, roc_auc {auc:.4f}, BLAS: {d['hardware']['dri
 EOF
 }
 
+# `anml jupyter install --sys-prefix` from the wheel (no venv activated:
+# anml finds the one it is installed in), then one cell through the
+# installed kernelspec with jupyter_client, as JupyterLab would start it.
+kernel_roundtrip() {  # kernel_roundtrip OUTDIR
+    env -u VIRTUAL_ENV -u CONDA_PREFIX anml jupyter install --sys-prefix
+    spec=$tmp/venv/share/jupyter/kernels/anml/kernel.json
+    [ -s "$spec" ] || fail "no $spec"
+    mkdir -p "$1/kernel-ws"
+    (cd "$1/kernel-ws" && env -u JUPYTER_PATH "$tmp/venv/bin/python" - "$spec") <<'EOF' || fail "the installed kernel did not run a cell"
+import json, sys
+from jupyter_client.manager import KernelManager
+argv = json.load(open(sys.argv[1]))["argv"]
+assert argv[0].endswith("anml.scripts/anml"), argv
+km = KernelManager(kernel_name="anml")
+km.start_kernel()
+kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+seen = []
+reply = kc.execute_interactive('let ds = load_dataset("toy-blobs"); ds.n_samples * 2', timeout=60,
+                               output_hook=lambda m: seen.append(m))
+assert reply["content"]["status"] == "ok", reply["content"]
+value = [m["content"]["data"]["text/plain"] for m in seen if m["msg_type"] == "execute_result"]
+km.shutdown_kernel(now=False)
+print(f"  kernel {argv[0]}: a cell gave {value}")
+assert value and int(value[0]) > 0, value
+EOF
+}
+
 # Hide the system's OpenBLAS (and the Fortran runtime it drags in) and the
 # build tree, then run the benchmark inside that namespace.
 hide_and_run() {  # runs as root in a private mount namespace
@@ -130,12 +158,15 @@ hide_and_run() {  # runs as root in a private mount namespace
     LD_DEBUG=libs anml --version 2>&1 | grep -E 'calling init: .*(openblas|gfortran|quadmath)' | sed 's/^ *[0-9]*: */    /' ||
         { echo "the loader initialised no libopenblas"; exit 1; }
     bench "$1"
+    kernel_roundtrip "$1"
 }
 
 method=""
 ns_out=$tmp/ns
 mkdir -p "$ns_out"
-export -f hide_and_run bench fail
+say "pip install jupyter_client into the venv (for the kernel check)"
+"$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check "jupyter_client==8.10.0"
+export -f hide_and_run bench fail kernel_roundtrip
 export target tmp
 if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
     method="unshare"
@@ -147,6 +178,7 @@ else
     method="ldd"
     say "method 2 (unshare not permitted here): ldd resolves every non-glibc library inside $libs (checked above)"
     bench "$ns_out"
+    kernel_roundtrip "$ns_out"
     check_json "$ns_out/x.json"
 fi
 

@@ -52,12 +52,17 @@ pub fn data_dir(target: &Target) -> Result<PathBuf, JupyterError> {
     }
 }
 
-/// The virtualenv this binary is installed in (`ENV/bin/anml` beside
-/// `ENV/pyvenv.cfg`, as `pip install anml-*.whl` puts it), if any.
+/// The virtualenv this binary is installed in, if any: the nearest
+/// directory above it holding `pyvenv.cfg` (the wheel puts the binary in
+/// `ENV/lib/pythonX.Y/site-packages/anml.scripts/`, behind the
+/// `ENV/bin/anml` launcher).
 fn installed_env() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let env = exe.parent()?.parent()?;
-    env.join("pyvenv.cfg").is_file().then(|| env.to_path_buf())
+    exe.ancestors()
+        .skip(1)
+        .take(6)
+        .find(|d| d.join("pyvenv.cfg").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// `kernel.json` for the binary at `exe`, started with the global flags

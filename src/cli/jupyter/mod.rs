@@ -108,6 +108,19 @@ fn spec_flags(g: &GlobalOpts) -> Result<Vec<String>, Error> {
     Ok(flags)
 }
 
+/// The experiment a kernel's runs are filed under: the notebook's file
+/// stem, which jupyter_server passes as `JPY_SESSION_NAME` (so a sweep in
+/// `odds_tour.ipynb` shares `results/odds_tour/` with `anml notebook run`
+/// of the same notebook), else `jupyter`.
+fn experiment_name(session: Option<std::ffi::OsString>) -> String {
+    session
+        .as_deref()
+        .and_then(|s| std::path::Path::new(s).file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.trim().is_empty())
+        .map_or_else(|| "jupyter".into(), |s| super::common::safe_name(&s))
+}
+
 /// Read a connection file (at most 1 MiB: it holds five ports and a key).
 fn read_connection_file(path: &std::path::Path) -> Result<ConnectionInfo, JupyterError> {
     let bad = |message: String| JupyterError::ConnectionFile {
@@ -156,8 +169,13 @@ pub fn run(g: &GlobalOpts, a: &JupyterArgs, interrupt: Interrupt) -> Result<Outc
             let g = g.clone();
             let host_interrupt = interrupt.clone();
             let make_host = move |outputs: session::Outputs| -> Result<Host, Error> {
-                let mut ctx =
-                    super::common::host_context(&g, "jupyter".into(), None, None, &host_interrupt)?;
+                let mut ctx = super::common::host_context(
+                    &g,
+                    experiment_name(std::env::var_os("JPY_SESSION_NAME")),
+                    None,
+                    None,
+                    &host_interrupt,
+                )?;
                 let observer = outputs.clone();
                 ctx.sweep_observer = Some(Arc::new(move |e| observer.sweep_event(e)));
                 let printer = outputs;
@@ -168,5 +186,19 @@ pub fn run(g: &GlobalOpts, a: &JupyterArgs, interrupt: Interrupt) -> Result<Outc
             server::serve(info, interrupt, make_host)?;
             Ok(Outcome::Success)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_filed_under_the_notebook_name() {
+        let name = |s: &str| experiment_name(Some(s.into()));
+        assert_eq!(name("/home/me/work/odds_tour.ipynb"), "odds_tour");
+        assert_eq!(name("a b/../x y.ipynb"), "x_y");
+        assert_eq!(name(""), "jupyter");
+        assert_eq!(experiment_name(None), "jupyter");
     }
 }
