@@ -73,7 +73,7 @@ def bundles(cell) -> list[dict]:
     return [o["data"] for o in cell["outputs"] if o["output_type"] in ("execute_result", "display_data")]
 
 
-def test_odds_tour_runs_in_jupyter(workspace: Path, tmp_path: Path):
+def test_odds_tour_runs_in_jupyter(workspace: Path, tmp_path: Path, monkeypatch):
     source = tmp_path / "odds_tour.ipynb"
     anml("notebook", "convert", str(REPO / "scripts" / "odds_tour.rhai"), "--to", "ipynb",
          "--output", str(source))
@@ -81,6 +81,9 @@ def test_odds_tour_runs_in_jupyter(workspace: Path, tmp_path: Path):
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "anml"
 
+    # What jupyter_server tells a kernel it starts for a notebook (JupyterLab
+    # does); anml files the notebook's runs under its name.
+    monkeypatch.setenv("JPY_SESSION_NAME", source.name)
     client = NotebookClient(
         nb,
         kernel_name="anml",
@@ -157,17 +160,32 @@ def test_odds_tour_runs_in_jupyter(workspace: Path, tmp_path: Path):
         assert f"{n_runs}/{n_runs}" in b["text/plain"], b
     [lb_html] = [b["text/html"] for b in bundles(lb) if "<table" in b.get("text/html", "")]
     board = Tables(lb_html).tables[0]
-    check_leaderboard(board, runs_by_cell(workspace))
+    grouped = runs_by_cell(workspace, "odds_tour")
+    check_leaderboard(board, grouped)
+
+    # The same notebook run by the CLI in a workspace of its own gives the
+    # same metrics for every (dataset, detector, seed): the kernel computes
+    # what `anml notebook run` does.
+    cli_ws = tmp_path / "cli-workspace"
+    cli_ws.mkdir()
+    anml("notebook", "run", str(REPO / "scripts" / "odds_tour.rhai"), "--md", str(tmp_path / "cli.md"),
+         cwd=cli_ws)
+    cli = runs_by_cell(cli_ws, "odds_tour")
+    for key, runs in grouped.items():
+        ours = {r["seed"]: (r["roc_auc"], r["pr_auc"]) for r in runs}
+        theirs = {r["seed"]: (r["roc_auc"], r["pr_auc"]) for r in cli[key]}
+        assert ours == theirs, (key, ours, theirs)
+    REPORT.append("kernel runs = `anml notebook run` runs: roc_auc and pr_auc equal for all 45")
 
 
-def runs_by_cell(workspace: Path) -> dict[tuple[str, str], list[dict]]:
-    """The sweep's run files, found under the workspace (whatever the
-    experiment name), grouped by (dataset, model)."""
+def runs_by_cell(workspace: Path, experiment: str) -> dict[tuple[str, str], list[dict]]:
+    """The sweep's run files (the only experiment under the workspace: the
+    notebook's name), grouped by (dataset, model)."""
     files = sorted(workspace.glob("results/*/runs/*.json"))
     experiments = {f.parts[-3] for f in files}
-    assert len(experiments) == 1, f"expected one experiment under {workspace}/results: {experiments}"
+    assert experiments == {experiment}, f"experiments under {workspace}/results: {experiments}"
     runs = [json.loads(f.read_text()) for f in files]
-    REPORT.append(f"sweep: {len(runs)} run files in results/{experiments.pop()}/runs/")
+    REPORT.append(f"sweep: {len(runs)} run files in {workspace.name}/results/{experiment}/runs/")
     grouped = defaultdict(list)
     for r in runs:
         assert r["status"] == "ok", r
