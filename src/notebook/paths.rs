@@ -219,5 +219,29 @@ mod tests {
         // right marker, wrong kind
         let e = check_outputs(&nb, &[(Markdown, &html)]).unwrap_err();
         assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        // an .ipynb is anml's when it carries the record as metadata.anml
+        let ipynb = dir.path().join("r.ipynb");
+        std::fs::write(
+            &ipynb,
+            r#"{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#,
+        )
+        .unwrap();
+        let e = check_outputs(&nb, &[(Ipynb, &ipynb)]).unwrap_err();
+        assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        for kind in [Html, Record] {
+            let e = check_outputs(&nb, &[(kind, &ipynb)]).unwrap_err();
+            assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        }
+        std::fs::write(
+            &ipynb,
+            format!(
+                r#"{{"cells": [], "metadata": {{"anml": {{"$schema": "{}"}}}}, "nbformat": 4, "nbformat_minor": 5}}"#,
+                super::super::sidecar::SCHEMA_ID
+            ),
+        )
+        .unwrap();
+        assert!(check_outputs(&nb, &[(Ipynb, &ipynb)]).is_ok());
+        let e = check_outputs(&ipynb, &[(Ipynb, &ipynb)]).unwrap_err();
+        assert!(matches!(e, NotebookError::OutputIsInput { .. }), "{e}");
     }
 }

@@ -408,6 +408,12 @@ fn generated_notebooks_round_trip_byte_for_byte() {
         let nb = to_ipynb(&text).unwrap();
         check_ids(&nb);
         let json = to_json_text(&nb);
+        // ANML_IPYNB_DUMP=DIR keeps the notebooks (to validate them with
+        // Python's nbformat by hand).
+        if let Some(dir) = std::env::var_os("ANML_IPYNB_DUMP") {
+            let path = Path::new(&dir).join(format!("generated-{parsed}.ipynb"));
+            std::fs::write(path, &json).unwrap();
+        }
         let back = from_ipynb(&json).unwrap_or_else(|e| panic!("{e}\n{text:?}"));
         assert_eq!(back, text, "\n{json}");
         // .ipynb → .rhai → .ipynb keeps every cell's kind and source
