@@ -9,7 +9,7 @@ use super::common::{host_with_output, safe_name};
 use crate::error::Error;
 use crate::notebook::{self, NotebookError, RenderOptions, Sidecar, ipynb};
 use crate::script::{Interrupt, ScriptError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write(path: &Path, text: &str) -> Result<(), NotebookError> {
     crate::atomic_file::write(path, text.as_bytes()).map_err(|source| NotebookError::Io {
@@ -98,8 +98,15 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         None
     };
     let cells = notebook::parse(&source)?;
+    // Checking an executed .ipynb re-runs the notebook it was run from:
+    // its experiment (run store) and its name in error texts, as the
+    // record has them.
+    let run_file = match &recorded {
+        Some((r, _, true)) => PathBuf::from(&r.provenance.notebook),
+        _ => a.file.clone(),
+    };
     let experiment = a.experiment.clone().unwrap_or_else(|| {
-        a.file
+        run_file
             .file_stem()
             .map_or_else(|| "notebook".into(), |s| s.to_string_lossy().into_owned())
     });
@@ -113,13 +120,7 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         Some(sink),
     )?;
     let name = a.file.display().to_string();
-    // Checking an executed .ipynb re-runs the notebook it was run from:
-    // errors name that file, as the record's do.
-    let run_name = match &recorded {
-        Some((r, _, true)) => r.provenance.notebook.clone(),
-        _ => name.clone(),
-    };
-    let run = notebook::execute(&host, &printed, &run_name, &cells);
+    let run = notebook::execute(&host, &printed, &run_file.display().to_string(), &cells);
     let provenance = notebook::provenance(&name, &given, &host, &run);
     let record = Sidecar::new(provenance.clone(), &run);
 
