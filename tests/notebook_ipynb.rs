@@ -172,12 +172,16 @@ fn an_ipynb_runs_into_an_executed_notebook_that_checks() {
         "https://anml.dev/schemas/notebook-1.json"
     );
     let sha = record["provenance"]["notebook_sha256"].as_str().unwrap();
-    let given = std::fs::read(&input).unwrap();
+    // the code that ran (the percent text the .ipynb converts to), so the
+    // .rhai and .ipynb forms of a notebook share their fingerprint
+    let given = std::fs::read_to_string(&input).unwrap();
+    let percent = anml::notebook::ipynb::from_ipynb(&given).unwrap();
     assert_eq!(
         sha,
-        anml::hashing::sha256_hex(&given),
-        "the .ipynb as given"
+        anml::hashing::sha256_hex(percent.as_bytes()),
+        "the notebook's percent text"
     );
+    assert_ne!(sha, anml::hashing::sha256_hex(given.as_bytes()));
     assert!(
         record["provenance"]["inputs"]["datasets"]["toy-blobs"].is_string(),
         "{record}"

@@ -61,8 +61,10 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         }
         check_outputs(&a.file, &outputs)?;
     }
-    // The file as given (hashed for the provenance) and its percent text
-    // (what runs): the same for a .rhai, converted for an .ipynb.
+    // The file as given and its percent text (what runs, and what the
+    // provenance and run ids hash): the same for a .rhai, converted for an
+    // .ipynb — so a notebook's .rhai and .ipynb forms, clean or executed,
+    // have one fingerprint and share their runs.
     let given = if is_ipynb {
         ipynb::read_file(&a.file)?
     } else {
@@ -114,24 +116,17 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
     let host = host_with_output(
         g,
         safe_name(&experiment),
-        Some((&a.file, &given)),
+        Some((&a.file, &source)),
         None,
         interrupt,
         Some(sink),
     )?;
     let name = a.file.display().to_string();
     let run = notebook::execute(&host, &printed, &run_file.display().to_string(), &cells);
-    let provenance = notebook::provenance(&name, &given, &host, &run);
+    let provenance = notebook::provenance(&name, &source, &host, &run);
     let record = Sidecar::new(provenance.clone(), &run);
 
-    if let Some((mut recorded, record_path, embedded)) = recorded {
-        // An executed .ipynb records the notebook it ran from: the same
-        // code when that hash is of the percent text it converts to.
-        if embedded
-            && recorded.provenance.notebook_sha256 == crate::hashing::sha256_hex(source.as_bytes())
-        {
-            recorded.provenance.notebook_sha256 = record.provenance.notebook_sha256.clone();
-        }
+    if let Some((recorded, record_path, _)) = recorded {
         let report = notebook::compare(&recorded, &record, a.tolerance);
         for w in &report.warnings {
             eprintln!("warning: {w}");

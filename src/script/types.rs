@@ -196,9 +196,17 @@ impl DatasetRef {
     pub fn summary_table(&self) -> Table {
         let d = &self.0;
         Table {
-            header: ["dataset", "n", "d", "anomalies", "anomaly %", "source", "sha256"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "dataset",
+                "n",
+                "d",
+                "anomalies",
+                "anomaly %",
+                "source",
+                "sha256",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows: vec![vec![
                 d.name.clone(),
                 d.n_samples().to_string(),
