@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 mirror="${ANML_DATA_MIRROR:-$repo/../shared/datasets}"
 c="$here/corpus"
-mkdir -p "$c"/{mat,npz,npy,csv,nab_json,notebook_cells,model_json,run_record,script}
+mkdir -p "$c"/{mat,npz,npy,csv,nab_json,notebook_cells,ipynb,model_json,run_record,script}
 
 # Small real files only: libFuzzer mutates small inputs best (-max_len).
 small() { find "$1" -name "$2" -size -"${3:-64}"k 2>/dev/null | sort | head -n "${4:-8}"; }
@@ -35,7 +35,7 @@ done
 # Every detector's model.json, a real run record + sweep.json and the
 # documented script examples, written by the CI harnesses themselves.
 (cd "$repo" && ANML_FUZZ_SEEDS="$c" ANML_DATA_MIRROR="$mirror" \
-  cargo test -q --test fuzz_parsers -- every_detector_model_format run_store_records >/dev/null)
+  cargo test -q --test fuzz_parsers -- every_detector_model_format run_store_records ipynb_reader >/dev/null)
 (cd "$repo" && ANML_FUZZ_SEEDS="$c" ANML_DATA_MIRROR="$mirror" \
   cargo test -q --test fuzz_script_api -- random_call_sequences >/dev/null)
 echo "seeded $(find "$c" -type f | wc -l) files under $c"

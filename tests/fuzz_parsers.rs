@@ -1,5 +1,6 @@
 //! Deterministic mutation fuzzing of every reader of untrusted bytes (issue
-//! 17): `.mat`, `.npz`, `.npy`, CSV, NAB's label JSON, notebook cells, the
+//! 17): `.mat`, `.npz`, `.npy`, CSV, NAB's label JSON, notebook cells,
+//! Jupyter `.ipynb` (both ways), the
 //! registry's `meta.json` / `model.json` (every detector's model format,
 //! loaded and then scored), run-store records, `sweep.json` and `results
 //! merge` inputs. Each reader must return `Ok` or a typed error on every
@@ -842,6 +843,51 @@ fn notebook_cell_parser_never_panics() {
                 for c in &cells {
                     let _ = c.name();
                 }
+                true
+            });
+        }
+    }
+    h.finish();
+}
+
+#[test]
+fn ipynb_reader_never_panics() {
+    let tour = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/odds_tour.rhai"),
+    )
+    .unwrap_or_else(|_| "// %%\n1\n".into());
+    let crlf = "\r\n// %% [markdown]\r\n  // x\r\n// %% t\r\n//| label: a\r\n/* open\r\n";
+    let mut seeds: Vec<Vec<u8>> = [tour.as_str(), crlf]
+        .iter()
+        .filter_map(|t| anml::notebook::ipynb::to_ipynb(t).ok())
+        .map(|nb| anml::notebook::ipynb::to_json_text(&nb).into_bytes())
+        .collect();
+    seeds.push(
+        br##"{"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# t\n", "attachments": {"a.png": {"image/png": "AA=="}}},
+            {"cell_type": "code", "metadata": {"tags": ["raises-exception"]}, "source": ["x\r\n", "y"], "outputs": [], "execution_count": 1},
+            {"cell_type": "raw", "metadata": {}, "source": "r"}]}"##
+            .to_vec(),
+    );
+    let mut h = Harness::new("ipynb", 0x6970_7901);
+    for (i, seed) in seeds.iter().enumerate() {
+        export_seed("ipynb", &format!("seed-{i}.ipynb"), seed);
+    }
+    for seed in &seeds {
+        let parsed: Option<Value> = serde_json::from_slice(seed).ok();
+        for i in 0..scaled(400) {
+            let input = match (&parsed, i % 3) {
+                (Some(v), 0 | 1) => serde_json::to_vec(&mutate_json(&mut h.rng, v)).unwrap(),
+                _ => h.mutate(seed, 256),
+            };
+            let text = String::from_utf8_lossy(&input).to_string();
+            h.case(&input, || {
+                let Ok(rhai) = anml::notebook::ipynb::from_ipynb(&text) else {
+                    return false;
+                };
+                // What it wrote reads back as a notebook and converts again.
+                assert!(anml::notebook::parse(&rhai).is_ok(), "{rhai:?}");
+                assert!(anml::notebook::ipynb::to_ipynb(&rhai).is_ok(), "{rhai:?}");
                 true
             });
         }

@@ -137,6 +137,16 @@ fn execute(code: &str) -> JupyterMessage {
     ExecuteRequest::new(code.to_string()).into()
 }
 
+/// The execute_result among `io`.
+fn result_of(io: &[JupyterMessage]) -> jupyter_protocol::ExecuteResult {
+    io.iter()
+        .find_map(|m| match &m.content {
+            JupyterMessageContent::ExecuteResult(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("an execute_result")
+}
+
 fn plain(data: &jupyter_protocol::Media) -> String {
     data.content
         .iter()
@@ -197,13 +207,7 @@ fn the_kernel_speaks_the_protocol() {
             })
             .collect();
         assert_eq!(stream, "hi\n");
-        let result = io
-            .iter()
-            .find_map(|m| match &m.content {
-                JupyterMessageContent::ExecuteResult(r) => Some(r.clone()),
-                _ => None,
-            })
-            .expect("an execute_result");
+        let result = result_of(&io);
         assert_eq!(plain(&result.data), "42");
         assert_eq!(result.execution_count.value(), 1);
 
@@ -213,13 +217,7 @@ fn the_kernel_speaks_the_protocol() {
             execute("fn twice(v) { v * 2 } let t = table([\"a\"]); t.add_row([twice(x)]); t"),
         )
         .await;
-        let result = io
-            .iter()
-            .find_map(|m| match &m.content {
-                JupyterMessageContent::ExecuteResult(r) => Some(r.clone()),
-                _ => None,
-            })
-            .expect("an execute_result");
+        let result = result_of(&io);
         let html = result.data.content.iter().find_map(|m| match m {
             MediaType::Html(h) => Some(h.clone()),
             _ => None,
@@ -384,6 +382,13 @@ fn a_bad_connection_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_anml"))
+        .arg("jupyter")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("give --connection-file FILE"), "{err}");
 }
 
 #[test]

@@ -182,11 +182,49 @@ pub enum NotebookCommand {
     /// Run every cell and write the report(s) and the JSON record; with
     /// --check, re-run and compare with the record instead.
     Run(NotebookRunArgs),
+    /// Convert a notebook between the percent format (.rhai) and Jupyter
+    /// (.ipynb, nbformat 4.5); .rhai → .ipynb → .rhai gives the same bytes.
+    Convert(NotebookConvertArgs),
+}
+
+/// The format `anml notebook convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotebookFormat {
+    /// Jupyter notebook (nbformat 4.5).
+    Ipynb,
+    /// Percent-format `.rhai` notebook.
+    Rhai,
+}
+
+impl NotebookFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            NotebookFormat::Ipynb => "ipynb",
+            NotebookFormat::Rhai => "rhai",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NotebookConvertArgs {
+    /// The notebook to convert (.rhai for --to ipynb, .ipynb for --to rhai).
+    pub file: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub to: NotebookFormat,
+    /// Where to write [default: FILE with the new extension].
+    #[arg(long, short, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct NotebookRunArgs {
-    /// The notebook: a .rhai file with `// %%` cells.
+    /// The notebook: a .rhai file with `// %%` cells, or a Jupyter .ipynb
+    /// (with --check: an executed one carries its record).
     pub file: PathBuf,
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "OUT.html")]
@@ -197,6 +235,10 @@ pub struct NotebookRunArgs {
     /// The JSON record [default: the --html (else --md) path with .json].
     #[arg(long, value_name = "OUT.json")]
     pub sidecar: Option<PathBuf>,
+    /// Write the executed notebook as Jupyter .ipynb here (outputs, and the
+    /// record as metadata.anml for --check).
+    #[arg(long, value_name = "OUT.ipynb")]
+    pub ipynb: Option<PathBuf>,
     /// Hide all code in the reports.
     #[arg(long)]
     pub no_code: bool,

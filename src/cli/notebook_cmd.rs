@@ -1,13 +1,15 @@
-//! `anml notebook run`: parse flags, run the notebook through the library,
-//! write the reports and the record, or check against the record.
+//! `anml notebook run`: parse flags, run the notebook (a percent-format
+//! `.rhai` or a Jupyter `.ipynb`) through the library, write the reports,
+//! the record and the executed `.ipynb`, or check against the record.
+//! `anml notebook convert`: percent format ↔ `.ipynb`.
 
 use super::Outcome;
-use super::args::{GlobalOpts, NotebookRunArgs};
+use super::args::{GlobalOpts, NotebookConvertArgs, NotebookFormat, NotebookRunArgs};
 use super::common::{host_with_output, safe_name};
 use crate::error::Error;
-use crate::notebook::{self, NotebookError, RenderOptions, Sidecar};
+use crate::notebook::{self, NotebookError, RenderOptions, Sidecar, ipynb};
 use crate::script::{Interrupt, ScriptError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write(path: &Path, text: &str) -> Result<(), NotebookError> {
     crate::atomic_file::write(path, text.as_bytes()).map_err(|source| NotebookError::Io {
@@ -17,12 +19,22 @@ fn write(path: &Path, text: &str) -> Result<(), NotebookError> {
 }
 
 pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
+    let is_ipynb = ipynb::is_ipynb_path(&a.file);
     let sidecar_path = a
         .sidecar
         .clone()
         .or_else(|| a.html.as_ref().map(|p| p.with_extension("json")))
-        .or_else(|| a.md.as_ref().map(|p| p.with_extension("json")))
-        .ok_or(NotebookError::NoOutput)?;
+        .or_else(|| a.md.as_ref().map(|p| p.with_extension("json")));
+    // Something to write, or (with --check) a record to compare: a
+    // sidecar, or the one an executed .ipynb carries.
+    let has_target = if a.check {
+        sidecar_path.is_some() || is_ipynb
+    } else {
+        sidecar_path.is_some() || a.ipynb.is_some()
+    };
+    if !has_target {
+        return Err(NotebookError::NoOutput.into());
+    }
     if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
         return Err(ScriptError::Failed(format!(
             "--tolerance must be a finite number >= 0, got {}",
@@ -41,23 +53,62 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         if let Some(p) = &a.md {
             outputs.push((OutputKind::Markdown, p.as_path()));
         }
-        outputs.push((OutputKind::Record, sidecar_path.as_path()));
+        if let Some(p) = &sidecar_path {
+            outputs.push((OutputKind::Record, p.as_path()));
+        }
+        if let Some(p) = &a.ipynb {
+            outputs.push((OutputKind::Ipynb, p.as_path()));
+        }
         check_outputs(&a.file, &outputs)?;
     }
+    // The file as given and its percent text (what runs, and what the
+    // provenance and run ids hash): the same for a .rhai, converted for an
+    // .ipynb — so a notebook's .rhai and .ipynb forms, clean or executed,
+    // have one fingerprint and share their runs.
+    let given = if is_ipynb {
+        ipynb::read_file(&a.file)?
+    } else {
+        std::fs::read_to_string(&a.file).map_err(|source| ScriptError::Read {
+            path: a.file.clone(),
+            source,
+        })?
+    };
+    let source = if is_ipynb {
+        let (text, notes) = ipynb::from_ipynb_with_notes(&given)?;
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        text
+    } else {
+        given.clone()
+    };
     // Read the record first: a check against a missing record fails before
     // any cell runs.
     let recorded = if a.check {
-        Some(Sidecar::read(&sidecar_path)?)
+        Some(match &sidecar_path {
+            Some(p) => (Sidecar::read(p)?, p.clone(), false),
+            None => {
+                let r = ipynb::embedded_record(&given, &a.file)?.ok_or_else(|| {
+                    NotebookError::NoRecord {
+                        path: a.file.clone(),
+                    }
+                })?;
+                (r, a.file.clone(), true)
+            }
+        })
     } else {
         None
     };
-    let source = std::fs::read_to_string(&a.file).map_err(|source| ScriptError::Read {
-        path: a.file.clone(),
-        source,
-    })?;
     let cells = notebook::parse(&source)?;
+    // Checking an executed .ipynb re-runs the notebook it was run from:
+    // its experiment (run store) and its name in error texts, as the
+    // record has them.
+    let run_file = match &recorded {
+        Some((r, _, true)) => PathBuf::from(&r.provenance.notebook),
+        _ => a.file.clone(),
+    };
     let experiment = a.experiment.clone().unwrap_or_else(|| {
-        a.file
+        run_file
             .file_stem()
             .map_or_else(|| "notebook".into(), |s| s.to_string_lossy().into_owned())
     });
@@ -71,11 +122,11 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         Some(sink),
     )?;
     let name = a.file.display().to_string();
-    let run = notebook::execute(&host, &printed, &name, &cells);
+    let run = notebook::execute(&host, &printed, &run_file.display().to_string(), &cells);
     let provenance = notebook::provenance(&name, &source, &host, &run);
     let record = Sidecar::new(provenance.clone(), &run);
 
-    if let Some(recorded) = recorded {
+    if let Some((recorded, record_path, _)) = recorded {
         let report = notebook::compare(&recorded, &record, a.tolerance);
         for w in &report.warnings {
             eprintln!("warning: {w}");
@@ -94,7 +145,7 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
                 record.cells.len(),
                 report.numbers,
                 report.texts,
-                sidecar_path.display(),
+                record_path.display(),
                 a.tolerance
             );
             return Ok(Outcome::Success);
@@ -102,7 +153,7 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         println!(
             "check FAILED: {} difference(s) from {} (tolerance {}):",
             report.differences.len(),
-            sidecar_path.display(),
+            record_path.display(),
             a.tolerance
         );
         for d in &report.differences {
@@ -133,8 +184,19 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         write(p, &text)?;
         written.push(p.display().to_string());
     }
-    record.write(&sidecar_path)?;
-    written.push(sidecar_path.display().to_string());
+    if let Some(p) = &sidecar_path {
+        record.write(p)?;
+        written.push(p.display().to_string());
+    }
+    if let Some(p) = &a.ipynb {
+        let base = if is_ipynb {
+            ipynb::Source::Ipynb(&given)
+        } else {
+            ipynb::Source::Percent(&source)
+        };
+        ipynb::write(p, &ipynb::executed_ipynb(base, &run, &record)?)?;
+        written.push(p.display().to_string());
+    }
 
     let count = |s: notebook::CellStatus| run.cells.iter().filter(|c| c.status == s).count();
     eprintln!(
@@ -159,5 +221,46 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
         );
         return Ok(Outcome::ChecksFailed);
     }
+    Ok(Outcome::Success)
+}
+
+/// `anml notebook convert FILE --to ipynb|rhai [--output OUT] [--force]`.
+pub fn convert(a: &NotebookConvertArgs) -> Result<Outcome, Error> {
+    let out = a
+        .output
+        .clone()
+        .unwrap_or_else(|| a.file.with_extension(a.to.extension()));
+    if notebook::paths::resolve(&out) == notebook::paths::resolve(&a.file) {
+        return Err(NotebookError::OutputIsInput {
+            flag: "--output",
+            path: out,
+        }
+        .into());
+    }
+    if !a.force && std::fs::symlink_metadata(&out).is_ok() {
+        return Err(NotebookError::OutputExists {
+            flag: "--output",
+            path: out,
+        }
+        .into());
+    }
+    let text = match a.to {
+        NotebookFormat::Ipynb => {
+            let source = std::fs::read_to_string(&a.file).map_err(|source| ScriptError::Read {
+                path: a.file.clone(),
+                source,
+            })?;
+            ipynb::to_json_text(&ipynb::to_ipynb(&source)?)
+        }
+        NotebookFormat::Rhai => {
+            let (text, notes) = ipynb::from_ipynb_with_notes(&ipynb::read_file(&a.file)?)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            text
+        }
+    };
+    write(&out, &text)?;
+    eprintln!("{} → {}", a.file.display(), out.display());
     Ok(Outcome::Success)
 }

@@ -20,56 +20,10 @@ pub type Bundle = Map<String, Value>;
 /// as its text form), or `None` for any other value.
 pub fn summary_html(value: &Dynamic) -> Option<String> {
     if let Some(d) = value.read_lock::<DatasetRef>() {
-        let d = &d.0;
-        return Some(table_html(&Table {
-            header: [
-                "dataset",
-                "n",
-                "d",
-                "anomalies",
-                "anomaly %",
-                "source",
-                "sha256",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: vec![vec![
-                d.name.clone(),
-                d.n_samples().to_string(),
-                d.n_features().to_string(),
-                d.n_anomalies().to_string(),
-                format!("{:.2}", 100.0 * d.anomaly_ratio()),
-                d.source.clone(),
-                d.sha256.chars().take(12).collect(),
-            ]],
-        }));
+        return Some(table_html(&d.summary_table()));
     }
     if let Some(s) = value.read_lock::<SeriesRef>() {
-        let s = &s.0;
-        return Some(table_html(&Table {
-            header: [
-                "series",
-                "points",
-                "channels",
-                "training",
-                "anomalous points",
-                "ranges",
-                "source",
-                "sha256",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: vec![vec![
-                s.name.clone(),
-                s.len().to_string(),
-                s.n_channels().to_string(),
-                s.training_values().map_or(0, |v| v.nrows()).to_string(),
-                s.n_anomalous_points().to_string(),
-                s.ranges().len().to_string(),
-                s.source.clone(),
-                s.sha256.chars().take(12).collect(),
-            ]],
-        }));
+        return Some(table_html(&s.summary_table()));
     }
     if let Some(r) = value.read_lock::<ResultRef>() {
         let r = &r.0;

@@ -32,6 +32,7 @@ pub mod check;
 pub mod execute;
 pub mod highlight;
 pub mod html;
+pub mod ipynb;
 pub mod markdown;
 pub mod mime;
 pub mod paths;
@@ -96,9 +97,37 @@ pub enum NotebookError {
     NotAnmOutput { flag: &'static str, path: PathBuf },
     /// Nothing to write and nothing to check.
     #[error(
-        "give --html OUT.html, --md OUT.md or --sidecar OUT.json (with --check: the record to compare)"
+        "give --html OUT.html, --md OUT.md, --sidecar OUT.json or --ipynb OUT.ipynb (with --check: the record to compare, or an executed .ipynb as the notebook)"
     )]
     NoOutput,
+    /// An `.ipynb` that is not a Jupyter notebook anml can read.
+    #[error("not a Jupyter notebook anml can read: {message}")]
+    Ipynb { message: String },
+    /// One cell of an `.ipynb` is malformed or cannot be written in the
+    /// percent format.
+    #[error("ipynb cell {cell}{}: {message}", id.as_ref().map(|i| format!(" (id `{i}`)")).unwrap_or_default())]
+    IpynbCell {
+        /// 1-based position in the notebook.
+        cell: usize,
+        id: Option<String>,
+        message: String,
+    },
+    /// A notebook file too large to read whole.
+    #[error("{} is {bytes} bytes; anml reads notebooks up to {limit} bytes", path.display())]
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
+    /// `--check` on an `.ipynb` that carries no record.
+    #[error(
+        "{} has no anml record (metadata.anml) to check against: run it with `anml notebook run NOTEBOOK --ipynb OUT.ipynb` first and check OUT.ipynb, or give --sidecar",
+        path.display()
+    )]
+    NoRecord { path: PathBuf },
+    /// An output file exists and `--force` was not given.
+    #[error("{flag} {} exists: pass --force to replace it", path.display())]
+    OutputExists { flag: &'static str, path: PathBuf },
 }
 
 impl NotebookError {
@@ -109,6 +138,7 @@ impl NotebookError {
             NotebookError::OutputIsInput { .. }
                 | NotebookError::OutputClash { .. }
                 | NotebookError::NotAnmOutput { .. }
+                | NotebookError::OutputExists { .. }
         )
     }
 }

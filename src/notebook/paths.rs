@@ -1,7 +1,8 @@
 //! Where a notebook run may write: its outputs (HTML report, Markdown
-//! report, JSON record) must be distinct files, none of them the notebook
-//! itself, and an existing file is replaced only if anml wrote it (its
-//! first bytes carry the report's marker or the record's `$schema`).
+//! report, JSON record, executed `.ipynb`) must be distinct files, none of
+//! them the notebook itself, and an existing file is replaced only if anml
+//! wrote it (its first bytes carry the report's marker or the record's
+//! `$schema`; an executed `.ipynb` carries the record as `metadata.anml`).
 //! Paths are compared after resolving symlinks and `..` of the part that
 //! exists, so `out/../nb.rhai` and a link to the notebook are caught too.
 
@@ -15,6 +16,8 @@ pub enum OutputKind {
     Html,
     Markdown,
     Record,
+    /// An executed Jupyter notebook.
+    Ipynb,
 }
 
 impl OutputKind {
@@ -24,6 +27,7 @@ impl OutputKind {
             OutputKind::Html => "--html",
             OutputKind::Markdown => "--md",
             OutputKind::Record => "--sidecar",
+            OutputKind::Ipynb => "--ipynb",
         }
     }
 }
@@ -77,6 +81,10 @@ pub fn resolve(path: &Path) -> PathBuf {
 
 /// Whether the existing file at `path` was written by anml as `kind`.
 fn written_by_anml(path: &Path, kind: OutputKind) -> bool {
+    if kind == OutputKind::Ipynb {
+        // The record may come after the cells: the whole file (bounded).
+        return super::ipynb::read_file(path).is_ok_and(|t| super::ipynb::written_by_anml(&t));
+    }
     let mut head = Vec::new();
     let read = std::fs::File::open(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
@@ -94,6 +102,7 @@ fn written_by_anml(path: &Path, kind: OutputKind) -> bool {
             compact.starts_with('{')
                 && compact.contains(&format!("\"$schema\":\"{}\"", super::sidecar::SCHEMA_ID))
         }
+        OutputKind::Ipynb => false,
     }
 }
 
@@ -210,5 +219,29 @@ mod tests {
         // right marker, wrong kind
         let e = check_outputs(&nb, &[(Markdown, &html)]).unwrap_err();
         assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        // an .ipynb is anml's when it carries the record as metadata.anml
+        let ipynb = dir.path().join("r.ipynb");
+        std::fs::write(
+            &ipynb,
+            r#"{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#,
+        )
+        .unwrap();
+        let e = check_outputs(&nb, &[(Ipynb, &ipynb)]).unwrap_err();
+        assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        for kind in [Html, Record] {
+            let e = check_outputs(&nb, &[(kind, &ipynb)]).unwrap_err();
+            assert!(matches!(e, NotebookError::NotAnmOutput { .. }), "{e}");
+        }
+        std::fs::write(
+            &ipynb,
+            format!(
+                r#"{{"cells": [], "metadata": {{"anml": {{"$schema": "{}"}}}}, "nbformat": 4, "nbformat_minor": 5}}"#,
+                super::super::sidecar::SCHEMA_ID
+            ),
+        )
+        .unwrap();
+        assert!(check_outputs(&nb, &[(Ipynb, &ipynb)]).is_ok());
+        let e = check_outputs(&ipynb, &[(Ipynb, &ipynb)]).unwrap_err();
+        assert!(matches!(e, NotebookError::OutputIsInput { .. }), "{e}");
     }
 }

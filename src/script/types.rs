@@ -191,59 +191,75 @@ impl std::fmt::Display for Labels {
     }
 }
 
+impl DatasetRef {
+    /// The one-row summary the REPL, notebooks and Jupyter show.
+    pub fn summary_table(&self) -> Table {
+        let d = &self.0;
+        Table {
+            header: [
+                "dataset",
+                "n",
+                "d",
+                "anomalies",
+                "anomaly %",
+                "source",
+                "sha256",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![vec![
+                d.name.clone(),
+                d.n_samples().to_string(),
+                d.n_features().to_string(),
+                d.n_anomalies().to_string(),
+                format!("{:.2}", 100.0 * d.anomaly_ratio()),
+                d.source.clone(),
+                d.sha256.chars().take(12).collect::<String>(),
+            ]],
+        }
+    }
+}
+
 impl std::fmt::Display for DatasetRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let d = &self.0;
-        let mut t = ComfyTable::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        t.set_header(vec![
-            "dataset",
-            "n",
-            "d",
-            "anomalies",
-            "anomaly %",
-            "source",
-            "sha256",
-        ]);
-        t.add_row(vec![
-            d.name.clone(),
-            d.n_samples().to_string(),
-            d.n_features().to_string(),
-            d.n_anomalies().to_string(),
-            format!("{:.2}", 100.0 * d.anomaly_ratio()),
-            d.source.clone(),
-            d.sha256.chars().take(12).collect::<String>(),
-        ]);
-        write!(f, "{t}")
+        write!(f, "{}", self.summary_table().render())
+    }
+}
+
+impl SeriesRef {
+    /// The one-row summary the REPL, notebooks and Jupyter show.
+    pub fn summary_table(&self) -> Table {
+        let s = &self.0;
+        Table {
+            header: [
+                "series",
+                "points",
+                "channels",
+                "training",
+                "anomalous points",
+                "ranges",
+                "source",
+                "sha256",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![vec![
+                s.name.clone(),
+                s.len().to_string(),
+                s.n_channels().to_string(),
+                s.training_values().map_or(0, |v| v.nrows()).to_string(),
+                s.n_anomalous_points().to_string(),
+                s.ranges().len().to_string(),
+                s.source.clone(),
+                s.sha256.chars().take(12).collect::<String>(),
+            ]],
+        }
     }
 }
 
 impl std::fmt::Display for SeriesRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.0;
-        let mut t = ComfyTable::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        t.set_header(vec![
-            "series",
-            "points",
-            "channels",
-            "training",
-            "anomalous points",
-            "ranges",
-            "source",
-            "sha256",
-        ]);
-        t.add_row(vec![
-            s.name.clone(),
-            s.len().to_string(),
-            s.n_channels().to_string(),
-            s.training_values().map_or(0, |v| v.nrows()).to_string(),
-            s.n_anomalous_points().to_string(),
-            s.ranges().len().to_string(),
-            s.source.clone(),
-            s.sha256.chars().take(12).collect::<String>(),
-        ]);
-        write!(f, "{t}")
+        write!(f, "{}", self.summary_table().render())
     }
 }
 

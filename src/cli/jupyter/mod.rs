@@ -30,6 +30,11 @@ pub enum JupyterError {
     /// The connection file is missing, unreadable or not one.
     #[error("connection file {path}: {message}")]
     ConnectionFile { path: String, message: String },
+    /// `anml jupyter` was started without a connection file.
+    #[error(
+        "give --connection-file FILE (Jupyter does, from the kernelspec `anml jupyter install` writes)"
+    )]
+    NoConnectionFile,
     /// The connection asks for something anml does not speak.
     #[error("{0}")]
     Connection(String),
@@ -50,7 +55,10 @@ pub enum JupyterError {
 impl JupyterError {
     /// Whether the error is in the command line (exit 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, JupyterError::ConnectionFile { .. })
+        matches!(
+            self,
+            JupyterError::ConnectionFile { .. } | JupyterError::NoConnectionFile
+        )
     }
 }
 
@@ -157,13 +165,7 @@ pub fn run(g: &GlobalOpts, a: &JupyterArgs, interrupt: Interrupt) -> Result<Outc
         }
         None => {
             let Some(path) = &a.connection_file else {
-                return Err(JupyterError::ConnectionFile {
-                    path: String::new(),
-                    message: "give --connection-file FILE (Jupyter does, from the kernelspec \
-                              `anml jupyter install` writes)"
-                        .into(),
-                }
-                .into());
+                return Err(JupyterError::NoConnectionFile.into());
             };
             let info = read_connection_file(path)?;
             let g = g.clone();
