@@ -53,7 +53,9 @@ export ANML_BIN=$anml
 
 # Only the kernelspec installed here: JUPYTER_PATH is searched first, and the
 # user data dir (normally ~/.local/share/jupyter) is an empty one of our own.
-"$anml" jupyter install --prefix "$venv" >/dev/null
+# A high operation limit, recorded in the kernelspec's argv, so `loop {}` in
+# the interrupt tests can only end by the interrupt, not by the limit.
+"$anml" --max-operations=1000000000000 jupyter install --prefix "$venv" >/dev/null
 export JUPYTER_PATH=$venv/share/jupyter
 export JUPYTER_DATA_DIR=$root/target/jupyter/data
 export JUPYTER_CONFIG_DIR=$root/target/jupyter/config

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -143,6 +144,9 @@ def test_interrupt_stops_an_endless_loop(kernel: Kernel):
     kernel.km.interrupt_kernel()
     reply = kernel.shell_reply(msg_id, timeout=30)
     assert reply["content"]["status"] == "error", reply["content"]
+    # stopped by the interrupt (run.sh installs the kernel with a limit the
+    # loop cannot reach in the test's time), not by a sandbox limit
+    assert "interrupted" in reply["content"]["evalue"], reply["content"]
     assert time.monotonic() - started < 10
     kernel.iopub_until_idle(msg_id)
 
@@ -151,6 +155,26 @@ def test_interrupt_stops_an_endless_loop(kernel: Kernel):
     assert after["content"]["status"] == "ok"
     results = [m["content"] for m in iopub if m["msg_type"] == "execute_result"]
     assert results and results[0]["data"]["text/plain"].strip() == "2"
+
+
+def test_sigint_interrupts_and_an_idle_sigint_is_harmless(kernel: Kernel):
+    """SIGINT (what a terminal's Ctrl-C or `kill -INT` sends) stops a running
+    cell like interrupt_request; one that arrives between cells stops
+    nothing, neither the kernel nor the next cell."""
+    msg_id = kernel.kc.execute("let n = 0; loop { n += 1; }")
+    time.sleep(1.5)
+    kernel.km.signal_kernel(signal.SIGINT)
+    reply = kernel.shell_reply(msg_id, timeout=30)
+    assert reply["content"]["status"] == "error", reply["content"]
+    assert "interrupted" in reply["content"]["evalue"], reply["content"]
+    kernel.iopub_until_idle(msg_id)
+    kernel.km.signal_kernel(signal.SIGINT)
+    time.sleep(0.5)
+    after, iopub = kernel.execute("n > 0")
+    assert after["content"]["status"] == "ok", after["content"]
+    results = [m["content"] for m in iopub if m["msg_type"] == "execute_result"]
+    assert results and results[0]["data"]["text/plain"].strip() == "true"
+    assert kernel.km.is_alive()
 
 
 # name -> (code, what the error must say: refused for the right reason)
