@@ -340,6 +340,9 @@ fn the_kernel_speaks_the_protocol() {
             panic!("{:?}", reply.content)
         };
         assert_eq!(r.status, ReplyStatus::Error);
+        // stopped by the interrupt, not by a sandbox limit
+        let evalue = r.error.as_ref().map(|e| e.evalue.clone()).unwrap_or_default();
+        assert!(evalue.contains("interrupted"), "{evalue}");
         let (_, io) = request(&mut c, execute("n > 0")).await;
         assert!(io.iter().any(|m| matches!(&m.content,
             JupyterMessageContent::ExecuteResult(r) if plain(&r.data) == "true")));
