@@ -10,6 +10,7 @@
 pub mod atomic_file;
 pub mod bench;
 pub mod blas;
+pub mod capped_read;
 pub mod cli;
 pub mod data;
 pub mod detectors;

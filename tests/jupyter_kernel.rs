@@ -256,6 +256,21 @@ fn the_kernel_speaks_the_protocol() {
                 .any(|m| matches!(m.content, JupyterMessageContent::ErrorOutput(_)))
         );
 
+        // a cell past the string limit is refused before it compiles
+        let huge = format!("let s = \"{}\";", "x".repeat(2 << 20));
+        let (reply, _) = request(&mut c, execute(&huge)).await;
+        let JupyterMessageContent::ExecuteReply(r) = &reply.content else {
+            panic!()
+        };
+        assert_eq!(r.status, ReplyStatus::Error);
+        let evalue = r.error.as_ref().map(|e| e.evalue.clone()).unwrap_or_default();
+        assert!(evalue.contains("--max-string-size"), "{evalue}");
+        let (reply, _) = request(&mut c, IsCompleteRequest { code: huge }.into()).await;
+        let JupyterMessageContent::IsCompleteReply(r) = &reply.content else {
+            panic!()
+        };
+        assert_eq!(r.status, IsCompleteReplyStatus::Invalid);
+
         // completion and inspection come from the REPL's tables
         let (reply, _) = request(
             &mut c,
@@ -385,6 +400,14 @@ fn a_bad_connection_file_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // a device that never ends (and reports size 0) is refused, not read
+    let out = Command::new(env!("CARGO_BIN_EXE_anml"))
+        .args(["jupyter", "--connection-file", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_anml"))
         .arg("jupyter")
         .output()

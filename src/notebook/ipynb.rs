@@ -51,7 +51,6 @@ use super::cells::{self, Cell, CellKind};
 use super::execute::{CellRun, CellStatus, NotebookRun, Output};
 use super::sidecar::Sidecar;
 use serde_json::{Map, Value, json};
-use std::io::Read;
 use std::path::Path;
 
 /// The largest `.ipynb` anml reads (executed notebooks carry base64 PNGs,
@@ -83,29 +82,22 @@ pub fn is_ipynb_path(path: &Path) -> bool {
 /// Read an `.ipynb` file as text, refusing one over [`MAX_IPYNB_BYTES`]
 /// before reading it whole.
 pub fn read_file(path: &Path) -> Result<String, NotebookError> {
-    let io = |source| NotebookError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    let too_large = |bytes| NotebookError::TooLarge {
-        path: path.to_path_buf(),
-        bytes,
-        limit: MAX_IPYNB_BYTES,
-    };
-    if len > MAX_IPYNB_BYTES {
-        return Err(too_large(len));
-    }
-    let mut text = String::new();
-    // The file may grow while it is read: never past the limit.
-    file.take(MAX_IPYNB_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(io)?;
-    if text.len() as u64 > MAX_IPYNB_BYTES {
-        return Err(too_large(text.len() as u64));
-    }
-    Ok(text)
+    use crate::capped_read::{CappedReadError, read_text};
+    read_text(path, MAX_IPYNB_BYTES).map_err(|e| match e {
+        CappedReadError::Io(source) => NotebookError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        CappedReadError::NotAFile => NotebookError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        },
+        CappedReadError::TooLarge { bytes } => NotebookError::TooLarge {
+            path: path.to_path_buf(),
+            bytes,
+            limit: MAX_IPYNB_BYTES,
+        },
+    })
 }
 
 /// A notebook as nbformat writes it: one-space indentation, a final

@@ -131,18 +131,18 @@ fn experiment_name(session: Option<std::ffi::OsString>) -> String {
 
 /// Read a connection file (at most 1 MiB: it holds five ports and a key).
 fn read_connection_file(path: &std::path::Path) -> Result<ConnectionInfo, JupyterError> {
+    use crate::capped_read::{CappedReadError, read_text};
     let bad = |message: String| JupyterError::ConnectionFile {
         path: path.display().to_string(),
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
-    if meta.len() > 1 << 20 {
-        return Err(bad(format!(
-            "{} bytes is not a connection file",
-            meta.len()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let text = read_text(path, 1 << 20).map_err(|e| match e {
+        CappedReadError::Io(e) => bad(e.to_string()),
+        CappedReadError::NotAFile => bad("not a regular file".into()),
+        CappedReadError::TooLarge { bytes } => {
+            bad(format!("{bytes} bytes is not a connection file"))
+        }
+    })?;
     serde_json::from_str(&text).map_err(|e| bad(format!("not a Jupyter connection file: {e}")))
 }
 

@@ -255,9 +255,12 @@ impl Session {
         }
         self.out.begin(m);
         let name = format!("<cell {}>", self.count);
-        let result = self
-            .host
-            .eval_repl(&mut self.scope, &mut self.functions, &name, &req.code);
+        let result = match self.too_long(&req.code) {
+            Some(e) => Err(e),
+            None => self
+                .host
+                .eval_repl(&mut self.scope, &mut self.functions, &name, &req.code),
+        };
         // A Ctrl-C or interrupt_request that arrived after the cell ended
         // must not stop the next one.
         self.host.interrupt().reset();
@@ -364,11 +367,25 @@ impl Session {
         Some(reply.as_child_of(m))
     }
 
+    /// A cell longer than the string limit is refused before it is
+    /// compiled, as `anml script` and `:load` refuse such a file.
+    fn too_long(&self, code: &str) -> Option<ScriptError> {
+        let limit = self.host.context().limits.max_string_size;
+        (code.len() > limit).then(|| {
+            ScriptError::Failed(format!(
+                "error: the cell is {} bytes, more than the string limit of {limit} bytes (--max-string-size)\n",
+                code.len()
+            ))
+        })
+    }
+
     fn is_complete(&mut self, m: &JupyterMessage) -> Option<JupyterMessage> {
         let JupyterMessageContent::IsCompleteRequest(req) = &m.content else {
             return None;
         };
-        let status = if is_incomplete(self.host.engine(), &req.code) {
+        let status = if self.too_long(&req.code).is_some() {
+            IsCompleteReplyStatus::Invalid
+        } else if is_incomplete(self.host.engine(), &req.code) {
             IsCompleteReplyStatus::Incomplete
         } else if self.host.engine().compile(&req.code).is_err() {
             IsCompleteReplyStatus::Invalid

@@ -4,7 +4,6 @@
 
 use super::Session;
 use crate::script::docs::FnDoc;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// What the loop does after a command.
@@ -254,33 +253,17 @@ pub fn session_path(workspace_root: &Path, file: &str) -> Result<PathBuf, String
 /// Read a script file of at most `limit` bytes (the string limit,
 /// `--max-string-size`; 0 is no limit), checked before reading.
 pub fn read_script(path: &Path, limit: usize) -> Result<String, String> {
+    use crate::capped_read::{CappedReadError, read_text};
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("cannot read {shown}: not a file"));
-    }
-    let too_big = |n: u64| {
-        format!(
-            "cannot load {shown}: it is {n} bytes, more than the string limit of {limit} bytes (--max-string-size)"
-        )
-    };
-    if limit > 0 && meta.len() > limit as u64 {
-        return Err(too_big(meta.len()));
-    }
-    let cap = if limit > 0 {
-        limit as u64 + 1
-    } else {
-        u64::MAX
-    };
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(cap).read_to_string(&mut text))
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    // The file grew between the size check and the read.
-    if limit > 0 && text.len() > limit {
-        return Err(too_big(text.len() as u64));
-    }
-    Ok(text)
+    // limits are at least 1; 0 would mean no cap
+    let cap = if limit > 0 { limit as u64 } else { u64::MAX };
+    read_text(path, cap).map_err(|e| match e {
+        CappedReadError::Io(e) => format!("cannot read {shown}: {e}"),
+        CappedReadError::NotAFile => format!("cannot read {shown}: not a file"),
+        CappedReadError::TooLarge { bytes } => format!(
+            "cannot load {shown}: it is {bytes} bytes, more than the string limit of {limit} bytes (--max-string-size)"
+        ),
+    })
 }
 
 fn load(s: &mut Session, file: &str) -> Flow {
