@@ -274,6 +274,23 @@ fn bad_inputs_and_refused_outputs_exit_1_or_2_with_a_reason() {
     let (code, _, err) = anml(&sb, &["convert", "--to", "ipynb", "--force"], &[&rhai]);
     assert_eq!(code, Some(0), "{err}");
 
+    // a device or FIFO is refused, not read without end
+    let out = sb.root().join("zero.ipynb");
+    for (args, path) in [
+        (vec!["convert", "--to", "ipynb", "--output"], "/dev/zero"),
+        (vec!["convert", "--to", "rhai", "--output"], "/dev/zero"),
+    ] {
+        let mut args = args;
+        let out = out.to_string_lossy().into_owned();
+        args.push(&out);
+        let (code, _, err) = anml(&sb, &args, &[Path::new(path)]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("not a"), "{err}");
+    }
+    let (code, _, err) = anml(&sb, &["run", "--ipynb"], &[&out, Path::new("/dev/zero")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("not a file"), "{err}");
+
     // --check on an .ipynb without a record
     let (code, _, err) = anml(&sb, &["run", "--check"], &[&ipynb]);
     assert_eq!(code, Some(1), "{err}");

@@ -49,7 +49,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Registry(a) => registry_cmd::registry(g, a),
         Command::Series(c) => series_cmd::series(g, c),
         Command::Notebook(NotebookCommand::Run(a)) => notebook_cmd::run(g, a, interrupt),
-        Command::Notebook(NotebookCommand::Convert(a)) => notebook_cmd::convert(a),
+        Command::Notebook(NotebookCommand::Convert(a)) => notebook_cmd::convert(g, a),
         Command::Perf(a) => perf_cmd::perf(g, a, interrupt),
     }
 }

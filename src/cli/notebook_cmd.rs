@@ -18,6 +18,14 @@ fn write(path: &Path, text: &str) -> Result<(), NotebookError> {
     })
 }
 
+/// A percent-format notebook's text, read as the REPL's `:load` reads a
+/// script: a regular file of at most `--max-string-size` bytes (a FIFO or
+/// `/dev/zero` would block or never end).
+fn read_percent(path: &Path, g: &GlobalOpts) -> Result<String, Error> {
+    super::repl::read_script(path, g.limits.to_limits().max_string_size)
+        .map_err(|e| ScriptError::Failed(format!("error: {e}\n")).into())
+}
+
 pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<Outcome, Error> {
     let is_ipynb = ipynb::is_ipynb_path(&a.file);
     let sidecar_path = a
@@ -68,10 +76,7 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
     let given = if is_ipynb {
         ipynb::read_file(&a.file)?
     } else {
-        std::fs::read_to_string(&a.file).map_err(|source| ScriptError::Read {
-            path: a.file.clone(),
-            source,
-        })?
+        read_percent(&a.file, g)?
     };
     let source = if is_ipynb {
         let (text, notes) = ipynb::from_ipynb_with_notes(&given)?;
@@ -225,7 +230,7 @@ pub fn run(g: &GlobalOpts, a: &NotebookRunArgs, interrupt: Interrupt) -> Result<
 }
 
 /// `anml notebook convert FILE --to ipynb|rhai [--output OUT] [--force]`.
-pub fn convert(a: &NotebookConvertArgs) -> Result<Outcome, Error> {
+pub fn convert(g: &GlobalOpts, a: &NotebookConvertArgs) -> Result<Outcome, Error> {
     let out = a
         .output
         .clone()
@@ -246,10 +251,7 @@ pub fn convert(a: &NotebookConvertArgs) -> Result<Outcome, Error> {
     }
     let text = match a.to {
         NotebookFormat::Ipynb => {
-            let source = std::fs::read_to_string(&a.file).map_err(|source| ScriptError::Read {
-                path: a.file.clone(),
-                source,
-            })?;
+            let source = read_percent(&a.file, g)?;
             ipynb::to_json_text(&ipynb::to_ipynb(&source)?)
         }
         NotebookFormat::Rhai => {

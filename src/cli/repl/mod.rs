@@ -15,7 +15,7 @@ mod commands;
 mod display;
 mod helper;
 
-pub use commands::doc_text;
+pub use commands::{doc_text, read_script};
 pub use helper::{Names, VarInfo, complete_at, is_incomplete};
 
 use super::Outcome;
