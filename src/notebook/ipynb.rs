@@ -57,19 +57,31 @@ use std::path::Path;
 /// but a notebook past this is not one anml wrote or should parse whole).
 pub const MAX_IPYNB_BYTES: u64 = 256 << 20;
 
+/// The kernel anml's notebooks name and `anml jupyter install` installs.
+pub const KERNEL_NAME: &str = "anml";
+/// What JupyterLab's launcher and kernel picker call it.
+pub const KERNEL_DISPLAY_NAME: &str = "anml (Rhai)";
+/// The language of the cells, as notebooks and the kernel describe it:
+/// name, MIME type, file extension, and the CodeMirror mode and Pygments
+/// lexer that highlight it (Rhai reads close enough to Rust).
+pub const LANGUAGE: &str = "rhai";
+pub const LANGUAGE_MIMETYPE: &str = "text/x-rhai";
+pub const LANGUAGE_EXTENSION: &str = ".rhai";
+pub const LANGUAGE_HIGHLIGHT: &str = "rust";
+
 /// The Jupyter kernel anml's notebooks name (the kernel reports the same).
 pub fn kernelspec() -> Value {
-    json!({"display_name": "anml (Rhai)", "language": "rhai", "name": "anml"})
+    json!({"display_name": KERNEL_DISPLAY_NAME, "language": LANGUAGE, "name": KERNEL_NAME})
 }
 
 /// The language anml's notebooks are written in, as Jupyter describes it.
 pub fn language_info() -> Value {
     json!({
-        "codemirror_mode": "rust",
-        "file_extension": ".rhai",
-        "mimetype": "text/x-rhai",
-        "name": "rhai",
-        "pygments_lexer": "rust"
+        "codemirror_mode": LANGUAGE_HIGHLIGHT,
+        "file_extension": LANGUAGE_EXTENSION,
+        "mimetype": LANGUAGE_MIMETYPE,
+        "name": LANGUAGE,
+        "pygments_lexer": LANGUAGE_HIGHLIGHT
     })
 }
 

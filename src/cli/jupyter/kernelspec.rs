@@ -7,10 +7,8 @@
 use super::JupyterError;
 use std::path::{Path, PathBuf};
 
-/// The kernel's name in Jupyter (`kernelspec.name` in a notebook).
-pub const KERNEL_NAME: &str = "anml";
-/// What JupyterLab's launcher calls it.
-pub const DISPLAY_NAME: &str = "anml (Rhai)";
+use crate::notebook::ipynb::LANGUAGE;
+pub use crate::notebook::ipynb::{KERNEL_DISPLAY_NAME as DISPLAY_NAME, KERNEL_NAME};
 
 /// Where to install.
 #[derive(Debug, Clone)]
@@ -74,7 +72,7 @@ pub fn kernel_json(exe: &Path, flags: &[String]) -> serde_json::Value {
     serde_json::json!({
         "argv": argv,
         "display_name": DISPLAY_NAME,
-        "language": "rhai",
+        "language": LANGUAGE,
         "interrupt_mode": "message",
         "metadata": {
             "anml_version": crate::VERSION,

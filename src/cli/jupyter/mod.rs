@@ -16,6 +16,7 @@ pub use session::error_output;
 use super::Outcome;
 use super::args::{GlobalOpts, JupyterArgs, JupyterCommand};
 use crate::error::Error;
+use crate::notebook::ipynb;
 use crate::script::{Host, Interrupt};
 use jupyter_protocol::{
     CodeMirrorMode, ConnectionInfo, KernelInfoReply, LanguageInfo, ReplyStatus,
@@ -70,12 +71,14 @@ pub fn kernel_info() -> KernelInfoReply {
         implementation: "anml".to_string(),
         implementation_version: crate::VERSION.to_string(),
         language_info: LanguageInfo {
-            name: "rhai".to_string(),
+            name: ipynb::LANGUAGE.to_string(),
             version: "1.27".to_string(),
-            mimetype: Some("text/x-rhai".to_string()),
-            file_extension: Some(".rhai".to_string()),
-            pygments_lexer: Some("rust".to_string()),
-            codemirror_mode: Some(CodeMirrorMode::Simple("rust".to_string())),
+            mimetype: Some(ipynb::LANGUAGE_MIMETYPE.to_string()),
+            file_extension: Some(ipynb::LANGUAGE_EXTENSION.to_string()),
+            pygments_lexer: Some(ipynb::LANGUAGE_HIGHLIGHT.to_string()),
+            codemirror_mode: Some(CodeMirrorMode::Simple(
+                ipynb::LANGUAGE_HIGHLIGHT.to_string(),
+            )),
             nbconvert_exporter: None,
         },
         banner: format!(

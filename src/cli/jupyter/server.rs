@@ -117,7 +117,8 @@ async fn serve_async(
     let outputs = Outputs::new(out_tx.clone());
     let engine_interrupt = interrupt.clone();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let engine = std::thread::Builder::new()
+    // Not joined (see shutdown): the handle is dropped.
+    std::thread::Builder::new()
         .name("anml-kernel-engine".into())
         .spawn(move || {
             let host = match make_host(outputs.clone()) {
@@ -194,10 +195,10 @@ async fn serve_async(
                         let _ = control_out.send(reply.as_child_of(&m)).await;
                         // Let the reply leave before the sockets close.
                         tokio::time::sleep(Duration::from_millis(100)).await;
+                        // The engine thread is not joined: a cell that polls
+                        // the interrupt flag ends now, one deep in native
+                        // code ends with the process.
                         drop(req_tx);
-                        // A cell that polls the interrupt flag ends now; one
-                        // deep in native code is left to the process exit.
-                        let _ = engine.is_finished();
                         return Ok(());
                     }
                     _ => {
