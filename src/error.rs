@@ -26,6 +26,8 @@ pub enum Error {
     Notebook(#[from] crate::notebook::NotebookError),
     #[error(transparent)]
     Jupyter(#[from] crate::cli::jupyter::JupyterError),
+    #[error(transparent)]
+    Slurm(#[from] crate::slurm::SlurmError),
 }
 
 impl Error {
@@ -73,6 +75,7 @@ impl Error {
             ) => true,
             Error::Notebook(e) => e.is_usage(),
             Error::Jupyter(e) => e.is_usage(),
+            Error::Slurm(e) => e.is_usage(),
             _ => false,
         }
     }

@@ -166,30 +166,7 @@ pub fn merge_stores(
         output.copy_run_from(s, id)?;
     }
 
-    let mut records = Vec::new();
-    let mut missing = Vec::new();
-    match &grid {
-        Some(m) => {
-            for e in &m.grid {
-                match output.get(&e.run_id)? {
-                    Lookup::Found(rec) => records.push(rec),
-                    Lookup::Missing | Lookup::Invalid(_) => missing.push(e.clone()),
-                }
-            }
-            output.write_manifest(m)?;
-        }
-        None => {
-            for id in output.run_ids()? {
-                if let Lookup::Found(rec) = output.get(&id)? {
-                    records.push(rec);
-                }
-            }
-            records.sort_by_key(StoredRun::sort_key);
-        }
-    }
-    let reports = report::write_reports(output, &records, &|name| {
-        Ok(registry.load_series(name)?.ranges())
-    })?;
+    let (records, missing, reports) = collect_and_report(output, grid.as_ref(), registry)?;
     Ok(MergeOutcome {
         copied: planned.len(),
         already_present,
@@ -198,4 +175,112 @@ pub fn merge_stores(
         missing,
         reports,
     })
+}
+
+/// The store's records in grid order (sorted without a grid), the grid
+/// points it lacks, and its reports, written. With a grid, the manifest is
+/// written too.
+fn collect_and_report(
+    store: &RunStore,
+    grid: Option<&Manifest>,
+    registry: &DatasetRegistry,
+) -> Result<(Vec<StoredRun>, Vec<ManifestEntry>, Reports), BenchError> {
+    let mut records = Vec::new();
+    let mut missing = Vec::new();
+    match grid {
+        Some(m) => {
+            for e in &m.grid {
+                match store.get(&e.run_id)? {
+                    Lookup::Found(rec) => records.push(rec),
+                    Lookup::Missing | Lookup::Invalid(_) => missing.push(e.clone()),
+                }
+            }
+            store.write_manifest(m)?;
+        }
+        None => {
+            for id in store.run_ids()? {
+                if let Lookup::Found(rec) = store.get(&id)? {
+                    records.push(rec);
+                }
+            }
+            records.sort_by_key(StoredRun::sort_key);
+        }
+    }
+    let reports = report::write_reports(store, &records, &|name| {
+        Ok(registry.load_series(name)?.ranges())
+    })?;
+    Ok((records, missing, reports))
+}
+
+/// Rewrite one store's reports from the runs it holds, in its grid's
+/// order, and name the grid points it lacks: what the merge job of a Slurm
+/// sweep does once the array tasks (which all filed into this store) have
+/// ended. `copied`, `already_present` and `duplicates` are 0.
+pub fn report_store(
+    store: &RunStore,
+    registry: &DatasetRegistry,
+) -> Result<MergeOutcome, BenchError> {
+    if !store.runs_dir().is_dir() {
+        return Err(BenchError::NotAStore(store.dir().to_path_buf()));
+    }
+    store.remove_stale_temp_files()?;
+    let grid = store.read_manifest()?;
+    let (records, missing, reports) = collect_and_report(store, grid.as_ref(), registry)?;
+    Ok(MergeOutcome {
+        copied: 0,
+        already_present: 0,
+        duplicates: 0,
+        records,
+        missing,
+        reports,
+    })
+}
+
+/// How far a store is: its grid's points that are done, failed or
+/// missing (without a grid: the runs it holds).
+#[derive(Debug, Clone)]
+pub struct StoreStatus {
+    /// The grid (`sweep.json`), when the store has one.
+    pub manifest: Option<Manifest>,
+    /// Grid points (or run files) with a completed record.
+    pub done: usize,
+    /// Grid points whose record is a failure.
+    pub failed: Vec<crate::results::FailedRun>,
+    /// Grid points with no usable record.
+    pub missing: Vec<ManifestEntry>,
+    /// Run files that do not parse or validate.
+    pub invalid: Vec<String>,
+}
+
+/// Read (never write) a store and count its runs against its grid.
+pub fn store_status(store: &RunStore) -> Result<StoreStatus, BenchError> {
+    if !store.runs_dir().is_dir() && !store.dir().join("sweep.json").is_file() {
+        return Err(BenchError::NotAStore(store.dir().to_path_buf()));
+    }
+    let manifest = store.read_manifest()?;
+    let ids: Vec<String> = match &manifest {
+        Some(m) => m.grid.iter().map(|e| e.run_id.clone()).collect(),
+        None => store.run_ids()?,
+    };
+    let mut st = StoreStatus {
+        manifest: None,
+        done: 0,
+        failed: Vec::new(),
+        missing: Vec::new(),
+        invalid: Vec::new(),
+    };
+    for (i, id) in ids.iter().enumerate() {
+        let entry = || manifest.as_ref().map(|m| m.grid[i].clone());
+        match store.get(id)? {
+            Lookup::Found(StoredRun::Failed(f)) => st.failed.push(*f),
+            Lookup::Found(_) => st.done += 1,
+            Lookup::Missing => st.missing.extend(entry()),
+            Lookup::Invalid(why) => {
+                st.invalid.push(why);
+                st.missing.extend(entry());
+            }
+        }
+    }
+    st.manifest = manifest;
+    Ok(st)
 }

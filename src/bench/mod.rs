@@ -21,7 +21,7 @@ pub use leaderboard::{
     ComparisonRow, HeatmapMetric, Leaderboard, ReferenceTable, comparison_markdown,
     comparison_table, series_leaderboard,
 };
-pub use merge::{MergeOutcome, merge_stores};
+pub use merge::{MergeOutcome, StoreStatus, merge_stores, report_store, store_status};
 pub use progress::{
     SweepObserver, SweepProgress, run_sweep_observed, run_sweep_with_progress, with_epoch_bar,
 };
@@ -32,7 +32,7 @@ pub use store::{
 pub use suite::{SERIES_SUITE_MODELS, Suite, read_reference};
 pub use sweep::{
     GridPoint, MAX_JOBS, MAX_SEEDS, PointStatus, RunProtocol, Shard, SweepEvent, SweepOptions,
-    SweepOutcome, SweepSpec, manifest, parse_seeds, run_sweep,
+    SweepOutcome, SweepSpec, manifest, parse_seeds, plan_size, run_sweep,
 };
 pub use timing::{TimedRun, TimingReport, median, peak_rss_kib, time_runs};
 
@@ -181,6 +181,7 @@ impl RunContext {
             script_sha256: None,
             provenance: Provenance {
                 argv: crate::results::recorded_argv(std::env::args()),
+                slurm: crate::results::SlurmInfo::from_env(),
                 ..Provenance::default()
             },
         }

@@ -274,12 +274,17 @@ impl RunStore {
 }
 
 /// The deterministic part of a record: its canonical JSON without the
-/// timing and hardware fields. Two runs of the same inputs agree on it.
+/// timing and hardware fields and the Slurm job it ran in
+/// (`provenance.slurm`). Two runs of the same inputs agree on it, wherever
+/// and however they were scheduled.
 pub fn deterministic_json(rec: &StoredRun) -> Result<String, BenchError> {
     let mut v = rec.to_value()?;
     if let Some(m) = v.as_object_mut() {
         for f in crate::results::NONDETERMINISTIC_FIELDS {
             m.remove(*f);
+        }
+        if let Some(p) = m.get_mut("provenance").and_then(|p| p.as_object_mut()) {
+            p.remove(crate::results::SLURM_FIELD);
         }
     }
     Ok(canonical_json(&v))

@@ -713,6 +713,15 @@ fn run_point(
     Ok((rec, status, invalid))
 }
 
+/// The number of grid points `spec_` makes, after checking its names and
+/// parameter values, without loading any data (what a Slurm submission
+/// sizes its array by).
+pub fn plan_size(spec_: &SweepSpec) -> Result<usize, BenchError> {
+    check_spec(spec_)?;
+    let grids = model_grids(spec_)?;
+    grid_size(spec_, &grids)
+}
+
 /// Run the sweep (this shard's part of it) against `store`, then write its
 /// reports (leaderboards, failures) into the store's directory. Names and
 /// parameter values are all checked, and the inputs loaded, before any run,

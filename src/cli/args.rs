@@ -125,7 +125,9 @@ pub enum Command {
     /// Run one benchmark: split, fit, score, metrics; print a table and
     /// write a schema-valid result JSON.
     Benchmark(Box<BenchmarkArgs>),
-    /// Run a Rhai experiment script in the sandbox.
+    /// Run a Rhai experiment script in the sandbox (`anml sweep` is the
+    /// same command: with --slurm it submits the script's sweeps).
+    #[command(visible_alias = "sweep")]
     Script(ScriptArgs),
     /// List registered datasets.
     Datasets(ListArgs),
@@ -299,6 +301,28 @@ pub enum ResultsCommand {
     /// leaderboard; checks that shards belong to the same grid and reports
     /// missing runs.
     Merge(MergeArgs),
+    /// How far a store is: done, failed and missing runs of its grid, and
+    /// the Slurm state of its jobs when it was submitted with --slurm.
+    Status(StatusArgs),
+    /// Rewrite a store's leaderboards from the runs it holds (in its
+    /// grid's order) and list the grid points it lacks; exits 1 when any
+    /// are missing. The merge job of a --slurm sweep runs this.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run store: an experiment directory holding runs/ (and sweep.json).
+    pub dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run store: an experiment directory holding runs/ (and sweep.json).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -327,6 +351,53 @@ pub struct SweepFlags {
     /// task: --shard $SLURM_ARRAY_TASK_ID/N. Merge with `anml results merge`.
     #[arg(long, value_name = "i/N")]
     pub shard: Option<String>,
+    #[command(flatten)]
+    pub slurm: SlurmFlags,
+}
+
+/// Submitting a sweep to Slurm instead of running it here.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Slurm")]
+pub struct SlurmFlags {
+    /// Submit to Slurm instead of running here: a job array whose task i
+    /// runs this command with --shard i/N into the shared run store, and a
+    /// merge job that writes the leaderboard once every task has ended.
+    /// Prints the job ids and returns.
+    #[arg(long)]
+    pub slurm: bool,
+    /// Array tasks (shards of the grid) [default: 16, or the grid's size
+    /// when smaller].
+    #[arg(long, value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    pub array_size: Option<usize>,
+    /// Partition (or comma list of partitions) to submit to.
+    #[arg(long, requires = "slurm")]
+    pub partition: Option<String>,
+    /// Wall-time limit per array task and for the merge job (Slurm's
+    /// format: MM, HH:MM:SS, D-HH:MM, ...).
+    #[arg(long, requires = "slurm")]
+    pub time: Option<String>,
+    /// Memory per array task's node, e.g. 8G.
+    #[arg(long, requires = "slurm")]
+    pub mem: Option<String>,
+    /// CPUs per array task; each task then runs that many runs at once
+    /// (--jobs).
+    #[arg(long, value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    pub cpus_per_task: Option<usize>,
+    /// Account to charge.
+    #[arg(long, requires = "slurm")]
+    pub account: Option<String>,
+    /// A further sbatch option for both jobs, as one long option
+    /// (--sbatch-arg=--qos=low); repeatable.
+    #[arg(
+        long = "sbatch-arg",
+        value_name = "--OPTION[=VALUE]",
+        requires = "slurm",
+        allow_hyphen_values = true
+    )]
+    pub sbatch_args: Vec<String>,
+    /// Print the batch scripts and the sbatch commands; submit nothing.
+    #[arg(long, requires = "slurm")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,13 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
         params.contains_key("contamination"),
         "the detector's",
     )?;
+    if a.sweep.slurm.slurm {
+        return Err(BenchError::flag(
+            "--slurm",
+            "submits sweeps: a suite (--suite) or a script (anml sweep FILE.rhai --slurm); a single run runs here",
+        )
+        .into());
+    }
     if a.sweep.force || a.sweep.shard.is_some() || a.sweep.jobs != 0 {
         return Err(BenchError::flag(
             "--force/--shard/--jobs",
@@ -131,16 +138,36 @@ fn suite_run(
         )
         .into());
     }
-    let reference = a
-        .compare
-        .as_deref()
-        .map(bench::read_reference)
-        .transpose()?;
     let experiment = safe_name(a.experiment.as_deref().unwrap_or(suite.name()));
     let out_dir = match &a.output {
         Some(p) => p.clone(),
         None => g.workspace.join("results").join(&experiment),
     };
+    if a.sweep.slurm.slurm {
+        if a.compare.is_some() {
+            return Err(BenchError::flag(
+                "--compare",
+                "compares the whole leaderboard, which only exists once the merge job has run; \
+                 then run this command again with --compare and without --slurm (every run is \
+                 found in the store, none is repeated)",
+            )
+            .into());
+        }
+        return super::slurm_cmd::submit(
+            g,
+            &a.sweep,
+            super::slurm_cmd::SweepToSubmit {
+                experiment: &experiment,
+                store: out_dir,
+                grid_size: Some(bench::plan_size(&spec)?),
+            },
+        );
+    }
+    let reference = a
+        .compare
+        .as_deref()
+        .map(bench::read_reference)
+        .transpose()?;
     let mut opts = sweep_options(&a.sweep)?;
     opts.cancel = Some(interrupt.flag());
     let ctx = bench::RunContext::cli(&experiment);

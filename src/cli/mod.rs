@@ -17,6 +17,7 @@ pub mod repl;
 mod results_cmd;
 mod script_cmd;
 mod series_cmd;
+mod slurm_cmd;
 
 pub use args::{Cli, Command, GlobalOpts};
 use args::{NotebookCommand, ResultsCommand};
@@ -46,6 +47,8 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Repl(a) => repl::run(g, a, interrupt),
         Command::Jupyter(a) => jupyter::run(g, a, interrupt),
         Command::Results(ResultsCommand::Merge(a)) => results_cmd::merge(g, a),
+        Command::Results(ResultsCommand::Status(a)) => results_cmd::status(a),
+        Command::Results(ResultsCommand::Report(a)) => results_cmd::report(g, a),
         Command::Registry(a) => registry_cmd::registry(g, a),
         Command::Series(c) => series_cmd::series(g, c),
         Command::Notebook(NotebookCommand::Run(a)) => notebook_cmd::run(g, a, interrupt),

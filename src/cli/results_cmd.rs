@@ -1,8 +1,11 @@
-//! `anml results merge`: combine run stores (the shards of a sweep, tabular
-//! or time-series) into one store and its reports.
+//! `anml results ...`: `merge` combines run stores (the shards of a sweep,
+//! tabular or time-series) into one store and its reports; `report`
+//! rewrites one store's reports (the merge job of a Slurm sweep, whose
+//! tasks all filed into one store); `status` says how far a store is and
+//! what Slurm says about its jobs.
 
 use super::Outcome;
-use super::args::{GlobalOpts, MergeArgs};
+use super::args::{GlobalOpts, MergeArgs, ReportArgs, StatusArgs};
 use super::common::registry;
 use crate::bench::{self, RunStore};
 use crate::error::Error;
@@ -27,7 +30,147 @@ pub fn merge(g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
         m.failed(),
         m.missing.len()
     );
-    for e in m.missing.iter().take(20) {
+    print_missing(&m.missing);
+    if m.missing.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        Err(bench::BenchError::MissingRuns(m.missing.len()).into())
+    }
+}
+
+/// `anml results report DIR`: the merge job of a `--slurm` sweep.
+pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
+    let store = RunStore::new(&a.dir);
+    let m = bench::report_store(&store, &registry(g)?)?;
+    print!("{}", m.reports.to_text());
+    let grid = match store.read_manifest()? {
+        Some(manifest) => format!(" of a grid of {}", manifest.grid.len()),
+        None => String::new(),
+    };
+    println!(
+        "{}: {} runs{grid} ({} failed, {} missing); leaderboard.md, leaderboard.csv",
+        store.dir().display(),
+        m.records.len(),
+        m.failed(),
+        m.missing.len()
+    );
+    print_missing(&m.missing);
+    if m.missing.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        Err(bench::BenchError::MissingRuns(m.missing.len()).into())
+    }
+}
+
+/// `anml results status DIR`: done, failed and missing runs, and the Slurm
+/// state of the store's last submission.
+pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
+    let store = RunStore::new(&a.dir);
+    let st = bench::store_status(&store)?;
+    let submissions = crate::slurm::read_submissions(store.dir())?;
+    let last = submissions.last();
+    let (states, note) = match last {
+        Some(s) => crate::slurm::job_states(&[s.array_job_id.clone(), s.merge_job_id.clone()]),
+        None => (Vec::new(), None),
+    };
+    let total = st.done + st.failed.len() + st.missing.len();
+    if a.json {
+        let entry = |e: &bench::ManifestEntry| {
+            serde_json::json!({
+                "run_id": e.run_id, "dataset": e.dataset, "model": e.model,
+                "variant": e.variant, "seed": e.seed,
+            })
+        };
+        let failed: Vec<_> = st
+            .failed
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "run_id": f.run_id, "dataset": f.dataset, "model": f.model,
+                    "variant": f.variant, "seed": f.seed, "error": f.error,
+                })
+            })
+            .collect();
+        let slurm = last.map(|s| {
+            serde_json::json!({
+                "array_job_id": s.array_job_id,
+                "merge_job_id": s.merge_job_id,
+                "array_size": s.array_size,
+                "submissions": submissions.len(),
+                "jobs": states.iter().map(|j| serde_json::json!({
+                    "id": j.id, "state": j.state, "exit_code": j.exit_code,
+                })).collect::<Vec<_>>(),
+                "note": note,
+            })
+        });
+        let v = serde_json::json!({
+            "store": store.dir().display().to_string(),
+            "grid": st.manifest.as_ref().map(|m| m.grid.len()),
+            "done": st.done,
+            "failed": failed,
+            "missing": st.missing.iter().map(entry).collect::<Vec<_>>(),
+            "invalid": st.invalid,
+            "slurm": slurm,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(Outcome::Success);
+    }
+    match &st.manifest {
+        Some(m) => println!(
+            "{}: experiment {}, protocol {}, grid of {} runs",
+            store.dir().display(),
+            m.experiment,
+            m.protocol,
+            m.grid.len()
+        ),
+        None => println!(
+            "{}: no sweep manifest (sweep.json); counting the run files",
+            store.dir().display()
+        ),
+    }
+    println!(
+        "done {}, failed {}, missing {} (of {total})",
+        st.done,
+        st.failed.len(),
+        st.missing.len()
+    );
+    print_missing(&st.missing);
+    for f in st.failed.iter().take(20) {
+        println!(
+            "failed: {} {} seed {}: {}",
+            f.dataset,
+            crate::results::label(&f.model, &f.variant),
+            f.seed,
+            f.error
+        );
+    }
+    for why in st.invalid.iter().take(20) {
+        println!("invalid run file: {why}");
+    }
+    if let Some(s) = last {
+        println!(
+            "slurm: submission {} of {}: job array {} ({} tasks), merge job {}",
+            submissions.len(),
+            submissions.len(),
+            s.array_job_id,
+            s.array_size,
+            s.merge_job_id
+        );
+        for j in &states {
+            match &j.exit_code {
+                Some(code) => println!("  {} {} (exit {code})", j.id, j.state),
+                None => println!("  {} {}", j.id, j.state),
+            }
+        }
+        if let Some(n) = note {
+            println!("  ({n})");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_missing(missing: &[bench::ManifestEntry]) {
+    for e in missing.iter().take(20) {
         eprintln!(
             "missing: {} {} seed {} (run {})",
             e.dataset,
@@ -36,12 +179,7 @@ pub fn merge(g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
             bench::short_id(&e.run_id)
         );
     }
-    if m.missing.len() > 20 {
-        eprintln!("… and {} more missing", m.missing.len() - 20);
-    }
-    if m.missing.is_empty() {
-        Ok(Outcome::Success)
-    } else {
-        Err(bench::BenchError::MissingRuns(m.missing.len()).into())
+    if missing.len() > 20 {
+        eprintln!("… and {} more missing", missing.len() - 20);
     }
 }

@@ -1,5 +1,7 @@
-//! `anml script FILE`: run a Rhai experiment script in the sandbox. Its
-//! SHA-256 goes into every run id; Ctrl-C stops it with exit 130.
+//! `anml script FILE` (alias `anml sweep`): run a Rhai experiment script in
+//! the sandbox. Its SHA-256 goes into every run id; Ctrl-C stops it with
+//! exit 130. With `--slurm` the script is submitted as a job array instead
+//! (see `slurm_cmd`).
 
 use super::Outcome;
 use super::args::{GlobalOpts, ScriptArgs};
@@ -20,6 +22,21 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
         Some(&a.sweep),
         interrupt,
     )?;
+    if a.sweep.slurm.slurm {
+        // A script that does not compile fails here, not in every task.
+        host.compile(&a.file.display().to_string(), &source)?;
+        let experiment = safe_name(&experiment);
+        let store = g.workspace.join("results").join(&experiment);
+        return super::slurm_cmd::submit(
+            g,
+            &a.sweep,
+            super::slurm_cmd::SweepToSubmit {
+                experiment: &experiment,
+                store,
+                grid_size: None,
+            },
+        );
+    }
     match host.run(&a.file.display().to_string(), &source) {
         Ok(_) => Ok(Outcome::Success),
         Err(ScriptError::Interrupted(msg)) => {

@@ -14,7 +14,10 @@ mod series;
 pub use canonical::{RunKey, canonical_json};
 pub use failed::{FailedRun, STATUS_FAILED, StoredRun};
 pub use hardware::Hardware;
-pub use provenance::{GitInfo, Provenance, ScriptInfo, git_info, recorded_argv};
+pub use provenance::{
+    GitInfo, LOCATION_FLAGS, Provenance, SLURM_FIELD, SLURM_FLAGS, ScriptInfo, SlurmInfo, git_info,
+    recorded_argv, strip_flags,
+};
 pub use schema::{SCHEMA_ID, SCHEMA_JSON, validate, violations};
 pub use series::{KIND_TIMESERIES, NabScores, SeriesMetrics, SeriesRunResult};
 

@@ -8,6 +8,11 @@
 //! `--shard`, `--output`, `--workspace`, `--data-dir`, `--data-mirror`,
 //! `--offline`) are dropped from the recorded command line, and no
 //! timestamp is recorded (timing lives in the timing fields).
+//!
+//! A run made under Slurm also records where it ran ([`SlurmInfo`]: the
+//! job, array task and node). Those ids differ between submissions of the
+//! same experiment, so they are never part of the run id, and
+//! [`crate::bench::deterministic_json`] leaves them out like timing.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,42 +47,94 @@ pub struct Provenance {
     pub argv: Vec<String>,
     /// The sandbox limits in force (scripts only; null for CLI runs).
     pub limits: Option<Value>,
+    /// The Slurm job the run was made in; absent outside Slurm (and in
+    /// every record written before anml recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<SlurmInfo>,
 }
 
-/// Flags that choose how work is scheduled or where files go, never what
-/// a run computes. The bool says whether the flag takes a separate value.
-const SCHEDULING_FLAGS: &[(&str, bool)] = &[
-    ("--jobs", true),
-    ("--force", false),
-    ("--shard", true),
-    ("--output", true),
+/// Where under Slurm a run was made, from the job's environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlurmInfo {
+    /// `SLURM_JOB_ID`: this job (for an array task, the task's own id).
+    pub job_id: String,
+    /// `SLURM_ARRAY_JOB_ID`, for an array task.
+    pub array_job_id: Option<String>,
+    /// `SLURM_ARRAY_TASK_ID`, for an array task.
+    pub array_task_id: Option<String>,
+    /// `SLURMD_NODENAME`: the node the run was made on.
+    pub node: Option<String>,
+}
+
+/// The provenance field that names the Slurm job, left out of
+/// deterministic comparisons.
+pub const SLURM_FIELD: &str = "slurm";
+
+impl SlurmInfo {
+    /// The Slurm job this process runs in, or `None` outside Slurm
+    /// (`SLURM_JOB_ID` unset or empty).
+    pub fn from_env() -> Option<Self> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Some(Self {
+            job_id: var("SLURM_JOB_ID")?,
+            array_job_id: var("SLURM_ARRAY_JOB_ID"),
+            array_task_id: var("SLURM_ARRAY_TASK_ID"),
+            node: var("SLURMD_NODENAME"),
+        })
+    }
+}
+
+/// The flags of `--slurm` submission: the array tasks run the same
+/// command without them. The bool says whether the flag takes a separate
+/// value.
+pub const SLURM_FLAGS: &[(&str, bool)] = &[
+    ("--slurm", false),
+    ("--array-size", true),
+    ("--partition", true),
+    ("--time", true),
+    ("--mem", true),
+    ("--cpus-per-task", true),
+    ("--account", true),
+    ("--sbatch-arg", true),
+    ("--dry-run", false),
+];
+
+/// The global flags that say where the workspace and the data are.
+pub const LOCATION_FLAGS: &[(&str, bool)] = &[
     ("--workspace", true),
     ("--data-dir", true),
     ("--data-mirror", true),
     ("--offline", false),
 ];
 
-/// `args` without the scheduling and location flags (`--jobs 2`,
-/// `--jobs=2`, `--force`, `--shard 0/3`, `--output x.json`, ...).
-/// The program itself is recorded by its file name (`anml`), not the path
-/// it was started from.
-pub fn recorded_argv<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
+/// Flags that choose how work is scheduled or where files go, never what
+/// a run computes (besides [`LOCATION_FLAGS`] and [`SLURM_FLAGS`]).
+const SCHEDULING_FLAGS: &[(&str, bool)] = &[
+    ("--jobs", true),
+    ("--force", false),
+    ("--shard", true),
+    ("--output", true),
+];
+
+/// `args` without each flag of `flags` and its value (`--jobs 2`,
+/// `--jobs=2`, `--force`).
+pub fn strip_flags<I: IntoIterator<Item = String>>(args: I, flags: &[(&str, bool)]) -> Vec<String> {
     let mut out = Vec::new();
     let mut skip_next = false;
-    for (i, a) in args.into_iter().enumerate() {
-        if i == 0 {
-            let name = Path::new(&a)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or(a);
-            out.push(name);
-            continue;
-        }
+    for a in args {
         if skip_next {
             skip_next = false;
             continue;
         }
-        let hit = SCHEDULING_FLAGS
+        let hit = flags
             .iter()
             .find(|(f, _)| a == *f || (a.starts_with(f) && a[f.len()..].starts_with('=')));
         match hit {
@@ -85,6 +142,26 @@ pub fn recorded_argv<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
             None => out.push(a),
         }
     }
+    out
+}
+
+/// `args` without the scheduling, location and Slurm flags (`--jobs 2`,
+/// `--jobs=2`, `--force`, `--shard 0/3`, `--output x.json`, ...).
+/// The program itself is recorded by its file name (`anml`), not the path
+/// it was started from.
+pub fn recorded_argv<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
+    let mut args = args.into_iter();
+    let Some(program) = args.next() else {
+        return Vec::new();
+    };
+    let name = Path::new(&program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(program);
+    let rest = strip_flags(args, SCHEDULING_FLAGS);
+    let rest = strip_flags(rest, LOCATION_FLAGS);
+    let mut out = vec![name];
+    out.extend(strip_flags(rest, SLURM_FLAGS));
     out
 }
 
@@ -154,6 +231,54 @@ mod tests {
         assert_eq!(
             recorded_argv(v(&["anml", "--jobsx", "1"])),
             v(&["anml", "--jobsx", "1"])
+        );
+    }
+
+    #[test]
+    fn slurm_info_comes_from_the_job_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(SlurmInfo::from_vars(env(&[])), None);
+        assert_eq!(SlurmInfo::from_vars(env(&[("SLURM_JOB_ID", " ")])), None);
+        let task = SlurmInfo::from_vars(env(&[
+            ("SLURM_JOB_ID", "42"),
+            ("SLURM_ARRAY_JOB_ID", "40"),
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURMD_NODENAME", "node07"),
+        ]))
+        .unwrap();
+        assert_eq!(task.job_id, "42");
+        assert_eq!(task.array_job_id.as_deref(), Some("40"));
+        assert_eq!(task.array_task_id.as_deref(), Some("2"));
+        assert_eq!(task.node.as_deref(), Some("node07"));
+        // a plain job: no array fields
+        let job = SlurmInfo::from_vars(env(&[("SLURM_JOB_ID", "7")])).unwrap();
+        assert_eq!((job.array_job_id, job.node), (None, None));
+    }
+
+    #[test]
+    fn slurm_submission_flags_are_not_recorded() {
+        assert_eq!(
+            recorded_argv(v(&[
+                "anml",
+                "benchmark",
+                "--suite",
+                "odds",
+                "--slurm",
+                "--array-size",
+                "4",
+                "--partition=debug",
+                "--sbatch-arg",
+                "--qos=low",
+                "--dry-run",
+            ])),
+            v(&["anml", "benchmark", "--suite", "odds"])
         );
     }
 

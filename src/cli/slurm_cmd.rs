@@ -1,0 +1,219 @@
+//! `--slurm` on `anml benchmark --suite` and `anml script`/`anml sweep`:
+//! turn this very command line into a job array (each task runs it with
+//! `--shard i/N`) plus a merge job (`anml results report STORE`), and submit
+//! them, or print them with `--dry-run`.
+
+use super::Outcome;
+use super::args::{GlobalOpts, SlurmFlags, SweepFlags};
+use crate::bench::BenchError;
+use crate::error::Error;
+use crate::results::{LOCATION_FLAGS, SLURM_FLAGS, strip_flags};
+use crate::slurm::{self, JobOptions, SlurmError, SweepJobs, shell_quote};
+use std::path::{Path, PathBuf};
+
+/// Array tasks when `--array-size` is not given (fewer for a smaller grid).
+pub const DEFAULT_ARRAY_SIZE: usize = 16;
+
+/// What is being submitted.
+pub(crate) struct SweepToSubmit<'a> {
+    pub experiment: &'a str,
+    /// The run store every task files into.
+    pub store: PathBuf,
+    /// The grid's size, when known before running (suites; a script's
+    /// grid is only known by running it).
+    pub grid_size: Option<usize>,
+}
+
+fn absolute(what: &'static str, p: &Path) -> Result<PathBuf, SlurmError> {
+    std::path::absolute(p).map_err(|source| SlurmError::Io {
+        path: PathBuf::from(what).join(p),
+        source,
+    })
+}
+
+fn utf8(what: &'static str, p: &Path) -> Result<String, SlurmError> {
+    p.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| SlurmError::Unscriptable {
+            what,
+            value: p.display().to_string(),
+            why: "it is not valid UTF-8",
+        })
+}
+
+/// The global location flags as explicit absolute arguments, so the jobs
+/// find the same workspace and data whatever environment Slurm gives them
+/// (`ANML_WORKSPACE` and friends are not relied on).
+fn location_args(g: &GlobalOpts) -> Result<Vec<String>, SlurmError> {
+    let mut out = vec![
+        "--workspace".to_string(),
+        utf8("the workspace", &absolute("workspace", &g.workspace)?)?,
+    ];
+    if let Some(d) = &g.data_dir {
+        out.push("--data-dir".into());
+        out.push(utf8("the data directory", &absolute("data dir", d)?)?);
+    }
+    if let Some(m) = &g.data_mirror {
+        out.push("--data-mirror".into());
+        out.push(utf8("the data mirror", &absolute("data mirror", m)?)?);
+    }
+    if g.offline {
+        out.push("--offline".into());
+    }
+    Ok(out)
+}
+
+/// This process's arguments (without the program), as text.
+fn own_args() -> Result<Vec<String>, SlurmError> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string().map_err(|a| SlurmError::Unscriptable {
+                what: "the argument",
+                value: a.to_string_lossy().into_owned(),
+                why: "it is not valid UTF-8",
+            })
+        })
+        .collect()
+}
+
+/// Submit (or with `--dry-run` print) the sweep this command describes.
+pub(crate) fn submit(
+    g: &GlobalOpts,
+    sweep: &SweepFlags,
+    what: SweepToSubmit<'_>,
+) -> Result<Outcome, Error> {
+    let s: &SlurmFlags = &sweep.slurm;
+    if sweep.shard.is_some() {
+        return Err(BenchError::flag(
+            "--shard",
+            "with --slurm each array task runs its own shard; drop --shard",
+        )
+        .into());
+    }
+    if s.cpus_per_task.is_some() && sweep.jobs != 0 {
+        return Err(BenchError::flag(
+            "--jobs",
+            "--cpus-per-task sets the runs each array task keeps in flight; give one of them",
+        )
+        .into());
+    }
+    let array_size = match (s.array_size, what.grid_size) {
+        (Some(n), Some(grid)) if n > grid => {
+            return Err(BenchError::flag(
+                "--array-size",
+                format!(
+                    "{n} tasks for a grid of {grid} runs would leave tasks with nothing to run; at most {grid}"
+                ),
+            )
+            .into());
+        }
+        (Some(n), _) => n,
+        (None, Some(grid)) => DEFAULT_ARRAY_SIZE.min(grid.max(1)),
+        (None, None) => DEFAULT_ARRAY_SIZE,
+    };
+    let options = JobOptions {
+        partition: s.partition.clone(),
+        account: s.account.clone(),
+        time: s.time.clone(),
+        mem: s.mem.clone(),
+        cpus_per_task: s.cpus_per_task,
+        extra: s.sbatch_args.clone(),
+    };
+    options.validate()?;
+
+    let program = std::env::current_exe().map_err(|source| SlurmError::Io {
+        path: PathBuf::from("the anml executable"),
+        source,
+    })?;
+    let program = utf8("the anml executable", &program)?;
+    let location = location_args(g)?;
+    let store = absolute("run store", &what.store)?;
+    let workdir = absolute("working directory", Path::new("."))?;
+
+    let mut task_command = vec![program.clone()];
+    task_command.extend(location.iter().cloned());
+    task_command.extend(strip_flags(
+        strip_flags(own_args()?, SLURM_FLAGS),
+        LOCATION_FLAGS,
+    ));
+    if let Some(c) = s.cpus_per_task {
+        task_command.extend(["--jobs".to_string(), c.to_string()]);
+    }
+    let mut merge_command = vec![program];
+    merge_command.extend(location);
+    merge_command.extend([
+        "results".to_string(),
+        "report".to_string(),
+        utf8("the run store", &store)?,
+    ]);
+    let jobs = SweepJobs {
+        experiment: what.experiment.to_string(),
+        store,
+        workdir,
+        task_command,
+        merge_command,
+        array_size,
+        options,
+    };
+
+    if s.dry_run {
+        print_dry_run(&jobs)?;
+        return Ok(Outcome::Success);
+    }
+    if let Some(max) = slurm::max_array_size()
+        && array_size > max
+    {
+        return Err(BenchError::flag(
+            "--array-size",
+            format!(
+                "{array_size} tasks: this cluster's MaxArraySize is {max} (array indices 0 to {}); use fewer tasks",
+                max.saturating_sub(1)
+            ),
+        )
+        .into());
+    }
+    let sub = slurm::submit(&jobs)?;
+    let cluster = sub
+        .cluster
+        .as_deref()
+        .map(|c| format!(" on cluster {c}"))
+        .unwrap_or_default();
+    println!(
+        "submitted job array {} ({array_size} tasks, shard i/{array_size} each){cluster}",
+        sub.array_job_id
+    );
+    println!(
+        "submitted merge job {} (runs once every task has ended)",
+        sub.merge_job_id
+    );
+    let store = shell_quote(&jobs.store.display().to_string());
+    println!("run store: {store}");
+    println!("logs: {}", jobs.log_dir().display());
+    println!("progress: anml results status {store}");
+    if let Err(e) = slurm::record_submission(&jobs.store, &sub) {
+        eprintln!(
+            "warning: the jobs are queued, but `anml results status` will not know them: {e}"
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_dry_run(jobs: &SweepJobs) -> Result<(), SlurmError> {
+    let dir = jobs.slurm_dir();
+    let (array, merge) = (dir.join(slurm::ARRAY_SCRIPT), dir.join(slurm::MERGE_SCRIPT));
+    println!("# {}", array.display());
+    print!("{}", jobs.array_script()?);
+    println!("# {}", merge.display());
+    print!("{}", jobs.merge_script()?);
+    println!("# would submit, from {}:", jobs.workdir.display());
+    println!(
+        "sbatch --parsable {}",
+        shell_quote(&array.display().to_string())
+    );
+    println!(
+        "sbatch --parsable --dependency=afterany:ARRAY_JOB_ID {}",
+        shell_quote(&merge.display().to_string())
+    );
+    Ok(())
+}

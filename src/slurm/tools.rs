@@ -1,0 +1,264 @@
+//! Calling Slurm's command-line tools: every call has a timeout
+//! (`ANML_SLURM_TIMEOUT` seconds, 60 by default), and a failure carries the
+//! tool's own message (its stderr, else its stdout).
+
+use super::SlurmError;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one call may take: `ANML_SLURM_TIMEOUT` seconds (a positive
+/// number), else 60.
+pub(crate) fn timeout() -> Duration {
+    std::env::var("ANML_SLURM_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+        .map_or(Duration::from_secs(60), Duration::from_secs_f64)
+}
+
+fn shown(program: &str, args: &[String]) -> String {
+    let mut s = program.to_string();
+    for a in args {
+        s.push(' ');
+        s.push_str(&super::shell_quote(a));
+    }
+    s
+}
+
+fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// Run `program args` in `cwd` (the current directory when `None`) and
+/// return its stdout; a non-zero exit is [`SlurmError::ToolFailed`] with
+/// the tool's message, a call past `limit` is killed and reported.
+pub fn run_tool(
+    program: &str,
+    args: &[String],
+    cwd: Option<&Path>,
+    limit: Duration,
+) -> Result<String, SlurmError> {
+    let command = shown(program, args);
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SlurmError::ToolMissing {
+                tool: program.to_string(),
+            });
+        }
+        Err(source) => return Err(SlurmError::Spawn { command, source }),
+    };
+    // Read both pipes while waiting, so a chatty tool never blocks on a
+    // full pipe.
+    let out = child.stdout.take().map(drain);
+    let err = child.stderr.take().map(drain);
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if start.elapsed() >= limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(SlurmError::ToolTimedOut {
+                    command,
+                    seconds: limit.as_secs_f64().ceil() as u64,
+                });
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(source) => return Err(SlurmError::Spawn { command, source }),
+        }
+    };
+    let text = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+        h.and_then(|h| h.join().ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let (stdout, stderr) = (text(out), text(err));
+    if status.success() {
+        return Ok(stdout);
+    }
+    let message = if stderr.trim().is_empty() {
+        stdout.trim().to_string()
+    } else {
+        stderr.trim().to_string()
+    };
+    Err(SlurmError::ToolFailed {
+        command,
+        status: status.to_string(),
+        message,
+    })
+}
+
+/// One job (or array task) as Slurm reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobState {
+    /// `123`, an array task `123_4`, or pending tasks `123_[5-7]`.
+    pub id: String,
+    /// `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, ...
+    pub state: String,
+    /// `sacct`'s exit code (`1:0`), when it came from there.
+    pub exit_code: Option<String>,
+}
+
+/// Whether `line_id` (as squeue or sacct prints it) belongs to `job`.
+fn belongs(line_id: &str, job: &str) -> bool {
+    line_id == job
+        || line_id
+            .strip_prefix(job)
+            .is_some_and(|rest| rest.starts_with('_') || rest.starts_with('.'))
+}
+
+/// The state of every job and array task of `jobs` (job ids): from
+/// `squeue` while Slurm still holds them (pending, running and recently
+/// ended), else from `sacct` (accounting). The second value explains what
+/// could not be asked (a tool missing, accounting disabled), if anything.
+pub fn job_states(jobs: &[String]) -> (Vec<JobState>, Option<String>) {
+    let limit = timeout();
+    let mut states = Vec::new();
+    let mut notes = Vec::new();
+    let list = jobs.join(",");
+    let squeue = [
+        "--noheader".to_string(),
+        "--array".into(),
+        "--states=all".into(),
+        format!("--jobs={list}"),
+        "--format=%i|%T".into(),
+    ];
+    match run_tool("squeue", &squeue, None, limit) {
+        Ok(out) => {
+            for line in out.lines() {
+                if let Some((id, state)) = line.trim().split_once('|') {
+                    states.push(JobState {
+                        id: id.trim().to_string(),
+                        state: state.trim().to_string(),
+                        exit_code: None,
+                    });
+                }
+            }
+        }
+        // squeue fails for ids it no longer holds ("Invalid job id")
+        Err(SlurmError::ToolFailed { .. }) => {}
+        Err(e) => notes.push(e.to_string()),
+    }
+    let missing: Vec<&String> = jobs
+        .iter()
+        .filter(|j| !states.iter().any(|s| belongs(&s.id, j)))
+        .collect();
+    if !missing.is_empty() {
+        let sacct = [
+            "--noheader".to_string(),
+            "--parsable2".into(),
+            "--allocations".into(),
+            format!(
+                "--jobs={}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            "--format=JobID,State,ExitCode".into(),
+        ];
+        match run_tool("sacct", &sacct, None, limit) {
+            Ok(out) => {
+                for line in out.lines() {
+                    let f: Vec<&str> = line.trim().split('|').collect();
+                    if let [id, state, code] = f[..] {
+                        states.push(JobState {
+                            id: id.to_string(),
+                            state: state.to_string(),
+                            exit_code: Some(code.to_string()),
+                        });
+                    }
+                }
+            }
+            Err(e) => notes.push(format!(
+                "{} not in the queue, and accounting could not be asked: {e}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
+    (states, note)
+}
+
+/// The cluster's `MaxArraySize` (array indices must be below it), or
+/// `None` when `scontrol` cannot say.
+pub fn max_array_size() -> Option<usize> {
+    let out = run_tool(
+        "scontrol",
+        &["show".into(), "config".into()],
+        None,
+        timeout(),
+    )
+    .ok()?;
+    out.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "MaxArraySize")
+            .then(|| v.trim().parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["-c".into(), script.into()]
+    }
+
+    #[test]
+    fn output_failures_and_timeouts() {
+        let t = Duration::from_secs(10);
+        assert_eq!(run_tool("sh", &sh("echo 12;"), None, t).unwrap(), "12\n");
+        let e = run_tool(
+            "sh",
+            &sh("echo 'sbatch: error: Invalid partition name specified' >&2; exit 1"),
+            None,
+            t,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("Invalid partition name specified")
+                && e.to_string().contains("exit status: 1"),
+            "{e}"
+        );
+        let start = Instant::now();
+        let e = run_tool("sleep", &["30".into()], None, Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(e, SlurmError::ToolTimedOut { .. }), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let e = run_tool("anml-no-such-slurm-tool", &[], None, t).unwrap_err();
+        assert!(matches!(e, SlurmError::ToolMissing { .. }), "{e}");
+        // a tool that prints more than a pipe holds does not deadlock
+        let big = run_tool("sh", &sh("head -c 1000000 /dev/zero | tr '\\0' x"), None, t).unwrap();
+        assert_eq!(big.len(), 1_000_000);
+    }
+
+    #[test]
+    fn array_task_ids_belong_to_their_job() {
+        assert!(belongs("12", "12"));
+        assert!(belongs("12_3", "12"));
+        assert!(belongs("12_[4-7]", "12"));
+        assert!(belongs("12.batch", "12"));
+        assert!(!belongs("123", "12"));
+    }
+}
