@@ -102,6 +102,17 @@ pub enum BenchError {
         "{0} grid points are in no input store; run the missing shards (or resume them) and merge again"
     )]
     MissingRuns(usize),
+    /// A store's grid points that no run was filed for (`anml results
+    /// report`, the merge job of a Slurm sweep).
+    #[error(
+        "{missing} of the grid's {grid} runs are not in {}; run the sweep again (with --slurm: submit the same command) and only these run",
+        store.display()
+    )]
+    Incomplete {
+        missing: usize,
+        grid: usize,
+        store: PathBuf,
+    },
     /// A sweep finished, but some of its runs failed (each is recorded).
     #[error("{failed} of {total} runs failed (listed in {})", listed_in.display())]
     RunsFailed {

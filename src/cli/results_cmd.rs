@@ -30,7 +30,7 @@ pub fn merge(g: &GlobalOpts, a: &MergeArgs) -> Result<Outcome, Error> {
         m.failed(),
         m.missing.len()
     );
-    print_missing(&m.missing);
+    print_missing(&m.missing, true);
     if m.missing.is_empty() {
         Ok(Outcome::Success)
     } else {
@@ -43,10 +43,10 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
     let store = RunStore::new(&a.dir);
     let m = bench::report_store(&store, &registry(g)?)?;
     print!("{}", m.reports.to_text());
-    let grid = match store.read_manifest()? {
-        Some(manifest) => format!(" of a grid of {}", manifest.grid.len()),
-        None => String::new(),
-    };
+    let size = store.read_manifest()?.map(|manifest| manifest.grid.len());
+    let grid = size
+        .map(|n| format!(" of a grid of {n}"))
+        .unwrap_or_default();
     println!(
         "{}: {} runs{grid} ({} failed, {} missing); leaderboard.md, leaderboard.csv",
         store.dir().display(),
@@ -54,11 +54,16 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
         m.failed(),
         m.missing.len()
     );
-    print_missing(&m.missing);
+    print_missing(&m.missing, true);
     if m.missing.is_empty() {
         Ok(Outcome::Success)
     } else {
-        Err(bench::BenchError::MissingRuns(m.missing.len()).into())
+        Err(bench::BenchError::Incomplete {
+            missing: m.missing.len(),
+            grid: size.unwrap_or(m.missing.len()),
+            store: store.dir().to_path_buf(),
+        }
+        .into())
     }
 }
 
@@ -70,7 +75,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
     let submissions = crate::slurm::read_submissions(store.dir())?;
     let last = submissions.last();
     let (states, note) = match last {
-        Some(s) => crate::slurm::job_states(&[s.array_job_id.clone(), s.merge_job_id.clone()]),
+        Some(s) => crate::slurm::job_states(&s.array_job_id, s.array_size, &s.merge_job_id),
         None => (Vec::new(), None),
     };
     let total = st.done + st.failed.len() + st.missing.len();
@@ -134,7 +139,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
         st.failed.len(),
         st.missing.len()
     );
-    print_missing(&st.missing);
+    print_missing(&st.missing, false);
     for f in st.failed.iter().take(20) {
         println!(
             "failed: {} {} seed {}: {}",
@@ -169,17 +174,26 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-fn print_missing(missing: &[bench::ManifestEntry]) {
+/// The first 20 missing grid points, on stderr (a problem) or stdout (a
+/// status report).
+fn print_missing(missing: &[bench::ManifestEntry], to_stderr: bool) {
+    let say = |line: String| {
+        if to_stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     for e in missing.iter().take(20) {
-        eprintln!(
+        say(format!(
             "missing: {} {} seed {} (run {})",
             e.dataset,
             crate::results::label(&e.model, &e.variant),
             e.seed,
             bench::short_id(&e.run_id)
-        );
+        ));
     }
     if missing.len() > 20 {
-        eprintln!("… and {} more missing", missing.len() - 20);
+        say(format!("… and {} more missing", missing.len() - 20));
     }
 }

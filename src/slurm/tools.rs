@@ -114,90 +114,119 @@ pub struct JobState {
     pub exit_code: Option<String>,
 }
 
-/// Whether `line_id` (as squeue or sacct prints it) belongs to `job`.
-fn belongs(line_id: &str, job: &str) -> bool {
-    line_id == job
-        || line_id
-            .strip_prefix(job)
-            .is_some_and(|rest| rest.starts_with('_') || rest.starts_with('.'))
-}
-
-/// The state of every job and array task of `jobs` (job ids): from
-/// `squeue` while Slurm still holds them (pending, running and recently
-/// ended), else from `sacct` (accounting). The second value explains what
-/// could not be asked (a tool missing, accounting disabled), if anything.
-pub fn job_states(jobs: &[String]) -> (Vec<JobState>, Option<String>) {
-    let limit = timeout();
-    let mut states = Vec::new();
-    let mut notes = Vec::new();
-    let list = jobs.join(",");
-    let squeue = [
+/// What `squeue` says about `ids` (pending, running and recently ended
+/// jobs; one line per array task). A tool failure for ids it no longer
+/// holds is no answer, not an error.
+fn from_squeue(ids: &str, notes: &mut Vec<String>) -> Vec<JobState> {
+    let args = [
         "--noheader".to_string(),
         "--array".into(),
         "--states=all".into(),
-        format!("--jobs={list}"),
+        format!("--jobs={ids}"),
         "--format=%i|%T".into(),
     ];
-    match run_tool("squeue", &squeue, None, limit) {
-        Ok(out) => {
-            for line in out.lines() {
-                if let Some((id, state)) = line.trim().split_once('|') {
-                    states.push(JobState {
-                        id: id.trim().to_string(),
-                        state: state.trim().to_string(),
-                        exit_code: None,
-                    });
-                }
-            }
-        }
+    match run_tool("squeue", &args, None, timeout()) {
+        Ok(out) => out
+            .lines()
+            .filter_map(|line| {
+                let (id, state) = line.trim().split_once('|')?;
+                Some(JobState {
+                    id: id.trim().to_string(),
+                    state: state.trim().to_string(),
+                    exit_code: None,
+                })
+            })
+            .collect(),
         // squeue fails for ids it no longer holds ("Invalid job id")
-        Err(SlurmError::ToolFailed { .. }) => {}
-        Err(e) => notes.push(e.to_string()),
-    }
-    let missing: Vec<&String> = jobs
-        .iter()
-        .filter(|j| !states.iter().any(|s| belongs(&s.id, j)))
-        .collect();
-    if !missing.is_empty() {
-        let sacct = [
-            "--noheader".to_string(),
-            "--parsable2".into(),
-            "--allocations".into(),
-            format!(
-                "--jobs={}",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            "--format=JobID,State,ExitCode".into(),
-        ];
-        match run_tool("sacct", &sacct, None, limit) {
-            Ok(out) => {
-                for line in out.lines() {
-                    let f: Vec<&str> = line.trim().split('|').collect();
-                    if let [id, state, code] = f[..] {
-                        states.push(JobState {
-                            id: id.to_string(),
-                            state: state.to_string(),
-                            exit_code: Some(code.to_string()),
-                        });
-                    }
-                }
-            }
-            Err(e) => notes.push(format!(
-                "{} not in the queue, and accounting could not be asked: {e}",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+        Err(SlurmError::ToolFailed { .. }) => Vec::new(),
+        Err(e) => {
+            notes.push(e.to_string());
+            Vec::new()
         }
     }
+}
+
+/// What accounting (`sacct`) says about `ids`.
+fn from_sacct(ids: &str) -> Result<Vec<JobState>, SlurmError> {
+    let args = [
+        "--noheader".to_string(),
+        "--parsable2".into(),
+        "--allocations".into(),
+        format!("--jobs={ids}"),
+        "--format=JobID,State,ExitCode".into(),
+    ];
+    let out = run_tool("sacct", &args, None, timeout())?;
+    Ok(out
+        .lines()
+        .filter_map(
+            |line| match line.trim().split('|').collect::<Vec<_>>()[..] {
+                [id, state, code] => Some(JobState {
+                    id: id.to_string(),
+                    // `CANCELLED by 0` -> `CANCELLED`
+                    state: state.split_whitespace().next().unwrap_or(state).to_string(),
+                    exit_code: Some(code.to_string()),
+                }),
+                _ => None,
+            },
+        )
+        .collect())
+}
+
+/// The state of a submission's array tasks (`{array}_{i}`, one entry each)
+/// and of its merge job: from `squeue` while Slurm still holds them, else
+/// from accounting (`sacct`). What neither knows is `UNKNOWN` (a task
+/// cancelled before it started, or ended more than `MinJobAge` ago, on a
+/// cluster without accounting). The second value explains what could not
+/// be asked, if anything.
+pub fn job_states(
+    array_job_id: &str,
+    array_size: usize,
+    merge_job_id: &str,
+) -> (Vec<JobState>, Option<String>) {
+    let mut notes = Vec::new();
+    let mut wanted: Vec<String> = (0..array_size)
+        .map(|i| format!("{array_job_id}_{i}"))
+        .collect();
+    wanted.push(merge_job_id.to_string());
+    let mut known = from_squeue(&format!("{array_job_id},{merge_job_id}"), &mut notes);
+    let unknown = |known: &[JobState]| -> Vec<String> {
+        wanted
+            .iter()
+            .filter(|w| !known.iter().any(|k| &k.id == *w))
+            .cloned()
+            .collect()
+    };
+    let rest = unknown(&known);
+    if !rest.is_empty() {
+        match from_sacct(&rest.join(",")) {
+            Ok(found) => known.extend(found.into_iter().filter(|f| rest.contains(&f.id))),
+            Err(e) => notes.push(format!("accounting (sacct) could not be asked: {e}")),
+        }
+    }
+    let rest = unknown(&known);
+    if !rest.is_empty() {
+        notes.push(format!(
+            "UNKNOWN: Slurm no longer holds {} (cancelled before starting, or ended over MinJobAge ago) and accounting has no record",
+            rest.join(", ")
+        ));
+    }
+    let mut out: Vec<JobState> = wanted
+        .iter()
+        .map(|w| {
+            known
+                .iter()
+                .find(|k| &k.id == w)
+                .cloned()
+                .unwrap_or_else(|| JobState {
+                    id: w.clone(),
+                    state: "UNKNOWN".into(),
+                    exit_code: None,
+                })
+        })
+        .collect();
+    out.dedup();
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    (states, note)
+    (out, note)
 }
 
 /// The cluster's `MaxArraySize` (array indices must be below it), or
@@ -251,14 +280,5 @@ mod tests {
         // a tool that prints more than a pipe holds does not deadlock
         let big = run_tool("sh", &sh("head -c 1000000 /dev/zero | tr '\\0' x"), None, t).unwrap();
         assert_eq!(big.len(), 1_000_000);
-    }
-
-    #[test]
-    fn array_task_ids_belong_to_their_job() {
-        assert!(belongs("12", "12"));
-        assert!(belongs("12_3", "12"));
-        assert!(belongs("12_[4-7]", "12"));
-        assert!(belongs("12.batch", "12"));
-        assert!(!belongs("123", "12"));
     }
 }

@@ -1,0 +1,510 @@
+//! `--slurm` against a real one-node Slurm (slurmctld, slurmd and munge,
+//! started by `scripts/ci/start-slurm.sh` when none is running): a 3 × 3 ×
+//! 3 suite submitted as a 4-task array plus its merge job equals the same
+//! suite run here; a cancelled task leaves the other shards' runs, the merge
+//! job names what is missing and fails, and submitting again fills the gap.
+//! `--dry-run` is checked against a committed script
+//! (`tests/fixtures/slurm/dry_run.txt`) with no Slurm at all.
+//!
+//! Without Slurm (no root, no apt), the Slurm tests say SKIPPED loudly and
+//! pass; with `ANML_REQUIRE_SLURM=1` (as `.ci/run` sets) they fail instead.
+
+mod common;
+
+use common::{mirror, text};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const SUITE: &[&str] = &[
+    "benchmark",
+    "--suite",
+    "odds",
+    "--datasets",
+    "wbc,glass,vertebral",
+    "--models",
+    "hbos,isolation_forest,knn",
+    "--seeds",
+    "0-2",
+    "--protocol",
+    "pyod",
+];
+
+/// A workspace directory name with a space and both kinds of quote.
+const WS: &str = "it's a \"ws\"";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `anml` run in `root` with the workspace `root/WS`, a cache inside it
+/// and the shared mirror, downloads off.
+fn anml(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_anml"));
+    c.current_dir(root)
+        .env_remove("ANML_DATA_MIRROR")
+        .env_remove("ANML_DATA_DIR")
+        .env_remove("ANML_WORKSPACE")
+        .env_remove("SLURM_JOB_ID")
+        .args(["--workspace", WS, "--data-dir", "cache", "--data-mirror"])
+        .arg(mirror())
+        .arg("--offline");
+    c
+}
+
+/// [`anml`] talking to the test's Slurm.
+fn anml_slurm(root: &Path) -> Command {
+    let mut c = anml(root);
+    if let Some(conf) = slurm_conf() {
+        c.env("SLURM_CONF", conf);
+    }
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    c.output().expect("run anml")
+}
+
+fn tool(program: &str, args: &[&str]) -> Output {
+    let mut c = Command::new(program);
+    c.args(args);
+    if let Some(conf) = slurm_conf() {
+        c.env("SLURM_CONF", conf);
+    }
+    c.output()
+        .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"))
+}
+
+fn slurm_works(conf: Option<&Path>) -> bool {
+    let mut c = Command::new("sinfo");
+    c.args(["-h", "-o", "%t"]);
+    if let Some(conf) = conf {
+        c.env("SLURM_CONF", conf);
+    }
+    c.output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("idle"))
+}
+
+/// The `SLURM_CONF` of a working Slurm: the environment's, the CI recipe's
+/// if it is already up, else the recipe started now. `None` (after a loud
+/// message) where Slurm cannot be started here.
+fn slurm_conf() -> Option<&'static PathBuf> {
+    static CONF: OnceLock<Option<PathBuf>> = OnceLock::new();
+    CONF.get_or_init(|| {
+        if let Some(c) = std::env::var_os("SLURM_CONF").map(PathBuf::from)
+            && slurm_works(Some(&c))
+        {
+            return Some(c);
+        }
+        let base = std::env::var_os("SLURM_CI_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp/anml-slurm"));
+        let conf = base.join("etc/slurm.conf");
+        if conf.is_file() && slurm_works(Some(&conf)) {
+            return Some(conf);
+        }
+        let start = Command::new("bash")
+            .arg(repo().join("scripts/ci/start-slurm.sh"))
+            .output();
+        match start {
+            Ok(o) if o.status.success() && slurm_works(Some(&conf)) => Some(conf),
+            other => {
+                let why = match other {
+                    Ok(o) => {
+                        let (out, err) = text(&o);
+                        format!("{}\n{out}\n{err}", o.status)
+                    }
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    std::env::var_os("ANML_REQUIRE_SLURM").is_none_or(|v| v != "1"),
+                    "ANML_REQUIRE_SLURM=1 and Slurm could not be started: {why}"
+                );
+                eprintln!(
+                    "\n*** SKIPPED: the Slurm tests need a running Slurm, and \
+                     scripts/ci/start-slurm.sh could not start one here (it needs root and \
+                     apt-get): {why}\n"
+                );
+                None
+            }
+        }
+    })
+    .as_ref()
+}
+
+/// The tests that submit jobs share one Slurm node: one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The job ids `--slurm` printed: (array, merge).
+fn job_ids(stdout: &str) -> (String, String) {
+    let id = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {stdout}"))
+            .to_string()
+    };
+    (id("submitted job array "), id("submitted merge job "))
+}
+
+/// Wait until Slurm reports `job` ended; its final state.
+fn wait_for(job: &str, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let o = tool("squeue", &["-h", "-t", "all", "-j", job, "-o", "%T"]);
+        let state = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        if !state.is_empty()
+            && !["PENDING", "RUNNING", "CONFIGURING", "COMPLETING"].contains(&state.as_str())
+        {
+            return state;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "job {job} still `{state}` after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn store(root: &Path) -> PathBuf {
+    root.join(WS).join("results/odds")
+}
+
+/// Every record of a store by run id, without what may differ between two
+/// runs of the same inputs (timing, hardware, the Slurm job).
+fn deterministic_records(store: &Path) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(store.join("runs")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let m = v.as_object_mut().unwrap();
+        for f in anml::results::NONDETERMINISTIC_FIELDS {
+            m.remove(*f);
+        }
+        m["provenance"].as_object_mut().unwrap().remove("slurm");
+        out.push((name, v));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// leaderboard.csv without its timing column.
+fn leaderboard_scores(store: &Path) -> String {
+    std::fs::read_to_string(store.join("leaderboard.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').map_or(l, |(keep, _)| keep).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn dry_run_prints_the_committed_scripts_and_submits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut c = anml(root);
+    c.args(SUITE).args([
+        "--slurm",
+        "--array-size",
+        "4",
+        "--partition",
+        "debug",
+        "--time",
+        "00:30:00",
+        "--mem",
+        "2G",
+        "--cpus-per-task",
+        "2",
+        "--account",
+        "lab",
+        "--sbatch-arg=--qos=normal",
+        "--sbatch-arg",
+        "--comment=anml ci",
+        "--dry-run",
+    ]);
+    // no Slurm tool is needed (or called) for a dry run
+    c.env("PATH", "/nonexistent");
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let abs = |p: PathBuf| std::path::absolute(p).unwrap().display().to_string();
+    let got = out
+        .replace(env!("CARGO_BIN_EXE_anml"), "@ANML@")
+        .replace(&abs(mirror()), "@MIRROR@")
+        .replace(&root.display().to_string(), "@ROOT@");
+    let path = repo().join("tests/fixtures/slurm/dry_run.txt");
+    if std::env::var_os("ANML_BLESS").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(got, want, "dry-run output differs from {}", path.display());
+    assert!(
+        !store(root).exists(),
+        "a dry run writes nothing: {}",
+        store(root).display()
+    );
+}
+
+#[test]
+fn bad_submissions_are_refused_before_slurm_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--array-size", "28"], "at most 27"),
+        (&["--shard", "0/2"], "drop --shard"),
+        (&["--cpus-per-task", "2", "--jobs", "2"], "give one of them"),
+        (&["--time", "1h"], "--time"),
+        (&["--sbatch-arg=--array=0-3"], "--array-size"),
+        (&["--sbatch-arg", "-p debug"], "one long sbatch option"),
+        (&["--compare", "x.json"], "--compare"),
+    ];
+    for (extra, msg) in cases {
+        let mut c = anml(dir.path());
+        c.args(SUITE).arg("--slurm").args(*extra).arg("--dry-run");
+        let o = run(c);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {out}\n{err}");
+        assert!(err.contains(msg), "{extra:?}: {err}");
+    }
+    // a single run is not a sweep
+    let mut c = anml(dir.path());
+    c.args([
+        "benchmark",
+        "--dataset",
+        "wbc",
+        "--model",
+        "hbos",
+        "--slurm",
+    ]);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("submits sweeps"), "{}", text(&o).1);
+}
+
+#[test]
+fn a_slurm_sweep_equals_a_local_one_and_resubmission_fills_a_cancelled_task() {
+    if slurm_conf().is_none() {
+        return;
+    }
+    let _one = serial();
+    let limit = Duration::from_secs(300);
+    let local_dir = tempfile::tempdir().unwrap();
+    let slurm_dir = tempfile::tempdir().unwrap();
+    let (local, root) = (local_dir.path(), slurm_dir.path());
+
+    let mut c = anml(local);
+    c.args(SUITE);
+    let o = run(c);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    // A partition Slurm does not have: Slurm's own message, exit 1.
+    let mut c = anml_slurm(root);
+    c.args(SUITE)
+        .args(["--slurm", "--array-size", "4", "--partition", "nosuch"]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("sbatch") && err.to_lowercase().contains("invalid partition"),
+        "{err}"
+    );
+
+    // Submitted held, so that task 1 can be cancelled before it starts.
+    let mut c = anml_slurm(root);
+    c.args(SUITE).args([
+        "--slurm",
+        "--array-size",
+        "4",
+        "--cpus-per-task",
+        "1",
+        "--sbatch-arg=--hold",
+    ]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let (array, merge) = job_ids(&out);
+    let cancel = tool("scancel", &[&format!("{array}_1")]);
+    assert!(cancel.status.success(), "{:?}", text(&cancel));
+    for job in [&array, &merge] {
+        let r = tool("scontrol", &["release", job]);
+        assert!(r.status.success(), "release {job}: {:?}", text(&r));
+    }
+    assert_eq!(wait_for(&merge, limit), "FAILED", "the merge job exits 1");
+    for i in [0, 2, 3] {
+        assert_eq!(wait_for(&format!("{array}_{i}"), limit), "COMPLETED");
+    }
+    let log = std::fs::read_to_string(
+        store(root)
+            .join("slurm/logs")
+            .join(format!("merge-{merge}.out")),
+    )
+    .unwrap();
+    // grid points 1, 5, 9, ..., 25: shard 1 of 4 of 27
+    assert!(log.contains("missing: "), "{log}");
+    assert!(
+        log.contains("7 of the grid's 27 runs are not in")
+            && log.contains("submit the same command"),
+        "{log}"
+    );
+    assert_eq!(deterministic_records(&store(root)).len(), 20);
+
+    // status: counts, and what Slurm says about every task
+    let mut c = anml_slurm(root);
+    c.args(["results", "status"]).arg(store(root)).arg("--json");
+    let o = run(c);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let st: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(st["grid"], 27);
+    assert_eq!(st["done"], 20);
+    assert_eq!(st["missing"].as_array().unwrap().len(), 7);
+    let jobs = st["slurm"]["jobs"].as_array().unwrap();
+    let state_of = |id: &str| {
+        jobs.iter()
+            .find(|j| j["id"] == id)
+            .map(|j| j["state"].as_str().unwrap().to_string())
+    };
+    // cancelled before it started: CANCELLED where accounting keeps it;
+    // this Slurm has none, and squeue forgets such a task at once
+    let cancelled = state_of(&format!("{array}_1"));
+    assert!(
+        ["CANCELLED", "UNKNOWN"].contains(&cancelled.as_deref().unwrap_or("")),
+        "{st}"
+    );
+    for i in [0, 2, 3] {
+        assert_eq!(
+            state_of(&format!("{array}_{i}")).as_deref(),
+            Some("COMPLETED")
+        );
+    }
+    assert_eq!(state_of(&merge).as_deref(), Some("FAILED"));
+    assert_eq!(jobs.len(), 5, "every task and the merge job: {st}");
+
+    // Submit again: only the missing runs run, and the merge job succeeds.
+    let mut c = anml_slurm(root);
+    c.args(SUITE)
+        .args(["--slurm", "--array-size", "4", "--cpus-per-task", "1"]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let (array2, merge2) = job_ids(&out);
+    assert_eq!(wait_for(&merge2, limit), "COMPLETED");
+    // the three complete shards find every run stored; shard 1 runs its 7
+    let task_log = |i: usize| {
+        std::fs::read_to_string(
+            store(root)
+                .join("slurm/logs")
+                .join(format!("array-{array2}_{i}.out")),
+        )
+        .unwrap()
+    };
+    for i in [0, 2, 3] {
+        let log = task_log(i);
+        let want = if i == 3 { 6 } else { 7 };
+        assert!(
+            log.contains(&format!(
+                "{want} of the grid's 27 runs: {want} cached, 0 run, 0 failed"
+            )),
+            "{log}"
+        );
+    }
+    let log = task_log(1);
+    assert!(
+        log.contains("shard 1/4: 7 of the grid's 27 runs: 0 cached, 7 run, 0 failed"),
+        "{log}"
+    );
+
+    // The same records as the local run, apart from timing, hardware and
+    // the Slurm ids, which each Slurm record has.
+    let (ours, theirs) = (
+        deterministic_records(&store(root)),
+        deterministic_records(&local.join(WS).join("results/odds")),
+    );
+    assert_eq!(ours.len(), 27);
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        leaderboard_scores(&store(root)),
+        leaderboard_scores(&local.join(WS).join("results/odds"))
+    );
+    for e in std::fs::read_dir(store(root).join("runs")).unwrap() {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+        let s = &v["provenance"]["slurm"];
+        assert!(
+            s["array_job_id"] == array.as_str() || s["array_job_id"] == array2.as_str(),
+            "{s}"
+        );
+        assert_eq!(s["node"], "localhost");
+        assert!(
+            s["array_task_id"].is_string() && s["job_id"].is_string(),
+            "{s}"
+        );
+    }
+    // both submissions are on record
+    let mut c = anml_slurm(root);
+    c.args(["results", "status"]).arg(store(root));
+    let o = run(c);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("done 27, failed 0, missing 0 (of 27)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("submission 2 of 2: job array {array2}")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_script_sweep_is_submitted_with_anml_sweep() {
+    if slurm_conf().is_none() {
+        return;
+    }
+    let _one = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("grid.rhai"),
+        "let runs = sweep(#{ datasets: [\"wbc\", \"glass\"], detectors: [\"hbos\", \"pca\"], seeds: 0..2 });\n\
+         print(`${runs.len} runs`);\n",
+    )
+    .unwrap();
+    let mut c = anml_slurm(root);
+    c.args(["sweep", "grid.rhai", "--slurm", "--array-size", "3"]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let (array, merge) = job_ids(&out);
+    assert_eq!(wait_for(&merge, Duration::from_secs(300)), "COMPLETED");
+    let store = root.join(WS).join("results/grid");
+    let board = std::fs::read_to_string(store.join("leaderboard.csv")).unwrap();
+    assert_eq!(board.lines().count(), 1 + 4, "{board}");
+    // 8 grid points over 3 tasks: task 2 has points 2 and 5
+    let task = std::fs::read_to_string(
+        store
+            .join("slurm/logs")
+            .join(format!("array-{array}_2.out")),
+    )
+    .unwrap();
+    assert!(task.contains("2 runs\n"), "{task}");
+    // the records name the script, not the submission
+    let rec = std::fs::read_dir(store.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(rec).unwrap()).unwrap();
+    assert_eq!(
+        v["provenance"]["argv"],
+        serde_json::json!(["anml", "sweep", "grid.rhai"])
+    );
+    assert_eq!(v["provenance"]["script"]["path"], "grid.rhai");
+}
