@@ -2,13 +2,18 @@
 //! fsync the directory. A reader sees the old file or the new one, never a
 //! half-written one.
 //!
-//! Temp files are named `.{target}.tmp-{pid}-{n}` and held under an
+//! Temp files are named `.{target}.tmp-{pid}-{n}.{host}` and held under an
 //! exclusive `flock` while they are written. A process killed mid-write
 //! (`kill -9`, power loss, a full disk that kills it) leaves its temp file
 //! behind; the first write of a later process into the same directory
 //! removes such leftovers ([`remove_stale_temps`]): a temp file is stale when
-//! its writer's pid is no longer a live process on this host *and* nobody
-//! holds its lock, so a live writer's file is never taken from under it.
+//! nobody holds its lock *and* its writer is known to be gone: written on
+//! this host by a pid that is no longer a live process here, or written on
+//! another host more than [`STALE_ELSEWHERE`] ago. So a live writer's file is
+//! never taken from under it, even by a process on another node of a
+//! cluster sharing the directory over NFS or Lustre without working locks
+//! (where `flock` is node-local or missing: then the file is written
+//! without a lock, and the host and age rules alone decide).
 //! [`crate::data::fetch`] names and locks its download temp files the same
 //! way and uses the same cleanup.
 
@@ -20,6 +25,49 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How old a temp file written on another host must be before it counts
+/// as left behind (its writer's pid cannot be checked from here).
+pub const STALE_ELSEWHERE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// This host's name as temp file names carry it: ASCII letters, digits,
+/// `.`, `-` and `_` (anything else becomes `_`); empty when unknown.
+fn host_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let mut buf = [0u8; 256];
+        #[cfg(unix)]
+        // SAFETY: the buffer is valid for its length; the name is read up
+        // to its NUL (or the buffer's end) below.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        #[cfg(not(unix))]
+        let rc = -1;
+        if rc != 0 {
+            return String::new();
+        }
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end])
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    })
+}
+
+/// Whether an error from `flock` means the filesystem has no locks (Lustre
+/// mounted without `flock`, NFS without a lock manager), not a conflict.
+fn locks_unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) | Some(libc::ENOLCK) | Some(libc::EINVAL)
+        )
+}
 
 /// Directories this process has already cleaned of stale temp files.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
@@ -54,16 +102,23 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Create and lock a fresh temp file `.{name}.tmp-{pid}-{n}` in `dir`
-/// (never reusing a name). The lock lives as long as the returned handle.
+/// Create and lock a fresh temp file `.{name}.tmp-{pid}-{n}.{host}` in
+/// `dir` (never reusing a name). The lock lives as long as the returned
+/// handle; on a filesystem without locks the file is used unlocked.
 pub fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
     let pid = std::process::id();
+    let host = match host_tag() {
+        "" => String::new(),
+        h => format!(".{h}"),
+    };
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{name}.tmp-{pid}-{n}"));
+        let path = dir.join(format!(".{name}.tmp-{pid}-{n}{host}"));
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(file) => {
-                if let Err(e) = file.lock() {
+                if let Err(e) = file.lock()
+                    && !locks_unsupported(&e)
+                {
                     drop(file);
                     let _ = std::fs::remove_file(&path);
                     return Err(e);
@@ -83,17 +138,34 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// The writer's pid if `name` is one of our temp file names
-/// (`.{target}.tmp-{pid}-{n}`).
-pub fn temp_owner(name: &str) -> Option<u32> {
+/// Who wrote a temp file, from its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TempOwner {
+    pub pid: u32,
+    /// The writer's host; `None` in names from before anml recorded it
+    /// (those count as this host's).
+    pub host: Option<String>,
+}
+
+/// The writer of `name` if it is one of our temp file names
+/// (`.{target}.tmp-{pid}-{n}`, optionally followed by `.{host}`).
+pub fn temp_owner(name: &str) -> Option<TempOwner> {
     let rest = name.strip_prefix('.')?;
     let (target, tail) = rest.rsplit_once(".tmp-")?;
-    let (pid, n) = tail.split_once('-')?;
+    let (pid, rest) = tail.split_once('-')?;
+    let (n, host) = match rest.split_once('.') {
+        Some((n, h)) if !h.is_empty() => (n, Some(h.to_string())),
+        Some(_) => return None,
+        None => (rest, None),
+    };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if target.is_empty() || !digits(pid) || !digits(n) {
         return None;
     }
-    pid.parse().ok()
+    Some(TempOwner {
+        pid: pid.parse().ok()?,
+        host,
+    })
 }
 
 /// Whether `pid` is a live process on this host. A number no process can
@@ -134,21 +206,36 @@ pub fn remove_stale_temps(dir: &Path) -> std::io::Result<usize> {
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name();
-        let Some(pid) = temp_owner(&name.to_string_lossy()) else {
+        let Some(owner) = temp_owner(&name.to_string_lossy()) else {
             continue;
         };
-        if process_alive(pid) {
+        let here = owner.host.as_deref().is_none_or(|h| h == host_tag());
+        if here && process_alive(owner.pid) {
             continue;
         }
         let path = entry.path();
-        // A writer on another host sharing the directory holds the lock.
-        let unlocked = match File::open(&path) {
-            Ok(f) => f.try_lock().is_ok(),
+        // A live writer (here or on another host sharing the directory)
+        // holds the lock; where the filesystem has no locks, the host and
+        // age rules alone decide.
+        let held = match File::open(&path) {
+            Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(_) => true,
+            Err(_) => false,
         };
-        if !unlocked {
+        if held {
             continue;
+        }
+        if !here {
+            // another host's writer: its pid means nothing here
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_ELSEWHERE);
+            if !old {
+                continue;
+            }
         }
         match std::fs::remove_file(&path) {
             Ok(()) => removed += 1,
@@ -201,9 +288,20 @@ mod tests {
 
     #[test]
     fn temp_names_are_recognised() {
-        assert_eq!(super::temp_owner(".out.json.tmp-123-4"), Some(123));
-        assert_eq!(super::temp_owner(".a.tmp-b.tmp-7-0"), Some(7));
+        let owner = |pid, host: Option<&str>| {
+            Some(super::TempOwner {
+                pid,
+                host: host.map(String::from),
+            })
+        };
+        assert_eq!(super::temp_owner(".out.json.tmp-123-4"), owner(123, None));
+        assert_eq!(super::temp_owner(".a.tmp-b.tmp-7-0"), owner(7, None));
+        assert_eq!(
+            super::temp_owner(".r.json.tmp-9-2.node-07.cluster"),
+            owner(9, Some("node-07.cluster"))
+        );
         for not_ours in [
+            ".x.tmp-1-2.",
             "out.json",
             "out.json.tmp-1-2",
             ".tmp-1-2",
@@ -264,5 +362,41 @@ mod tests {
                 "out.json".to_string()
             ]
         );
+    }
+
+    /// A temp file written on another node (a cluster's shared store): its
+    /// pid means nothing here, so only its lock and its age count.
+    #[test]
+    fn another_hosts_temp_file_is_kept_until_it_is_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = format!("{}-other", super::host_tag());
+        let fresh = dir.path().join(format!(".a.json.tmp-4294967295-0.{other}"));
+        let old = dir.path().join(format!(".b.json.tmp-4294967295-1.{other}"));
+        let locked_old = dir.path().join(format!(".c.json.tmp-4294967295-2.{other}"));
+        for p in [&fresh, &old, &locked_old] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - super::STALE_ELSEWHERE * 2;
+        for p in [&old, &locked_old] {
+            let f = std::fs::File::options().write(true).open(p).unwrap();
+            f.set_modified(long_ago).unwrap();
+        }
+        let guard = std::fs::File::open(&locked_old).unwrap();
+        guard.lock().unwrap();
+        // ours, from a dead pid on this host: removed at once
+        let ours_dead = dir
+            .path()
+            .join(format!(".d.json.tmp-4294967295-3.{}", super::host_tag()));
+        std::fs::write(&ours_dead, b"x").unwrap();
+        assert_eq!(super::remove_stale_temps(dir.path()).unwrap(), 2);
+        assert!(fresh.exists() && locked_old.exists());
+        assert!(!old.exists() && !ours_dead.exists());
+        // and this process names its own temp files with its host
+        let (tmp, _f) = super::create_temp(dir.path(), "e.json").unwrap();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        let owner = super::temp_owner(&name).unwrap();
+        assert_eq!(owner.pid, std::process::id());
+        assert_eq!(owner.host.as_deref(), Some(super::host_tag()));
+        assert!(!super::host_tag().is_empty());
     }
 }

@@ -75,7 +75,7 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_anml")
 }
 
-/// Temp files anml leaves while writing (`.NAME.tmp-PID-N`, see
+/// Temp files anml leaves while writing (`.NAME.tmp-PID-N.HOST`, see
 /// `anml::atomic_file`) and registry staging directories, anywhere under
 /// `dir`.
 fn temp_files(dir: &Path) -> Vec<PathBuf> {

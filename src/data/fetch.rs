@@ -6,7 +6,7 @@
 //! SHA-256-checked against the catalog before anything parses it.
 //!
 //! Downloads stream through the hasher into a temporary file next to the
-//! target (`.NAME.tmp-<pid>-<counter>`, locked while written, named and
+//! target (`.NAME.tmp-<pid>-<counter>.<host>`, locked while written, named and
 //! cleaned up as [`crate::atomic_file`]'s); only when the hash matches is the
 //! file fsynced and renamed into place, so the cache never holds a partial
 //! or unverified file, even with several processes downloading at once. On
@@ -188,7 +188,7 @@ struct TempFile {
 }
 
 impl TempFile {
-    /// Create `.NAME.tmp-<pid>-<counter>` in `dir`, never reusing a name,
+    /// Create `.NAME.tmp-<pid>-<counter>.<host>` in `dir`, never reusing a name,
     /// locked while this value lives.
     fn create(dir: &Path, name: &str) -> Result<Self, DataError> {
         let (path, file) = crate::atomic_file::create_temp(dir, name)
