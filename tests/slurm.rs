@@ -508,3 +508,63 @@ fn a_script_sweep_is_submitted_with_anml_sweep() {
     );
     assert_eq!(v["provenance"]["script"]["path"], "grid.rhai");
 }
+
+/// An array task of a script sweep runs only the script that was
+/// submitted: one edited since is refused (exit 1), before any run.
+#[test]
+fn a_script_edited_after_submission_is_refused_by_its_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let script =
+        "let runs = sweep(#{ datasets: [\"wbc\"], detectors: [\"hbos\"], seeds: 0..2 });\n";
+    std::fs::write(root.join("grid.rhai"), script).unwrap();
+    let mut c = anml(root);
+    c.args([
+        "sweep",
+        "grid.rhai",
+        "--slurm",
+        "--array-size",
+        "2",
+        "--dry-run",
+    ]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let sha = anml::hashing::sha256_hex(script.as_bytes());
+    let task_line = out.lines().find(|l| l.starts_with("exec ")).unwrap();
+    assert!(
+        task_line.contains(&format!(
+            " sweep grid.rhai --script-sha256 {sha} --shard \"${{SLURM_ARRAY_TASK_ID}}/2\""
+        )),
+        "{task_line}"
+    );
+    // the task's command, run after the script was edited
+    std::fs::write(root.join("grid.rhai"), format!("{script}// edited\n")).unwrap();
+    let mut c = anml(root);
+    c.args([
+        "sweep",
+        "grid.rhai",
+        "--script-sha256",
+        &sha,
+        "--shard",
+        "0/2",
+    ]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("changed since it was submitted"), "{err}");
+    assert!(!root.join(WS).join("results/grid/runs").exists());
+    // unedited, the same command runs
+    std::fs::write(root.join("grid.rhai"), script).unwrap();
+    let mut c = anml(root);
+    c.args([
+        "sweep",
+        "grid.rhai",
+        "--script-sha256",
+        &sha,
+        "--shard",
+        "0/2",
+    ]);
+    let o = run(c);
+    assert!(o.status.success(), "{:?}", text(&o));
+}

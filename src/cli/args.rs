@@ -508,6 +508,11 @@ pub struct RegistryShowArgs {
 pub struct ScriptArgs {
     /// The .rhai script to run.
     pub file: PathBuf,
+    /// Run only if the script's SHA-256 is this (what --slurm gives each
+    /// array task, so a script edited after submission is refused instead
+    /// of giving different run ids in different tasks).
+    #[arg(long, hide = true, value_name = "SHA256")]
+    pub script_sha256: Option<String>,
     /// Experiment name [default: the script's file stem].
     #[arg(long)]
     pub experiment: Option<String>,

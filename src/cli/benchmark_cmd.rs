@@ -160,6 +160,7 @@ fn suite_run(
                 experiment: &experiment,
                 store: out_dir,
                 grid_size: Some(bench::plan_size(&spec)?),
+                task_args: Vec::new(),
             },
         );
     }

@@ -14,6 +14,17 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
         path: a.file.clone(),
         source,
     })?;
+    let sha256 = crate::hashing::sha256_hex(source.as_bytes());
+    if let Some(submitted) = &a.script_sha256
+        && *submitted != sha256
+    {
+        return Err(crate::slurm::SlurmError::ScriptChanged {
+            path: a.file.clone(),
+            submitted: submitted.clone(),
+            now: sha256,
+        }
+        .into());
+    }
     let experiment = a.experiment.clone().unwrap_or_else(|| stem(&a.file));
     let host = host(
         g,
@@ -34,6 +45,7 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
                 experiment: &experiment,
                 store,
                 grid_size: None,
+                task_args: vec!["--script-sha256".into(), sha256],
             },
         );
     }

@@ -22,6 +22,8 @@ pub(crate) struct SweepToSubmit<'a> {
     /// The grid's size, when known before running (suites; a script's
     /// grid is only known by running it).
     pub grid_size: Option<usize>,
+    /// Arguments each array task adds (a script's `--script-sha256`).
+    pub task_args: Vec<String>,
 }
 
 fn absolute(what: &'static str, p: &Path) -> Result<PathBuf, SlurmError> {
@@ -140,6 +142,7 @@ pub(crate) fn submit(
     if let Some(c) = s.cpus_per_task {
         task_command.extend(["--jobs".to_string(), c.to_string()]);
     }
+    task_command.extend(what.task_args);
     let mut merge_command = vec![program];
     merge_command.extend(location);
     merge_command.extend([

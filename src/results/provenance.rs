@@ -105,6 +105,7 @@ pub const SLURM_FLAGS: &[(&str, bool)] = &[
     ("--account", true),
     ("--sbatch-arg", true),
     ("--dry-run", false),
+    ("--script-sha256", true),
 ];
 
 /// The global flags that say where the workspace and the data are.

@@ -71,6 +71,16 @@ pub enum SlurmError {
         #[source]
         source: std::io::Error,
     },
+    /// An array task found the script changed since it was submitted.
+    #[error(
+        "{} changed since it was submitted (SHA-256 {now}, submitted {submitted}); its runs would not be the submitted sweep's: submit it again",
+        path.display()
+    )]
+    ScriptChanged {
+        path: PathBuf,
+        submitted: String,
+        now: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
