@@ -568,3 +568,96 @@ fn a_script_edited_after_submission_is_refused_by_its_tasks() {
     let o = run(c);
     assert!(o.status.success(), "{:?}", text(&o));
 }
+
+/// A directory holding fake Slurm tools (shell scripts), first on PATH.
+fn fake_tools(dir: &Path, tools: &[(&str, &str)]) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, body) in tools {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!("{}:/usr/bin:/bin", bin.display())
+}
+
+/// How anml meets a Slurm that hangs, answers nonsense, refuses the merge
+/// job after taking the array, or is not installed (fake tools, no Slurm).
+#[test]
+fn slurm_tools_that_hang_fail_or_are_missing_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let submit = |path: &str, timeout: &str| {
+        let mut c = anml(root);
+        c.args(SUITE)
+            .args(["--slurm", "--array-size", "2"])
+            .env("PATH", path)
+            .env("ANML_SLURM_TIMEOUT", timeout);
+        let o = run(c);
+        let (out, err) = text(&o);
+        (o.status.code(), out, err)
+    };
+    // sbatch hangs: killed after the timeout
+    let path = fake_tools(root, &[("sbatch", "sleep 30")]);
+    let start = Instant::now();
+    let (code, out, err) = submit(&path, "0.5");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("did not answer within 1 s") && err.contains("may or may not be queued"),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // sbatch prints something that is not a job id
+    let path = fake_tools(root, &[("sbatch", "echo 'Submitted batch job 12'")]);
+    let (code, _, err) = submit(&path, "10");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("expected a job id"), "{err}");
+    // the array is taken, the merge job refused: say what runs and how to
+    // submit the merge job by hand
+    let counter = root.join("calls");
+    let path = fake_tools(
+        root,
+        &[(
+            "sbatch",
+            &format!(
+                "echo x >> '{}'; if [ $(wc -l < '{}') -eq 1 ]; then echo 77; else echo 'sbatch: error: QOSMaxSubmitJobPerUserLimit' >&2; exit 1; fi",
+                counter.display(),
+                counter.display()
+            ),
+        )],
+    );
+    let (code, _, err) = submit(&path, "10");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("submitted the array as job 77, but not the merge job")
+            && err.contains("QOSMaxSubmitJobPerUserLimit")
+            && err.contains("sbatch --dependency=afterany:77 ")
+            && err.contains("merge.sbatch")
+            && err.contains("scancel 77"),
+        "{err}"
+    );
+    // no Slurm at all
+    let (code, _, err) = submit("/nonexistent", "10");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("`sbatch` was not found on PATH"), "{err}");
+    // more tasks than the cluster's MaxArraySize: refused before sbatch
+    let path = fake_tools(
+        root,
+        &[
+            ("scontrol", "echo 'MaxArraySize            = 4'"),
+            ("sbatch", "echo called >&2; exit 1"),
+        ],
+    );
+    std::fs::write(root.join("g.rhai"), "1;\n").unwrap();
+    let mut c = anml(root);
+    c.args(["sweep", "g.rhai", "--slurm", "--array-size", "5"])
+        .env("PATH", &path);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("MaxArraySize is 4") && !err.contains("called"),
+        "{err}"
+    );
+}

@@ -81,7 +81,12 @@ fn sbatch(
     let mut args = vec!["--parsable".to_string()];
     args.extend_from_slice(extra);
     args.push(script.display().to_string());
-    let out = run_tool("sbatch", &args, Some(&jobs.workdir), timeout())?;
+    let out = run_tool("sbatch", &args, Some(&jobs.workdir), timeout()).map_err(|e| match e {
+        SlurmError::ToolTimedOut { command, seconds } => {
+            SlurmError::SubmitUncertain { command, seconds }
+        }
+        e => e,
+    })?;
     parse_parsable("sbatch --parsable", &out)
 }
 
