@@ -58,6 +58,11 @@ pub enum SlurmError {
         "`{command}` did not finish within {seconds} s (set ANML_SLURM_TIMEOUT to wait longer)"
     )]
     ToolTimedOut { command: String, seconds: u64 },
+    /// `sbatch` did not answer in time: the job may be queued or not.
+    #[error(
+        "`{command}` did not answer within {seconds} s, so the job may or may not be queued: check `squeue --me` before submitting again (submitting twice is safe: the store skips finished runs); set ANML_SLURM_TIMEOUT to wait longer"
+    )]
+    SubmitUncertain { command: String, seconds: u64 },
     /// The tool's output is not what anml expects from it.
     #[error("`{command}` printed `{output}`, expected {expected}")]
     UnexpectedOutput {
