@@ -420,7 +420,11 @@ fn a_bad_connection_file_is_a_usage_error() {
 #[test]
 fn install_writes_a_kernelspec_with_logos() {
     let dir = tempfile::tempdir().unwrap();
+    // (the location variables would be recorded as flags too)
     let out = Command::new(env!("CARGO_BIN_EXE_anml"))
+        .env_remove("ANML_DATA_MIRROR")
+        .env_remove("ANML_DATA_DIR")
+        .env_remove("ANML_WORKSPACE")
         .args(["--max-operations=123456", "jupyter", "install", "--prefix"])
         .arg(dir.path())
         .output()

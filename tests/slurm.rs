@@ -327,11 +327,16 @@ fn a_slurm_sweep_equals_a_local_one_and_resubmission_fills_a_cancelled_task() {
         "--cpus-per-task",
         "1",
         "--sbatch-arg=--hold",
+        "--sbatch-arg=--comment=it's \"quoted\" #1",
     ]);
     let o = run(c);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     let (array, merge) = job_ids(&out);
+    // sbatch read the quoted option as one value
+    let shown = tool("scontrol", &["show", "job", &merge]);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.contains("Comment=it's \"quoted\" #1"), "{shown}");
     let cancel = tool("scancel", &[&format!("{array}_1")]);
     assert!(cancel.status.success(), "{:?}", text(&cancel));
     for job in [&array, &merge] {
@@ -660,4 +665,86 @@ fn slurm_tools_that_hang_fail_or_are_missing_give_clear_errors() {
         err.contains("MaxArraySize is 4") && !err.contains("called"),
         "{err}"
     );
+}
+
+/// `results report` and `results status` on a store that shards filled in
+/// part, without Slurm: the counts, the exit codes, a damaged jobs.json,
+/// and a store whose tasks all died before their first run.
+#[test]
+fn report_and_status_of_a_partly_filled_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut c = anml(root);
+    c.args(SUITE).args(["--shard", "0/3"]);
+    let o = run(c);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let st = store(root);
+    let status = |json: bool| {
+        let mut c = anml(root);
+        c.args(["results", "status"]).arg(&st);
+        if json {
+            c.arg("--json");
+        }
+        run(c)
+    };
+    let o = status(false);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("done 9, failed 0, missing 18 (of 27)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("missing: wbc isolation_forest seed 1"),
+        "{out}"
+    );
+    assert!(!out.contains("slurm:"), "never submitted: {out}");
+
+    let report = || {
+        let mut c = anml(root);
+        c.args(["results", "report"]).arg(&st);
+        run(c)
+    };
+    let o = report();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("9 runs of a grid of 27 (0 failed, 18 missing)"),
+        "{out}"
+    );
+    assert!(err.contains("18 of the grid's 27 runs are not in"), "{err}");
+    let board = std::fs::read_to_string(st.join("leaderboard.csv")).unwrap();
+    assert_eq!(
+        board.lines().count(),
+        1 + 9,
+        "one row per (dataset, model): {board}"
+    );
+
+    std::fs::create_dir_all(st.join("slurm")).unwrap();
+    std::fs::write(st.join("slurm/jobs.json"), "{ damaged").unwrap();
+    let o = status(true);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("jobs.json") && err.contains("not shown"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["done"].clone(), v["grid"].clone()),
+        (9.into(), 27.into())
+    );
+
+    // every task died before its first run: sweep.json, no runs/
+    std::fs::remove_dir_all(st.join("runs")).unwrap();
+    let o = report();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("27 of the grid's 27 runs are not in"), "{err}");
+    // and a directory that is no store at all
+    let mut c = anml(root);
+    c.args(["results", "status"]).arg(root.join("nowhere"));
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("is not a run store"), "{:?}", text(&o));
 }

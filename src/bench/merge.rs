@@ -220,7 +220,9 @@ pub fn report_store(
     store: &RunStore,
     registry: &DatasetRegistry,
 ) -> Result<MergeOutcome, BenchError> {
-    if !store.runs_dir().is_dir() {
+    // A sweep whose every task died before its first run left sweep.json
+    // and no runs/: all of its grid is missing, which is the answer.
+    if !store.runs_dir().is_dir() && !store.dir().join("sweep.json").is_file() {
         return Err(BenchError::NotAStore(store.dir().to_path_buf()));
     }
     store.remove_stale_temp_files()?;

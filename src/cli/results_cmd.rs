@@ -72,7 +72,11 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
 pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
     let store = RunStore::new(&a.dir);
     let st = bench::store_status(&store)?;
-    let submissions = crate::slurm::read_submissions(store.dir())?;
+    // A damaged jobs.json costs the Slurm part of the answer, not the rest.
+    let submissions = crate::slurm::read_submissions(store.dir()).unwrap_or_else(|e| {
+        eprintln!("warning: {e}; Slurm's view of the jobs is not shown");
+        Vec::new()
+    });
     let last = submissions.last();
     let (states, note) = match last {
         Some(s) => crate::slurm::job_states(&s.array_job_id, s.array_size, &s.merge_job_id),
