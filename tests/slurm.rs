@@ -453,6 +453,21 @@ fn a_slurm_sweep_equals_a_local_one_and_resubmission_fills_a_cancelled_task() {
             "{s}"
         );
     }
+    // a Slurm store and a local one merge without conflicts: they differ
+    // only in what merges ignore
+    let mut c = anml(root);
+    c.args(["results", "merge"])
+        .arg(store(root))
+        .arg(local.join(WS).join("results/odds"))
+        .arg("--output")
+        .arg(root.join("merged"));
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("27 runs (27 copied, 0 already there, 27 in more than one input"),
+        "{out}"
+    );
     // both submissions are on record
     let mut c = anml_slurm(root);
     c.args(["results", "status"]).arg(store(root));

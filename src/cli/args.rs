@@ -357,46 +357,46 @@ pub struct SweepFlags {
 
 /// Submitting a sweep to Slurm instead of running it here.
 #[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Slurm")]
 pub struct SlurmFlags {
     /// Submit to Slurm instead of running here: a job array whose task i
     /// runs this command with --shard i/N into the shared run store, and a
     /// merge job that writes the leaderboard once every task has ended.
     /// Prints the job ids and returns.
-    #[arg(long)]
+    #[arg(long, help_heading = "Slurm")]
     pub slurm: bool,
     /// Array tasks (shards of the grid) [default: 16, or the grid's size
     /// when smaller].
-    #[arg(long, value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm", value_parser = at_least_one())]
     pub array_size: Option<usize>,
     /// Partition (or comma list of partitions) to submit to.
-    #[arg(long, requires = "slurm")]
+    #[arg(long, help_heading = "Slurm", requires = "slurm")]
     pub partition: Option<String>,
     /// Wall-time limit per array task and for the merge job (Slurm's
     /// format: MM, HH:MM:SS, D-HH:MM, ...).
-    #[arg(long, requires = "slurm")]
+    #[arg(long, help_heading = "Slurm", requires = "slurm")]
     pub time: Option<String>,
     /// Memory per array task's node, e.g. 8G.
-    #[arg(long, requires = "slurm")]
+    #[arg(long, help_heading = "Slurm", requires = "slurm")]
     pub mem: Option<String>,
     /// CPUs per array task; each task then runs that many runs at once
     /// (--jobs).
-    #[arg(long, value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm", value_parser = at_least_one())]
     pub cpus_per_task: Option<usize>,
     /// Account to charge.
-    #[arg(long, requires = "slurm")]
+    #[arg(long, help_heading = "Slurm", requires = "slurm")]
     pub account: Option<String>,
     /// A further sbatch option for both jobs, as one long option
     /// (--sbatch-arg=--qos=low); repeatable.
     #[arg(
         long = "sbatch-arg",
+        help_heading = "Slurm",
         value_name = "--OPTION[=VALUE]",
         requires = "slurm",
         allow_hyphen_values = true
     )]
     pub sbatch_args: Vec<String>,
     /// Print the batch scripts and the sbatch commands; submit nothing.
-    #[arg(long, requires = "slurm")]
+    #[arg(long, help_heading = "Slurm", requires = "slurm")]
     pub dry_run: bool,
 }
 
