@@ -122,7 +122,10 @@ fn slurm_conf() -> Option<&'static PathBuf> {
                     std::env::var_os("ANML_REQUIRE_SLURM").is_none_or(|v| v != "1"),
                     "ANML_REQUIRE_SLURM=1 and Slurm could not be started: {why}"
                 );
-                eprintln!(
+                // straight to stderr: the harness hides eprintln! of a passing test
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n*** SKIPPED: the Slurm tests need a running Slurm, and \
                      scripts/ci/start-slurm.sh could not start one here (it needs root and \
                      apt-get): {why}\n"
