@@ -396,38 +396,46 @@ fn a_slurm_sweep_equals_a_local_one_and_resubmission_fills_a_cancelled_task() {
     assert_eq!(state_of(&merge).as_deref(), Some("FAILED"));
     assert_eq!(jobs.len(), 5, "every task and the merge job: {st}");
 
-    // Submit again: only the missing runs run, and the merge job succeeds.
+    // Submit again: only shard 1 has runs left, so only task 1 is
+    // submitted; it runs them, and the merge job succeeds.
     let mut c = anml_slurm(root);
     c.args(SUITE)
         .args(["--slurm", "--array-size", "4", "--cpus-per-task", "1"]);
     let o = run(c);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("(tasks 1 of 4: the other shards' runs are all stored)"),
+        "{out}"
+    );
     let (array2, merge2) = job_ids(&out);
     assert_eq!(wait_for(&merge2, limit), "COMPLETED");
-    // the three complete shards find every run stored; shard 1 runs its 7
-    let task_log = |i: usize| {
-        std::fs::read_to_string(
-            store(root)
-                .join("slurm/logs")
-                .join(format!("array-{array2}_{i}.out")),
-        )
-        .unwrap()
-    };
-    for i in [0, 2, 3] {
-        let log = task_log(i);
-        let want = if i == 3 { 6 } else { 7 };
-        assert!(
-            log.contains(&format!(
-                "{want} of the grid's 27 runs: {want} cached, 0 run, 0 failed"
-            )),
-            "{log}"
-        );
-    }
-    let log = task_log(1);
+    let logs = store(root).join("slurm/logs");
+    let log = std::fs::read_to_string(logs.join(format!("array-{array2}_1.out"))).unwrap();
     assert!(
         log.contains("shard 1/4: 7 of the grid's 27 runs: 0 cached, 7 run, 0 failed"),
         "{log}"
+    );
+    for i in [0, 2, 3] {
+        assert!(!logs.join(format!("array-{array2}_{i}.out")).exists());
+    }
+    // and once everything is stored, nothing is submitted at all
+    let mut c = anml_slurm(root);
+    c.args(SUITE).args(["--slurm", "--array-size", "4"]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("all 27 runs of the grid are in"), "{out}");
+    assert!(!out.contains("submitted"), "{out}");
+    // --force submits every shard again (shown by a dry run)
+    let mut c = anml_slurm(root);
+    c.args(SUITE)
+        .args(["--slurm", "--array-size", "4", "--force", "--dry-run"]);
+    let o = run(c);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("#SBATCH --array=0-3\n") && out.contains(" --force "),
+        "{out}"
     );
 
     // The same records as the local run, apart from timing, hardware and
@@ -561,34 +569,27 @@ fn a_script_edited_after_submission_is_refused_by_its_tasks() {
         )),
         "{task_line}"
     );
-    // the task's command, run after the script was edited
-    std::fs::write(root.join("grid.rhai"), format!("{script}// edited\n")).unwrap();
-    let mut c = anml(root);
-    c.args([
-        "sweep",
-        "grid.rhai",
-        "--script-sha256",
-        &sha,
-        "--shard",
-        "0/2",
-    ]);
-    let o = run(c);
+    // the task's command, run on the script as it is then
+    let task = |source: &str| {
+        std::fs::write(root.join("grid.rhai"), source).unwrap();
+        let mut c = anml(root);
+        c.args([
+            "sweep",
+            "grid.rhai",
+            "--script-sha256",
+            &sha,
+            "--shard",
+            "0/2",
+        ]);
+        run(c)
+    };
+    let o = task(&format!("{script}// edited\n"));
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(err.contains("changed since it was submitted"), "{err}");
     assert!(!root.join(WS).join("results/grid/runs").exists());
     // unedited, the same command runs
-    std::fs::write(root.join("grid.rhai"), script).unwrap();
-    let mut c = anml(root);
-    c.args([
-        "sweep",
-        "grid.rhai",
-        "--script-sha256",
-        &sha,
-        "--shard",
-        "0/2",
-    ]);
-    let o = run(c);
+    let o = task(script);
     assert!(o.status.success(), "{:?}", text(&o));
 }
 

@@ -32,7 +32,7 @@ pub use store::{
 pub use suite::{SERIES_SUITE_MODELS, Suite, read_reference};
 pub use sweep::{
     GridPoint, MAX_JOBS, MAX_SEEDS, PointStatus, RunProtocol, Shard, SweepEvent, SweepOptions,
-    SweepOutcome, SweepSpec, manifest, parse_seeds, plan_size, run_sweep,
+    SweepOutcome, SweepSpec, manifest, parse_seeds, plan_size, run_sweep, stored_points,
 };
 pub use timing::{TimedRun, TimingReport, median, peak_rss_kib, time_runs};
 

@@ -722,6 +722,31 @@ pub fn plan_size(spec_: &SweepSpec) -> Result<usize, BenchError> {
     grid_size(spec_, &grids)
 }
 
+/// Whether each grid point of `spec_` (in grid order) already has a
+/// completed record in `store`, as a sweep with `ctx` would find it. The
+/// inputs are loaded (and so fetched into the cache) to compute the run
+/// ids; nothing is run or written. A Slurm submission uses it to submit only
+/// the shards that have something to run.
+pub fn stored_points(
+    registry: &DatasetRegistry,
+    spec_: &SweepSpec,
+    ctx: &RunContext,
+    store: &RunStore,
+) -> Result<Vec<bool>, BenchError> {
+    check_spec(spec_)?;
+    let grids = model_grids(spec_)?;
+    grid_size(spec_, &grids)?;
+    let inputs: Vec<Input> = spec_
+        .datasets
+        .iter()
+        .map(|d| Input::load(registry, d, spec_.protocol))
+        .collect::<Result<_, _>>()?;
+    expand(spec_, &grids, &inputs, ctx)?
+        .iter()
+        .map(|p| Ok(matches!(store.get(&p.run_id)?, Lookup::Found(rec) if rec.is_ok())))
+        .collect()
+}
+
 /// Run the sweep (this shard's part of it) against `store`, then write its
 /// reports (leaderboards, failures) into the store's directory. Names and
 /// parameter values are all checked, and the inputs loaded, before any run,

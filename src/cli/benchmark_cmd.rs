@@ -158,8 +158,19 @@ fn suite_run(
             &a.sweep,
             super::slurm_cmd::SweepToSubmit {
                 experiment: &experiment,
-                store: out_dir,
-                grid_size: Some(bench::plan_size(&spec)?),
+                store: out_dir.clone(),
+                // which grid points are stored already: a shard with
+                // nothing left to run is not submitted
+                stored: Some(if a.sweep.force {
+                    vec![false; bench::plan_size(&spec)?]
+                } else {
+                    bench::stored_points(
+                        &registry(g)?,
+                        &spec,
+                        &bench::RunContext::cli(&experiment),
+                        &bench::RunStore::new(&out_dir),
+                    )?
+                }),
                 task_args: Vec::new(),
             },
         );

@@ -79,7 +79,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
     });
     let last = submissions.last();
     let (states, note) = match last {
-        Some(s) => crate::slurm::job_states(&s.array_job_id, s.array_size, &s.merge_job_id),
+        Some(s) => crate::slurm::job_states(&s.array_job_id, &s.task_ids(), &s.merge_job_id),
         None => (Vec::new(), None),
     };
     let total = st.done + st.failed.len() + st.missing.len();
@@ -105,6 +105,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
                 "array_job_id": s.array_job_id,
                 "merge_job_id": s.merge_job_id,
                 "array_size": s.array_size,
+                "tasks": s.task_ids(),
                 "submissions": submissions.len(),
                 "jobs": states.iter().map(|j| serde_json::json!({
                     "id": j.id, "state": j.state, "exit_code": j.exit_code,
@@ -157,12 +158,21 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
         println!("invalid run file: {why}");
     }
     if let Some(s) = last {
+        let tasks = s.task_ids();
+        let which = if tasks.len() == s.array_size {
+            format!("{} tasks", s.array_size)
+        } else {
+            format!(
+                "tasks {} of {}",
+                crate::slurm::task_ranges(&tasks),
+                s.array_size
+            )
+        };
         println!(
-            "slurm: submission {} of {}: job array {} ({} tasks), merge job {}",
+            "slurm: submission {} of {}: job array {} ({which}), merge job {}",
             submissions.len(),
             submissions.len(),
             s.array_job_id,
-            s.array_size,
             s.merge_job_id
         );
         for j in &states {

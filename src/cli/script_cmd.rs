@@ -44,7 +44,7 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
             super::slurm_cmd::SweepToSubmit {
                 experiment: &experiment,
                 store,
-                grid_size: None,
+                stored: None,
                 task_args: vec!["--script-sha256".into(), sha256],
             },
         );

@@ -8,7 +8,7 @@ use super::args::{GlobalOpts, SlurmFlags, SweepFlags};
 use crate::bench::BenchError;
 use crate::error::Error;
 use crate::results::{LOCATION_FLAGS, SLURM_FLAGS, strip_flags};
-use crate::slurm::{self, JobOptions, SlurmError, SweepJobs, shell_quote};
+use crate::slurm::{self, JobOptions, SlurmError, SweepJobs, path_text, shell_quote};
 use std::path::{Path, PathBuf};
 
 /// Array tasks when `--array-size` is not given (fewer for a smaller grid).
@@ -19,9 +19,10 @@ pub(crate) struct SweepToSubmit<'a> {
     pub experiment: &'a str,
     /// The run store every task files into.
     pub store: PathBuf,
-    /// The grid's size, when known before running (suites; a script's
-    /// grid is only known by running it).
-    pub grid_size: Option<usize>,
+    /// Whether each grid point (in grid order) is stored already, when the
+    /// grid is known before running (suites; a script's grid is only known
+    /// by running it). Shards with nothing left to run are not submitted.
+    pub stored: Option<Vec<bool>>,
     /// Arguments each array task adds (a script's `--script-sha256`).
     pub task_args: Vec<String>,
 }
@@ -33,31 +34,21 @@ fn absolute(what: &'static str, p: &Path) -> Result<PathBuf, SlurmError> {
     })
 }
 
-fn utf8(what: &'static str, p: &Path) -> Result<String, SlurmError> {
-    p.to_str()
-        .map(str::to_string)
-        .ok_or_else(|| SlurmError::Unscriptable {
-            what,
-            value: p.display().to_string(),
-            why: "it is not valid UTF-8",
-        })
-}
-
 /// The global location flags as explicit absolute arguments, so the jobs
 /// find the same workspace and data whatever environment Slurm gives them
 /// (`ANML_WORKSPACE` and friends are not relied on).
 fn location_args(g: &GlobalOpts) -> Result<Vec<String>, SlurmError> {
     let mut out = vec![
         "--workspace".to_string(),
-        utf8("the workspace", &absolute("workspace", &g.workspace)?)?,
+        path_text("the workspace", &absolute("workspace", &g.workspace)?)?,
     ];
     if let Some(d) = &g.data_dir {
         out.push("--data-dir".into());
-        out.push(utf8("the data directory", &absolute("data dir", d)?)?);
+        out.push(path_text("the data directory", &absolute("data dir", d)?)?);
     }
     if let Some(m) = &g.data_mirror {
         out.push("--data-mirror".into());
-        out.push(utf8("the data mirror", &absolute("data mirror", m)?)?);
+        out.push(path_text("the data mirror", &absolute("data mirror", m)?)?);
     }
     if g.offline {
         out.push("--offline".into());
@@ -100,7 +91,8 @@ pub(crate) fn submit(
         )
         .into());
     }
-    let array_size = match (s.array_size, what.grid_size) {
+    let grid_size = what.stored.as_ref().map(Vec::len);
+    let array_size = match (s.array_size, grid_size) {
         (Some(n), Some(grid)) if n > grid => {
             return Err(BenchError::flag(
                 "--array-size",
@@ -114,6 +106,22 @@ pub(crate) fn submit(
         (None, Some(grid)) => DEFAULT_ARRAY_SIZE.min(grid.max(1)),
         (None, None) => DEFAULT_ARRAY_SIZE,
     };
+    // the shards (array task ids) with a grid point left to run
+    let tasks: Vec<usize> = match &what.stored {
+        Some(stored) => (0..array_size)
+            .filter(|&i| stored.iter().skip(i).step_by(array_size).any(|done| !done))
+            .collect(),
+        None => (0..array_size).collect(),
+    };
+    if tasks.is_empty() {
+        println!(
+            "all {} runs of the grid are in {} already: nothing to submit \
+             (`anml results report` rewrites its leaderboards; --force runs them again)",
+            grid_size.unwrap_or(0),
+            what.store.display()
+        );
+        return Ok(Outcome::Success);
+    }
     let options = JobOptions {
         partition: s.partition.clone(),
         account: s.account.clone(),
@@ -128,7 +136,7 @@ pub(crate) fn submit(
         path: PathBuf::from("the anml executable"),
         source,
     })?;
-    let program = utf8("the anml executable", &program)?;
+    let program = path_text("the anml executable", &program)?;
     let location = location_args(g)?;
     let store = absolute("run store", &what.store)?;
     let workdir = absolute("working directory", Path::new("."))?;
@@ -148,7 +156,7 @@ pub(crate) fn submit(
     merge_command.extend([
         "results".to_string(),
         "report".to_string(),
-        utf8("the run store", &store)?,
+        path_text("the run store", &store)?,
     ]);
     let jobs = SweepJobs {
         experiment: what.experiment.to_string(),
@@ -157,6 +165,7 @@ pub(crate) fn submit(
         task_command,
         merge_command,
         array_size,
+        tasks,
         options,
     };
 
@@ -182,8 +191,16 @@ pub(crate) fn submit(
         .as_deref()
         .map(|c| format!(" on cluster {c}"))
         .unwrap_or_default();
+    let which = if jobs.tasks.len() == array_size {
+        format!("{array_size} tasks, shard i/{array_size} each")
+    } else {
+        format!(
+            "tasks {} of {array_size}: the other shards' runs are all stored",
+            slurm::task_ranges(&jobs.tasks)
+        )
+    };
     println!(
-        "submitted job array {} ({array_size} tasks, shard i/{array_size} each){cluster}",
+        "submitted job array {} ({which}){cluster}",
         sub.array_job_id
     );
     println!(

@@ -149,9 +149,34 @@ pub struct SweepJobs {
     pub task_command: Vec<String>,
     /// The merge job's command, program first.
     pub merge_command: Vec<String>,
-    /// Array tasks (shards), at least 1.
+    /// Shards the grid is cut into (`--shard i/array_size`), at least 1.
     pub array_size: usize,
+    /// The array task ids (shards) to submit: all of `0..array_size`, or
+    /// only those with runs left to do.
+    pub tasks: Vec<usize>,
     pub options: JobOptions,
+}
+
+/// Task ids as Slurm's `--array` takes them: `0-3`, `1,5-7`.
+pub fn task_ranges(tasks: &[usize]) -> String {
+    let mut sorted = tasks.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            sorted[i].to_string()
+        } else {
+            format!("{}-{}", sorted[i], sorted[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
 }
 
 /// `s` quoted for bash (and for `sbatch`'s reading of `#SBATCH` lines,
@@ -169,7 +194,9 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-fn path_text(what: &'static str, p: &Path) -> Result<String, SlurmError> {
+/// `p` as text for a batch script; a path that is not UTF-8 cannot be
+/// written into one.
+pub fn path_text(what: &'static str, p: &Path) -> Result<String, SlurmError> {
     p.to_str()
         .map(str::to_string)
         .ok_or_else(|| SlurmError::Unscriptable {
@@ -263,6 +290,15 @@ impl SweepJobs {
         if self.array_size == 0 {
             return Err(SlurmError::flag("--array-size", "must be at least 1"));
         }
+        if self.tasks.is_empty() || self.tasks.iter().any(|&t| t >= self.array_size) {
+            return Err(SlurmError::flag(
+                "--array-size",
+                format!(
+                    "array tasks {:?} are not shards of {}",
+                    self.tasks, self.array_size
+                ),
+            ));
+        }
         let store = path_text("the run store", &self.store)?;
         // (it goes into a comment line: one line)
         sbatch_value("the run store", &store)?;
@@ -282,7 +318,7 @@ impl SweepJobs {
             &name,
             &log_path(&self.log_dir(), "array-%A_%a.out")?,
         )?;
-        s.push_str(&format!("#SBATCH --array=0-{}\n", n - 1));
+        s.push_str(&format!("#SBATCH --array={}\n", task_ranges(&self.tasks)));
         self.common_lines(&mut s, self.options.cpus_per_task)?;
         s.push_str("set -euo pipefail\n");
         s.push_str(&format!(
@@ -328,8 +364,21 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             array_size: 4,
+            tasks: vec![0, 1, 2, 3],
             options: JobOptions::default(),
         }
+    }
+
+    #[test]
+    fn task_ids_are_written_as_ranges() {
+        assert_eq!(task_ranges(&[0, 1, 2, 3]), "0-3");
+        assert_eq!(task_ranges(&[7, 1, 5, 6]), "1,5-7");
+        assert_eq!(task_ranges(&[2]), "2");
+        let mut j = jobs();
+        j.tasks = vec![1, 3];
+        assert!(j.array_script().unwrap().contains("#SBATCH --array=1,3\n"));
+        j.tasks = vec![4];
+        assert!(j.array_script().is_err());
     }
 
     #[test]

@@ -21,7 +21,9 @@ mod batch_script;
 mod submission;
 mod tools;
 
-pub use batch_script::{ARRAY_SCRIPT, JobOptions, MERGE_SCRIPT, SweepJobs, shell_quote};
+pub use batch_script::{
+    ARRAY_SCRIPT, JobOptions, MERGE_SCRIPT, SweepJobs, path_text, shell_quote, task_ranges,
+};
 pub use submission::{Submission, read_submissions, record_submission, submit};
 pub use tools::{JobState, job_states, max_array_size, run_tool};
 

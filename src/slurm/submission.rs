@@ -16,12 +16,27 @@ pub struct Submission {
     pub array_job_id: String,
     /// The merge job's id.
     pub merge_job_id: String,
-    /// Tasks in the array (shards of the grid).
+    /// Shards the grid was cut into.
     pub array_size: usize,
+    /// The array task ids submitted (shards with runs left to do); empty in
+    /// records that predate it, meaning all of `0..array_size`.
+    #[serde(default)]
+    pub tasks: Vec<usize>,
     /// The cluster `sbatch --parsable` named, on a multi-cluster setup.
     pub cluster: Option<String>,
     /// Seconds since the Unix epoch when it was submitted.
     pub submitted_at: u64,
+}
+
+impl Submission {
+    /// The array task ids this submission made.
+    pub fn task_ids(&self) -> Vec<usize> {
+        if self.tasks.is_empty() {
+            (0..self.array_size).collect()
+        } else {
+            self.tasks.clone()
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -126,6 +141,7 @@ pub fn submit(jobs: &SweepJobs) -> Result<Submission, SlurmError> {
         array_job_id,
         merge_job_id,
         array_size: jobs.array_size,
+        tasks: jobs.tasks.clone(),
         cluster,
         submitted_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -180,11 +180,12 @@ fn from_sacct(ids: &str) -> Result<Vec<JobState>, SlurmError> {
 /// be asked, if anything.
 pub fn job_states(
     array_job_id: &str,
-    array_size: usize,
+    tasks: &[usize],
     merge_job_id: &str,
 ) -> (Vec<JobState>, Option<String>) {
     let mut notes = Vec::new();
-    let mut wanted: Vec<String> = (0..array_size)
+    let mut wanted: Vec<String> = tasks
+        .iter()
         .map(|i| format!("{array_job_id}_{i}"))
         .collect();
     wanted.push(merge_job_id.to_string());
