@@ -754,6 +754,28 @@ fn report_and_status_of_a_partly_filled_store() {
         (9.into(), 27.into())
     );
 
+    // a submission on record, but no Slurm tools here: the counts, and
+    // every job UNKNOWN with the reason
+    std::fs::write(
+        st.join("slurm/jobs.json"),
+        r#"{"submissions": [{"array_job_id": "40", "merge_job_id": "41", "array_size": 3,
+            "tasks": [1, 2], "cluster": null, "submitted_at": 0}]}"#,
+    )
+    .unwrap();
+    let mut c = anml(root);
+    c.args(["results", "status"])
+        .arg(&st)
+        .env("PATH", "/nonexistent");
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("job array 40 (tasks 1-2 of 3), merge job 41")
+            && out.contains("  40_1 UNKNOWN\n  40_2 UNKNOWN\n  41 UNKNOWN\n")
+            && out.contains("`squeue` was not found on PATH"),
+        "{out}"
+    );
+
     // every task died before its first run: sweep.json, no runs/
     std::fs::remove_dir_all(st.join("runs")).unwrap();
     let o = report();
