@@ -278,6 +278,17 @@ fn bad_submissions_are_refused_before_slurm_is_asked() {
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {out}\n{err}");
         assert!(err.contains(msg), "{extra:?}: {err}");
     }
+    // flags are checked before any data is loaded: with no data reachable,
+    // the bad flag is still what is reported
+    let empty = dir.path().join("empty-mirror");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut c = anml(dir.path());
+    c.args(SUITE)
+        .args(["--slurm", "--time", "1h", "--dry-run", "--data-mirror"])
+        .arg(&empty);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("--time"), "{:?}", text(&o));
     // a single run is not a sweep
     let mut c = anml(dir.path());
     c.args([

@@ -153,6 +153,8 @@ fn suite_run(
             )
             .into());
         }
+        // the flags before the data
+        super::slurm_cmd::check(&a.sweep, Some(bench::plan_size(&spec)?))?;
         return super::slurm_cmd::submit(
             g,
             &a.sweep,

@@ -34,6 +34,7 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
         interrupt,
     )?;
     if a.sweep.slurm.slurm {
+        super::slurm_cmd::check(&a.sweep, None)?;
         // A script that does not compile fails here, not in every task.
         host.compile(&a.file.display().to_string(), &source)?;
         let experiment = safe_name(&experiment);

@@ -70,12 +70,10 @@ fn own_args() -> Result<Vec<String>, SlurmError> {
         .collect()
 }
 
-/// Submit (or with `--dry-run` print) the sweep this command describes.
-pub(crate) fn submit(
-    g: &GlobalOpts,
-    sweep: &SweepFlags,
-    what: SweepToSubmit<'_>,
-) -> Result<Outcome, Error> {
+/// The Slurm flags as job options, checked (with the scheduling flags
+/// they exclude) before any data is loaded; `grid_size` bounds
+/// `--array-size` when the grid is known.
+pub(crate) fn check(sweep: &SweepFlags, grid_size: Option<usize>) -> Result<JobOptions, Error> {
     let s: &SlurmFlags = &sweep.slurm;
     if sweep.shard.is_some() {
         return Err(BenchError::flag(
@@ -91,17 +89,39 @@ pub(crate) fn submit(
         )
         .into());
     }
+    if let (Some(n), Some(grid)) = (s.array_size, grid_size)
+        && n > grid
+    {
+        return Err(BenchError::flag(
+            "--array-size",
+            format!(
+                "{n} tasks for a grid of {grid} runs would leave tasks with nothing to run; at most {grid}"
+            ),
+        )
+        .into());
+    }
+    let options = JobOptions {
+        partition: s.partition.clone(),
+        account: s.account.clone(),
+        time: s.time.clone(),
+        mem: s.mem.clone(),
+        cpus_per_task: s.cpus_per_task,
+        extra: s.sbatch_args.clone(),
+    };
+    options.validate()?;
+    Ok(options)
+}
+
+/// Submit (or with `--dry-run` print) the sweep this command describes.
+pub(crate) fn submit(
+    g: &GlobalOpts,
+    sweep: &SweepFlags,
+    what: SweepToSubmit<'_>,
+) -> Result<Outcome, Error> {
+    let s: &SlurmFlags = &sweep.slurm;
     let grid_size = what.stored.as_ref().map(Vec::len);
+    let options = check(sweep, grid_size)?;
     let array_size = match (s.array_size, grid_size) {
-        (Some(n), Some(grid)) if n > grid => {
-            return Err(BenchError::flag(
-                "--array-size",
-                format!(
-                    "{n} tasks for a grid of {grid} runs would leave tasks with nothing to run; at most {grid}"
-                ),
-            )
-            .into());
-        }
         (Some(n), _) => n,
         (None, Some(grid)) => DEFAULT_ARRAY_SIZE.min(grid.max(1)),
         (None, None) => DEFAULT_ARRAY_SIZE,
@@ -122,16 +142,6 @@ pub(crate) fn submit(
         );
         return Ok(Outcome::Success);
     }
-    let options = JobOptions {
-        partition: s.partition.clone(),
-        account: s.account.clone(),
-        time: s.time.clone(),
-        mem: s.mem.clone(),
-        cpus_per_task: s.cpus_per_task,
-        extra: s.sbatch_args.clone(),
-    };
-    options.validate()?;
-
     let program = std::env::current_exe().map_err(|source| SlurmError::Io {
         path: PathBuf::from("the anml executable"),
         source,
