@@ -787,6 +787,34 @@ fn report_and_status_of_a_partly_filled_store() {
         "{out}"
     );
 
+    // Slurm has forgotten the jobs (squeue: invalid id) and accounting
+    // knows them: sacct's states, "CANCELLED by 0" shortened, exit codes
+    let path = fake_tools(
+        root,
+        &[
+            (
+                "squeue",
+                "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1",
+            ),
+            (
+                "sacct",
+                "printf '40_1|CANCELLED by 0|0:0\\n40_2|COMPLETED|0:0\\n41|FAILED|1:0\\n'",
+            ),
+        ],
+    );
+    let mut c = anml(root);
+    c.args(["results", "status"]).arg(&st).env("PATH", &path);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "  40_1 CANCELLED (exit 0:0)\n  40_2 COMPLETED (exit 0:0)\n  41 FAILED (exit 1:0)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("UNKNOWN"), "{out}");
+
     // every task died before its first run: sweep.json, no runs/
     std::fs::remove_dir_all(st.join("runs")).unwrap();
     let o = report();
