@@ -787,6 +787,24 @@ fn report_and_status_of_a_partly_filled_store() {
         "{out}"
     );
 
+    // waiting jobs show why they wait
+    let path = fake_tools(
+        root,
+        &[(
+            "squeue",
+            "printf '40_1|RUNNING|None\\n40_2|PENDING|Resources\\n41|PENDING|Dependency\\n'",
+        )],
+    );
+    let mut c = anml(root);
+    c.args(["results", "status"]).arg(&st).env("PATH", &path);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("  40_1 RUNNING\n  40_2 PENDING (Resources)\n  41 PENDING (Dependency)\n"),
+        "{out}"
+    );
+
     // Slurm has forgotten the jobs (squeue: invalid id) and accounting
     // knows them: sacct's states, "CANCELLED by 0" shortened, exit codes
     let path = fake_tools(

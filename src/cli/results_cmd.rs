@@ -108,7 +108,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
                 "tasks": s.task_ids(),
                 "submissions": submissions.len(),
                 "jobs": states.iter().map(|j| serde_json::json!({
-                    "id": j.id, "state": j.state, "exit_code": j.exit_code,
+                    "id": j.id, "state": j.state, "exit_code": j.exit_code, "reason": j.reason,
                 })).collect::<Vec<_>>(),
                 "note": note,
             })
@@ -176,9 +176,10 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, Error> {
             s.merge_job_id
         );
         for j in &states {
-            match &j.exit_code {
-                Some(code) => println!("  {} {} (exit {code})", j.id, j.state),
-                None => println!("  {} {}", j.id, j.state),
+            match (&j.exit_code, &j.reason) {
+                (Some(code), _) => println!("  {} {} (exit {code})", j.id, j.state),
+                (None, Some(why)) => println!("  {} {} ({why})", j.id, j.state),
+                (None, None) => println!("  {} {}", j.id, j.state),
             }
         }
         if let Some(n) = note {

@@ -112,6 +112,9 @@ pub struct JobState {
     pub state: String,
     /// `sacct`'s exit code (`1:0`), when it came from there.
     pub exit_code: Option<String>,
+    /// Why a job waits, from `squeue` (`Dependency`, `Resources`,
+    /// `JobHeldUser`, ...); `None` when it does not.
+    pub reason: Option<String>,
 }
 
 /// What `squeue` says about `ids` (pending, running and recently ended
@@ -123,17 +126,24 @@ fn from_squeue(ids: &str, notes: &mut Vec<String>) -> Vec<JobState> {
         "--array".into(),
         "--states=all".into(),
         format!("--jobs={ids}"),
-        "--format=%i|%T".into(),
+        "--format=%i|%T|%r".into(),
     ];
     match run_tool("squeue", &args, None, timeout()) {
         Ok(out) => out
             .lines()
             .filter_map(|line| {
-                let (id, state) = line.trim().split_once('|')?;
+                let mut f = line.trim().splitn(3, '|');
+                let (id, state) = (f.next()?.trim(), f.next()?.trim());
+                let reason = f
+                    .next()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty() && *r != "None")
+                    .map(str::to_string);
                 Some(JobState {
-                    id: id.trim().to_string(),
-                    state: state.trim().to_string(),
+                    id: id.to_string(),
+                    state: state.to_string(),
                     exit_code: None,
+                    reason,
                 })
             })
             .collect(),
@@ -165,6 +175,7 @@ fn from_sacct(ids: &str) -> Result<Vec<JobState>, SlurmError> {
                     // `CANCELLED by 0` -> `CANCELLED`
                     state: state.split_whitespace().next().unwrap_or(state).to_string(),
                     exit_code: Some(code.to_string()),
+                    reason: None,
                 }),
                 _ => None,
             },
@@ -222,6 +233,7 @@ pub fn job_states(
                     id: w.clone(),
                     state: "UNKNOWN".into(),
                     exit_code: None,
+                    reason: None,
                 })
         })
         .collect();
