@@ -131,6 +131,20 @@ pub fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
     }
 }
 
+/// Block until this process holds an exclusive `flock` on `path` (created
+/// if absent, never truncated); the lock lasts as long as the returned
+/// handle and the kernel drops it when the process dies, so a `kill -9`
+/// never leaves it held. For read-modify-write of a shared file.
+pub fn lock_path(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    file.lock()?;
+    Ok(file)
+}
+
 /// fsync a directory (best effort), so a rename inside it is durable.
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {

@@ -366,7 +366,9 @@ pub struct SlurmFlags {
     pub slurm: bool,
     /// Array tasks (shards of the grid) [default: 16, or the grid's size
     /// when smaller].
-    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=crate::slurm::MAX_ARRAY_SIZE as u64))]
     pub array_size: Option<usize>,
     /// Partition (or comma list of partitions) to submit to.
     #[arg(long, help_heading = "Slurm", requires = "slurm")]
@@ -380,7 +382,9 @@ pub struct SlurmFlags {
     pub mem: Option<String>,
     /// CPUs per array task; each task then runs that many runs at once
     /// (--jobs).
-    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm", value_parser = at_least_one())]
+    #[arg(long, help_heading = "Slurm", value_name = "N", requires = "slurm",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=crate::bench::MAX_JOBS as u64))]
     pub cpus_per_task: Option<usize>,
     /// Account to charge.
     #[arg(long, help_heading = "Slurm", requires = "slurm")]

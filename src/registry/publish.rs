@@ -9,7 +9,7 @@
 //! was left by a process that died mid-publish and can be removed.
 
 use super::RegistryError;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,13 +37,7 @@ impl RegistryLock {
     pub(super) fn acquire(root: &Path) -> Result<Self, RegistryError> {
         std::fs::create_dir_all(root).map_err(io_err(root))?;
         let path = root.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        file.lock().map_err(io_err(&path))?;
+        let file = crate::atomic_file::lock_path(&path).map_err(io_err(&path))?;
         Ok(Self { _file: file })
     }
 }

@@ -30,6 +30,11 @@ pub use tools::{JobState, job_states, max_array_size, run_tool};
 use std::path::PathBuf;
 use thiserror::Error;
 
+/// The most array tasks anml submits: Slurm's own ceiling for
+/// `MaxArraySize` (a cluster's setting, checked at submission, is usually
+/// far lower).
+pub const MAX_ARRAY_SIZE: usize = 4_000_001;
+
 /// What can go wrong writing, submitting or querying Slurm jobs.
 #[derive(Debug, Error)]
 #[non_exhaustive]

@@ -153,6 +153,13 @@ pub fn submit(jobs: &SweepJobs) -> Result<Submission, SlurmError> {
 /// jobs are queued whether or not this succeeds; without the record only
 /// `anml results status` cannot name them.
 pub fn record_submission(store: &Path, submission: &Submission) -> Result<(), SlurmError> {
+    // Two submissions at once must not both read the old list and each
+    // write it back with only their own entry.
+    let lock = store.join("slurm").join(".jobs.lock");
+    let _held = crate::atomic_file::lock_path(&lock).map_err(|source| SlurmError::Io {
+        path: lock.clone(),
+        source,
+    })?;
     let mut all = read_submissions(store)?;
     all.push(submission.clone());
     let file = JobsFile { submissions: all };
@@ -178,6 +185,39 @@ mod tests {
         for bad in ["", "Submitted batch job 17", "17x"] {
             assert!(parse_parsable("s", bad).is_err(), "{bad}");
         }
+    }
+
+    /// Many submissions recorded at once: every one is kept.
+    #[test]
+    fn concurrent_records_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("slurm")).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let store = dir.path();
+                s.spawn(move || {
+                    for i in 0..10 {
+                        let sub = Submission {
+                            array_job_id: format!("{}", t * 100 + i),
+                            merge_job_id: "1".into(),
+                            array_size: 2,
+                            tasks: vec![0, 1],
+                            cluster: None,
+                            submitted_at: 0,
+                        };
+                        record_submission(store, &sub).unwrap();
+                    }
+                });
+            }
+        });
+        let mut ids: Vec<String> = read_submissions(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.array_job_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 80);
     }
 
     #[test]
