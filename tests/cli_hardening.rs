@@ -697,3 +697,31 @@ fn seed_and_window_errors_have_their_own_wording() {
         "{stderr}"
     );
 }
+
+/// Regression: an argument that is not UTF-8 (here the `--output` path)
+/// panicked in the provenance's argv (`std::env::args`); the run now
+/// completes and records the argument lossily.
+#[test]
+fn a_non_utf8_argument_is_recorded_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    let out = sb.root().join(std::ffi::OsStr::from_bytes(b"r\xffes.json"));
+    let o = sb
+        .anml()
+        .args([
+            "benchmark",
+            "--dataset",
+            "toy-blobs",
+            "--model",
+            "hbos",
+            "--output",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run anml");
+    let (stdout, stderr) = text(&o);
+    no_panic(&stderr);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["provenance"]["argv"][0], "anml");
+}

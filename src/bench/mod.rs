@@ -191,7 +191,11 @@ impl RunContext {
             experiment: experiment.to_string(),
             script_sha256: None,
             provenance: Provenance {
-                argv: crate::results::recorded_argv(std::env::args()),
+                // lossy: `env::args` panics on an argument that is not
+                // UTF-8 (a path), and JSON text cannot hold one anyway
+                argv: crate::results::recorded_argv(
+                    std::env::args_os().map(|a| a.to_string_lossy().into_owned()),
+                ),
                 slurm: crate::results::SlurmInfo::from_env(),
                 ..Provenance::default()
             },
