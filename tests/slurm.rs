@@ -289,6 +289,22 @@ fn bad_submissions_are_refused_before_slurm_is_asked() {
     let o = run(c);
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(text(&o).1.contains("--time"), "{:?}", text(&o));
+    // a workspace whose path cannot go into a batch script: the error
+    // alone, not half a dry run
+    let mut c = Command::new(env!("CARGO_BIN_EXE_anml"));
+    c.current_dir(dir.path())
+        .args(["--workspace", "new\nline", "--data-mirror"])
+        .arg(mirror())
+        .arg("--offline")
+        .args(SUITE)
+        .args(["--slurm", "--dry-run"]);
+    let o = run(c);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        out.is_empty() && err.contains("control character"),
+        "{out}\n{err}"
+    );
     // a single run is not a sweep
     let mut c = anml(dir.path());
     c.args([

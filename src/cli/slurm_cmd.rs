@@ -232,10 +232,13 @@ pub(crate) fn submit(
 fn print_dry_run(jobs: &SweepJobs) -> Result<(), SlurmError> {
     let dir = jobs.slurm_dir();
     let (array, merge) = (dir.join(slurm::ARRAY_SCRIPT), dir.join(slurm::MERGE_SCRIPT));
+    // both rendered before anything is printed: a refused path prints
+    // nothing but the error
+    let (array_text, merge_text) = (jobs.array_script()?, jobs.merge_script()?);
     println!("# {}", array.display());
-    print!("{}", jobs.array_script()?);
+    print!("{array_text}");
     println!("# {}", merge.display());
-    print!("{}", jobs.merge_script()?);
+    print!("{merge_text}");
     println!("# would submit, from {}:", jobs.workdir.display());
     println!(
         "sbatch --parsable {}",
