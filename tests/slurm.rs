@@ -725,17 +725,23 @@ fn report_and_status_of_a_partly_filled_store() {
     let o = run(c);
     assert!(o.status.success(), "{:?}", text(&o));
     let st = store(root);
-    let status = |json: bool| {
+    // `results status` (with `--json`, with only `path` on PATH), which
+    // always succeeds: (stdout, stderr)
+    let status = |json: bool, path: Option<&str>| {
         let mut c = anml(root);
         c.args(["results", "status"]).arg(&st);
         if json {
             c.arg("--json");
         }
-        run(c)
+        if let Some(p) = path {
+            c.env("PATH", p);
+        }
+        let o = run(c);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        (out, err)
     };
-    let o = status(false);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = status(false, None);
     assert!(
         out.contains("done 9, failed 0, missing 18 (of 27)"),
         "{out}"
@@ -768,9 +774,7 @@ fn report_and_status_of_a_partly_filled_store() {
 
     std::fs::create_dir_all(st.join("slurm")).unwrap();
     std::fs::write(st.join("slurm/jobs.json"), "{ damaged").unwrap();
-    let o = status(true);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, err) = status(true, None);
     assert!(
         err.contains("jobs.json") && err.contains("not shown"),
         "{err}"
@@ -789,13 +793,7 @@ fn report_and_status_of_a_partly_filled_store() {
             "tasks": [1, 2], "cluster": null, "submitted_at": 0}]}"#,
     )
     .unwrap();
-    let mut c = anml(root);
-    c.args(["results", "status"])
-        .arg(&st)
-        .env("PATH", "/nonexistent");
-    let o = run(c);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = status(false, Some("/nonexistent"));
     assert!(
         out.contains("job array 40 (tasks 1-2 of 3), merge job 41")
             && out.contains("  40_1 UNKNOWN\n  40_2 UNKNOWN\n  41 UNKNOWN\n")
@@ -811,11 +809,7 @@ fn report_and_status_of_a_partly_filled_store() {
             "printf '40_1|RUNNING|None\\n40_2|PENDING|Resources\\n41|PENDING|Dependency\\n'",
         )],
     );
-    let mut c = anml(root);
-    c.args(["results", "status"]).arg(&st).env("PATH", &path);
-    let o = run(c);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = status(false, Some(&path));
     assert!(
         out.contains("  40_1 RUNNING\n  40_2 PENDING (Resources)\n  41 PENDING (Dependency)\n"),
         "{out}"
@@ -836,11 +830,7 @@ fn report_and_status_of_a_partly_filled_store() {
             ),
         ],
     );
-    let mut c = anml(root);
-    c.args(["results", "status"]).arg(&st).env("PATH", &path);
-    let o = run(c);
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, _) = status(false, Some(&path));
     assert!(
         out.contains(
             "  40_1 CANCELLED (exit 0:0)\n  40_2 COMPLETED (exit 0:0)\n  41 FAILED (exit 1:0)\n"

@@ -31,6 +31,8 @@ pub struct MergeOutcome {
     pub records: Vec<StoredRun>,
     /// Grid points no input had.
     pub missing: Vec<ManifestEntry>,
+    /// The merged grid's size, when the stores carry their grid.
+    pub grid_size: Option<usize>,
     /// The leaderboards written into the output.
     pub reports: Reports,
 }
@@ -173,6 +175,7 @@ pub fn merge_stores(
         duplicates,
         records,
         missing,
+        grid_size: grid.as_ref().map(|m| m.grid.len()),
         reports,
     })
 }
@@ -222,7 +225,7 @@ pub fn report_store(
 ) -> Result<MergeOutcome, BenchError> {
     // A sweep whose every task died before its first run left sweep.json
     // and no runs/: all of its grid is missing, which is the answer.
-    if !store.runs_dir().is_dir() && !store.dir().join("sweep.json").is_file() {
+    if !store.has_sweep() {
         return Err(BenchError::NotAStore(store.dir().to_path_buf()));
     }
     store.remove_stale_temp_files()?;
@@ -234,6 +237,7 @@ pub fn report_store(
         duplicates: 0,
         records,
         missing,
+        grid_size: grid.as_ref().map(|m| m.grid.len()),
         reports,
     })
 }
@@ -256,7 +260,7 @@ pub struct StoreStatus {
 
 /// Read (never write) a store and count its runs against its grid.
 pub fn store_status(store: &RunStore) -> Result<StoreStatus, BenchError> {
-    if !store.runs_dir().is_dir() && !store.dir().join("sweep.json").is_file() {
+    if !store.has_sweep() {
         return Err(BenchError::NotAStore(store.dir().to_path_buf()));
     }
     let manifest = store.read_manifest()?;

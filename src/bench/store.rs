@@ -225,6 +225,12 @@ impl RunStore {
         Ok(ids)
     }
 
+    /// Whether a sweep has written here: runs (`runs/`) or at least its
+    /// grid (`sweep.json`, when every task died before its first run).
+    pub fn has_sweep(&self) -> bool {
+        self.runs_dir().is_dir() || self.manifest_path().is_file()
+    }
+
     fn manifest_path(&self) -> PathBuf {
         self.dir.join("sweep.json")
     }

@@ -326,7 +326,10 @@ fn both_grids(model: &str, param: &str) -> BenchError {
 }
 
 /// Each model's own grid: `name -> values`, keys sorted.
-fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, BenchError> {
+/// One detector's parameter grid: each parameter's values, keys sorted.
+type ParamGrid = BTreeMap<String, Vec<Value>>;
+
+fn model_grids(spec_: &SweepSpec) -> Result<Vec<ParamGrid>, BenchError> {
     let mut grids = vec![BTreeMap::new(); spec_.models.len()];
     for (key, value) in &spec_.params {
         if let Some(pos) = spec_.models.iter().position(|m| m == key) {
@@ -386,10 +389,7 @@ fn model_grids(spec_: &SweepSpec) -> Result<Vec<BTreeMap<String, Vec<Value>>>, B
 
 /// The number of points the grid will have, computed without expanding
 /// it; more than [`MAX_GRID_POINTS`] is an error.
-fn grid_size(
-    spec_: &SweepSpec,
-    grids: &[BTreeMap<String, Vec<Value>>],
-) -> Result<usize, BenchError> {
+fn grid_size(spec_: &SweepSpec, grids: &[ParamGrid]) -> Result<usize, BenchError> {
     let too_big = || {
         BenchError::Grid(format!(
             "the grid has more than {MAX_GRID_POINTS} points ({} datasets × the detectors' parameter combinations × {} seeds); split it",
@@ -416,7 +416,7 @@ fn grid_size(
 }
 
 /// Every combination of a grid, in order (the last key varies fastest).
-fn combinations(grid: &BTreeMap<String, Vec<Value>>) -> Vec<Map<String, Value>> {
+fn combinations(grid: &ParamGrid) -> Vec<Map<String, Value>> {
     let mut out = vec![Map::new()];
     for (k, vals) in grid {
         out = out
@@ -509,7 +509,7 @@ impl Base {
 /// combination and resolving every run id (no fitting).
 fn expand(
     spec_: &SweepSpec,
-    grids: &[BTreeMap<String, Vec<Value>>],
+    grids: &[ParamGrid],
     inputs: &[Input],
     ctx: &RunContext,
 ) -> Result<Vec<GridPoint>, BenchError> {
@@ -717,9 +717,32 @@ fn run_point(
 /// parameter values, without loading any data (what a Slurm submission
 /// sizes its array by).
 pub fn plan_size(spec_: &SweepSpec) -> Result<usize, BenchError> {
+    checked_grids(spec_).map(|(_, size)| size)
+}
+
+/// The detectors' parameter grids and the grid's size, after checking the
+/// names and values `spec_` refers to; no data is loaded.
+fn checked_grids(spec_: &SweepSpec) -> Result<(Vec<ParamGrid>, usize), BenchError> {
     check_spec(spec_)?;
     let grids = model_grids(spec_)?;
-    grid_size(spec_, &grids)
+    let size = grid_size(spec_, &grids)?;
+    Ok((grids, size))
+}
+
+/// Load the inputs and expand the grid (every point's run id).
+fn load_and_expand(
+    registry: &DatasetRegistry,
+    spec_: &SweepSpec,
+    grids: &[ParamGrid],
+    ctx: &RunContext,
+) -> Result<(Vec<Input>, Vec<GridPoint>), BenchError> {
+    let inputs: Vec<Input> = spec_
+        .datasets
+        .iter()
+        .map(|d| Input::load(registry, d, spec_.protocol))
+        .collect::<Result<_, _>>()?;
+    let grid = expand(spec_, grids, &inputs, ctx)?;
+    Ok((inputs, grid))
 }
 
 /// Whether each grid point of `spec_` (in grid order) already has a
@@ -733,15 +756,9 @@ pub fn stored_points(
     ctx: &RunContext,
     store: &RunStore,
 ) -> Result<Vec<bool>, BenchError> {
-    check_spec(spec_)?;
-    let grids = model_grids(spec_)?;
-    grid_size(spec_, &grids)?;
-    let inputs: Vec<Input> = spec_
-        .datasets
-        .iter()
-        .map(|d| Input::load(registry, d, spec_.protocol))
-        .collect::<Result<_, _>>()?;
-    expand(spec_, &grids, &inputs, ctx)?
+    let (grids, _) = checked_grids(spec_)?;
+    load_and_expand(registry, spec_, &grids, ctx)?
+        .1
         .iter()
         .map(|p| Ok(matches!(store.get(&p.run_id)?, Lookup::Found(rec) if rec.is_ok())))
         .collect()
@@ -760,9 +777,7 @@ pub fn run_sweep(
     store: &RunStore,
     on_event: &(dyn Fn(SweepEvent<'_>) + Sync),
 ) -> Result<SweepOutcome, BenchError> {
-    check_spec(spec_)?;
-    let grids = model_grids(spec_)?;
-    grid_size(spec_, &grids)?;
+    let (grids, _) = checked_grids(spec_)?;
     if opts.jobs > MAX_JOBS {
         return Err(BenchError::flag(
             "--jobs",
@@ -772,12 +787,7 @@ pub fn run_sweep(
             ),
         ));
     }
-    let inputs: Vec<Input> = spec_
-        .datasets
-        .iter()
-        .map(|d| Input::load(registry, d, spec_.protocol))
-        .collect::<Result<_, _>>()?;
-    let grid = expand(spec_, &grids, &inputs, ctx)?;
+    let (inputs, grid) = load_and_expand(registry, spec_, &grids, ctx)?;
     store.write_manifest(&manifest(&ctx.experiment, spec_.protocol, &grid))?;
     store.remove_stale_temp_files()?;
     let mine: Vec<&GridPoint> = grid

@@ -154,10 +154,11 @@ fn suite_run(
             .into());
         }
         // the flags before the data
-        super::slurm_cmd::check(&a.sweep, Some(bench::plan_size(&spec)?))?;
+        let options = super::slurm_cmd::check(&a.sweep, Some(bench::plan_size(&spec)?))?;
         return super::slurm_cmd::submit(
             g,
             &a.sweep,
+            options,
             super::slurm_cmd::SweepToSubmit {
                 experiment: &experiment,
                 store: out_dir.clone(),

@@ -43,8 +43,8 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
     let store = RunStore::new(&a.dir);
     let m = bench::report_store(&store, &registry(g)?)?;
     print!("{}", m.reports.to_text());
-    let size = store.read_manifest()?.map(|manifest| manifest.grid.len());
-    let grid = size
+    let grid = m
+        .grid_size
         .map(|n| format!(" of a grid of {n}"))
         .unwrap_or_default();
     println!(
@@ -60,7 +60,7 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
     } else {
         Err(bench::BenchError::Incomplete {
             missing: m.missing.len(),
-            grid: size.unwrap_or(m.missing.len()),
+            grid: m.grid_size.unwrap_or(m.missing.len()),
             store: store.dir().to_path_buf(),
         }
         .into())

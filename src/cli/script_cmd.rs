@@ -25,23 +25,23 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
         }
         .into());
     }
-    let experiment = a.experiment.clone().unwrap_or_else(|| stem(&a.file));
+    let experiment = safe_name(&a.experiment.clone().unwrap_or_else(|| stem(&a.file)));
     let host = host(
         g,
-        safe_name(&experiment),
+        experiment.clone(),
         Some((&a.file, &source)),
         Some(&a.sweep),
         interrupt,
     )?;
     if a.sweep.slurm.slurm {
-        super::slurm_cmd::check(&a.sweep, None)?;
+        let options = super::slurm_cmd::check(&a.sweep, None)?;
         // A script that does not compile fails here, not in every task.
         host.compile(&a.file.display().to_string(), &source)?;
-        let experiment = safe_name(&experiment);
         let store = g.workspace.join("results").join(&experiment);
         return super::slurm_cmd::submit(
             g,
             &a.sweep,
+            options,
             super::slurm_cmd::SweepToSubmit {
                 experiment: &experiment,
                 store,

@@ -112,15 +112,16 @@ pub(crate) fn check(sweep: &SweepFlags, grid_size: Option<usize>) -> Result<JobO
     Ok(options)
 }
 
-/// Submit (or with `--dry-run` print) the sweep this command describes.
+/// Submit (or with `--dry-run` print) the sweep this command describes,
+/// with the `options` [`check`] gave.
 pub(crate) fn submit(
     g: &GlobalOpts,
     sweep: &SweepFlags,
+    options: JobOptions,
     what: SweepToSubmit<'_>,
 ) -> Result<Outcome, Error> {
     let s: &SlurmFlags = &sweep.slurm;
     let grid_size = what.stored.as_ref().map(Vec::len);
-    let options = check(sweep, grid_size)?;
     let array_size = match (s.array_size, grid_size) {
         (Some(n), _) => n,
         (None, Some(grid)) => DEFAULT_ARRAY_SIZE.min(grid.max(1)),
