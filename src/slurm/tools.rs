@@ -3,6 +3,7 @@
 //! tool's own message (its stderr, else its stdout).
 
 use super::SlurmError;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -106,7 +107,7 @@ pub fn run_tool(
 /// One job (or array task) as Slurm reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobState {
-    /// `123`, an array task `123_4`, or pending tasks `123_[5-7]`.
+    /// `123`, or an array task `123_4`.
     pub id: String,
     /// `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`, ...
     pub state: String,
@@ -200,44 +201,46 @@ pub fn job_states(
         .map(|i| format!("{array_job_id}_{i}"))
         .collect();
     wanted.push(merge_job_id.to_string());
-    let mut known = from_squeue(&format!("{array_job_id},{merge_job_id}"), &mut notes);
-    let unknown = |known: &[JobState]| -> Vec<String> {
-        wanted
-            .iter()
-            .filter(|w| !known.iter().any(|k| &k.id == *w))
-            .cloned()
-            .collect()
-    };
-    let rest = unknown(&known);
-    if !rest.is_empty() {
-        match from_sacct(&rest.join(",")) {
-            Ok(found) => known.extend(found.into_iter().filter(|f| rest.contains(&f.id))),
+    // Both tools are asked about the two jobs (an array's id covers its
+    // tasks), never task by task: a large array's ids would not fit on a
+    // command line.
+    let jobs = format!("{array_job_id},{merge_job_id}");
+    let mut known: HashMap<String, JobState> = from_squeue(&jobs, &mut notes)
+        .into_iter()
+        .map(|j| (j.id.clone(), j))
+        .collect();
+    if wanted.iter().any(|w| !known.contains_key(w)) {
+        match from_sacct(&jobs) {
+            Ok(found) => {
+                for j in found {
+                    known.entry(j.id.clone()).or_insert(j);
+                }
+            }
             Err(e) => notes.push(format!("accounting (sacct) could not be asked: {e}")),
         }
     }
-    let rest = unknown(&known);
+    let rest: Vec<&str> = wanted
+        .iter()
+        .filter(|w| !known.contains_key(*w))
+        .map(String::as_str)
+        .collect();
     if !rest.is_empty() {
         notes.push(format!(
             "UNKNOWN: Slurm no longer holds {} (cancelled before starting, or ended over MinJobAge ago) and accounting has no record",
             rest.join(", ")
         ));
     }
-    let mut out: Vec<JobState> = wanted
-        .iter()
+    let out = wanted
+        .into_iter()
         .map(|w| {
-            known
-                .iter()
-                .find(|k| &k.id == w)
-                .cloned()
-                .unwrap_or_else(|| JobState {
-                    id: w.clone(),
-                    state: "UNKNOWN".into(),
-                    exit_code: None,
-                    reason: None,
-                })
+            known.remove(&w).unwrap_or(JobState {
+                id: w,
+                state: "UNKNOWN".into(),
+                exit_code: None,
+                reason: None,
+            })
         })
         .collect();
-    out.dedup();
     let note = (!notes.is_empty()).then(|| notes.join("; "));
     (out, note)
 }
