@@ -27,9 +27,10 @@ pub(crate) struct SweepToSubmit<'a> {
     pub task_args: Vec<String>,
 }
 
-fn absolute(what: &'static str, p: &Path) -> Result<PathBuf, SlurmError> {
+/// `p` made absolute against the current directory (which must exist).
+fn absolute(p: &Path) -> Result<PathBuf, SlurmError> {
     std::path::absolute(p).map_err(|source| SlurmError::Io {
-        path: PathBuf::from(what).join(p),
+        path: p.to_path_buf(),
         source,
     })
 }
@@ -40,15 +41,15 @@ fn absolute(what: &'static str, p: &Path) -> Result<PathBuf, SlurmError> {
 fn location_args(g: &GlobalOpts) -> Result<Vec<String>, SlurmError> {
     let mut out = vec![
         "--workspace".to_string(),
-        path_text("the workspace", &absolute("workspace", &g.workspace)?)?,
+        path_text("the workspace", &absolute(&g.workspace)?)?,
     ];
     if let Some(d) = &g.data_dir {
         out.push("--data-dir".into());
-        out.push(path_text("the data directory", &absolute("data dir", d)?)?);
+        out.push(path_text("the data directory", &absolute(d)?)?);
     }
     if let Some(m) = &g.data_mirror {
         out.push("--data-mirror".into());
-        out.push(path_text("the data mirror", &absolute("data mirror", m)?)?);
+        out.push(path_text("the data mirror", &absolute(m)?)?);
     }
     if g.offline {
         out.push("--offline".into());
@@ -149,8 +150,8 @@ pub(crate) fn submit(
     })?;
     let program = path_text("the anml executable", &program)?;
     let location = location_args(g)?;
-    let store = absolute("run store", &what.store)?;
-    let workdir = absolute("working directory", Path::new("."))?;
+    let store = absolute(&what.store)?;
+    let workdir = absolute(Path::new("."))?;
 
     let mut task_command = vec![program.clone()];
     task_command.extend(location.iter().cloned());
