@@ -692,6 +692,30 @@ fn slurm_tools_that_hang_fail_or_are_missing_give_clear_errors() {
     let (code, _, err) = submit("/nonexistent", "10");
     assert_eq!(code, Some(1));
     assert!(err.contains("`sbatch` was not found on PATH"), "{err}");
+    // Ctrl-C while sbatch runs: it is killed, and anml says a job may be
+    // queued (exit 130), at once rather than after the timeout
+    let started = root.join("sbatch-started");
+    let path = fake_tools(
+        root,
+        &[(
+            "sbatch",
+            &format!("touch '{}'; sleep 30", started.display()),
+        )],
+    );
+    let mut c = anml(root);
+    c.args(SUITE)
+        .args(["--slurm", "--array-size", "2"])
+        .env("PATH", &path)
+        .env("ANML_SLURM_TIMEOUT", "60");
+    let (o, sent) = common::interrupt_when(c, Duration::from_secs(60), || started.exists());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
+    assert!(
+        err.contains("interrupted (Ctrl-C) during `sbatch")
+            && err.contains("a job may be queued; check `squeue --me`"),
+        "{err}"
+    );
+    assert!(sent.elapsed() < Duration::from_secs(10));
     // more tasks than the cluster's MaxArraySize: refused before sbatch
     let path = fake_tools(
         root,

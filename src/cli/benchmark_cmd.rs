@@ -175,6 +175,7 @@ fn suite_run(
                     )?
                 }),
                 task_args: Vec::new(),
+                cancel: interrupt.flag(),
             },
         );
     }

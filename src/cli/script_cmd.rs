@@ -26,6 +26,7 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
         .into());
     }
     let experiment = safe_name(&a.experiment.clone().unwrap_or_else(|| stem(&a.file)));
+    let cancel = interrupt.flag();
     let host = host(
         g,
         experiment.clone(),
@@ -47,6 +48,7 @@ pub fn run(g: &GlobalOpts, a: &ScriptArgs, interrupt: Interrupt) -> Result<Outco
                 store,
                 stored: None,
                 task_args: vec!["--script-sha256".into(), sha256],
+                cancel,
             },
         );
     }

@@ -10,6 +10,8 @@ use crate::error::Error;
 use crate::results::{LOCATION_FLAGS, SLURM_FLAGS, strip_flags};
 use crate::slurm::{self, JobOptions, SlurmError, SweepJobs, path_text, shell_quote};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Array tasks when `--array-size` is not given (fewer for a smaller grid).
 pub const DEFAULT_ARRAY_SIZE: usize = 16;
@@ -25,6 +27,8 @@ pub(crate) struct SweepToSubmit<'a> {
     pub stored: Option<Vec<bool>>,
     /// Arguments each array task adds (a script's `--script-sha256`).
     pub task_args: Vec<String>,
+    /// Set by Ctrl-C: the submission stops (exit 130).
+    pub cancel: Arc<AtomicBool>,
 }
 
 /// `p` made absolute against the current directory (which must exist).
@@ -197,7 +201,16 @@ pub(crate) fn submit(
         )
         .into());
     }
-    let sub = slurm::submit(&jobs)?;
+    let sub = match slurm::submit(&jobs, Some(&what.cancel)) {
+        Err(e) if what.cancel.load(Ordering::SeqCst) => {
+            eprintln!(
+                "{e}\ninterrupted while submitting: a job may be queued; check `squeue --me` \
+                 before submitting again (submitting twice is safe: the store skips finished runs)"
+            );
+            return Ok(Outcome::Interrupted);
+        }
+        other => other?,
+    };
     let cluster = sub
         .cluster
         .as_deref()

@@ -65,6 +65,9 @@ pub enum SlurmError {
         "`{command}` did not finish within {seconds} s (set ANML_SLURM_TIMEOUT to wait longer)"
     )]
     ToolTimedOut { command: String, seconds: u64 },
+    /// Ctrl-C while a Slurm tool ran (it was killed) or before it started.
+    #[error("interrupted (Ctrl-C) during `{command}`")]
+    Interrupted { command: String },
     /// `sbatch` did not answer in time: the job may be queued or not.
     #[error(
         "`{command}` did not answer within {seconds} s, so the job may or may not be queued: check `squeue --me` before submitting again (submitting twice is safe: the store skips finished runs); set ANML_SLURM_TIMEOUT to wait longer"

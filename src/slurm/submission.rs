@@ -8,6 +8,7 @@ use super::batch_script::{ARRAY_SCRIPT, MERGE_SCRIPT, SweepJobs, shell_quote};
 use super::tools::{run_tool, timeout};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 /// One submission of a sweep to Slurm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,16 +93,18 @@ fn sbatch(
     jobs: &SweepJobs,
     extra: &[String],
     script: &Path,
+    cancel: Option<&AtomicBool>,
 ) -> Result<(String, Option<String>), SlurmError> {
     let mut args = vec!["--parsable".to_string()];
     args.extend_from_slice(extra);
     args.push(script.display().to_string());
-    let out = run_tool("sbatch", &args, Some(&jobs.workdir), timeout()).map_err(|e| match e {
-        SlurmError::ToolTimedOut { command, seconds } => {
-            SlurmError::SubmitUncertain { command, seconds }
-        }
-        e => e,
-    })?;
+    let out =
+        run_tool("sbatch", &args, Some(&jobs.workdir), timeout(), cancel).map_err(|e| match e {
+            SlurmError::ToolTimedOut { command, seconds } => {
+                SlurmError::SubmitUncertain { command, seconds }
+            }
+            e => e,
+        })?;
     parse_parsable("sbatch --parsable", &out)
 }
 
@@ -109,7 +112,9 @@ fn sbatch(
 /// every array task, `afterany`); [`record_submission`] files it. Nothing is
 /// submitted when a script cannot be written; when the merge job cannot be
 /// submitted after the array was, the error says how to submit it by hand.
-pub fn submit(jobs: &SweepJobs) -> Result<Submission, SlurmError> {
+/// `cancel` (Ctrl-C) stops the submission between or during the `sbatch`
+/// calls ([`SlurmError::Interrupted`]).
+pub fn submit(jobs: &SweepJobs, cancel: Option<&AtomicBool>) -> Result<Submission, SlurmError> {
     let array = jobs.array_script()?;
     let merge = jobs.merge_script()?;
     let logs = jobs.log_dir();
@@ -122,9 +127,9 @@ pub fn submit(jobs: &SweepJobs) -> Result<Submission, SlurmError> {
     write_file(&array_path, array.as_bytes())?;
     write_file(&merge_path, merge.as_bytes())?;
 
-    let (array_job_id, cluster) = sbatch(jobs, &[], &array_path)?;
+    let (array_job_id, cluster) = sbatch(jobs, &[], &array_path, cancel)?;
     let dependency = format!("--dependency=afterany:{array_job_id}");
-    let merge_job_id = match sbatch(jobs, std::slice::from_ref(&dependency), &merge_path) {
+    let merge_job_id = match sbatch(jobs, std::slice::from_ref(&dependency), &merge_path, cancel) {
         Ok((id, _)) => id,
         Err(e) => {
             return Err(SlurmError::MergeNotSubmitted {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long one call may take: `ANML_SLURM_TIMEOUT` seconds (a positive
@@ -38,14 +39,21 @@ fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> 
 
 /// Run `program args` in `cwd` (the current directory when `None`) and
 /// return its stdout; a non-zero exit is [`SlurmError::ToolFailed`] with
-/// the tool's message, a call past `limit` is killed and reported.
+/// the tool's message, a call past `limit` is killed and reported. When
+/// `cancel` becomes true (Ctrl-C) the tool is not started, or is killed,
+/// and the call is [`SlurmError::Interrupted`].
 pub fn run_tool(
     program: &str,
     args: &[String],
     cwd: Option<&Path>,
     limit: Duration,
+    cancel: Option<&AtomicBool>,
 ) -> Result<String, SlurmError> {
     let command = shown(program, args);
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+    if cancelled() {
+        return Err(SlurmError::Interrupted { command });
+    }
     let mut cmd = Command::new(program);
     cmd.args(args)
         .stdin(Stdio::null())
@@ -71,6 +79,11 @@ pub fn run_tool(
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
+            Ok(None) if cancelled() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(SlurmError::Interrupted { command });
+            }
             Ok(None) if start.elapsed() >= limit => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -129,7 +142,7 @@ fn from_squeue(ids: &str, notes: &mut Vec<String>) -> Vec<JobState> {
         format!("--jobs={ids}"),
         "--format=%i|%T|%r".into(),
     ];
-    match run_tool("squeue", &args, None, timeout()) {
+    match run_tool("squeue", &args, None, timeout(), None) {
         Ok(out) => out
             .lines()
             .filter_map(|line| {
@@ -166,7 +179,7 @@ fn from_sacct(ids: &str) -> Result<Vec<JobState>, SlurmError> {
         format!("--jobs={ids}"),
         "--format=JobID,State,ExitCode".into(),
     ];
-    let out = run_tool("sacct", &args, None, timeout())?;
+    let out = run_tool("sacct", &args, None, timeout(), None)?;
     Ok(out
         .lines()
         .filter_map(
@@ -253,6 +266,7 @@ pub fn max_array_size() -> Option<usize> {
         &["show".into(), "config".into()],
         None,
         timeout(),
+        None,
     )
     .ok()?;
     out.lines().find_map(|l| {
@@ -274,12 +288,16 @@ mod tests {
     #[test]
     fn output_failures_and_timeouts() {
         let t = Duration::from_secs(10);
-        assert_eq!(run_tool("sh", &sh("echo 12;"), None, t).unwrap(), "12\n");
+        assert_eq!(
+            run_tool("sh", &sh("echo 12;"), None, t, None).unwrap(),
+            "12\n"
+        );
         let e = run_tool(
             "sh",
             &sh("echo 'sbatch: error: Invalid partition name specified' >&2; exit 1"),
             None,
             t,
+            None,
         )
         .unwrap_err();
         assert!(
@@ -288,13 +306,42 @@ mod tests {
             "{e}"
         );
         let start = Instant::now();
-        let e = run_tool("sleep", &["30".into()], None, Duration::from_millis(200)).unwrap_err();
+        let e = run_tool(
+            "sleep",
+            &["30".into()],
+            None,
+            Duration::from_millis(200),
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(e, SlurmError::ToolTimedOut { .. }), "{e}");
         assert!(start.elapsed() < Duration::from_secs(5));
-        let e = run_tool("anml-no-such-slurm-tool", &[], None, t).unwrap_err();
+        let e = run_tool("anml-no-such-slurm-tool", &[], None, t, None).unwrap_err();
         assert!(matches!(e, SlurmError::ToolMissing { .. }), "{e}");
+        // Ctrl-C: a running tool is killed at once, and none is started
+        // once it is set
+        let cancel = AtomicBool::new(false);
+        let start = Instant::now();
+        let e = std::thread::scope(|sc| {
+            sc.spawn(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                cancel.store(true, Ordering::SeqCst);
+            });
+            run_tool("sleep", &["30".into()], None, t, Some(&cancel)).unwrap_err()
+        });
+        assert!(matches!(e, SlurmError::Interrupted { .. }), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let e = run_tool("sh", &sh("echo 1"), None, t, Some(&cancel)).unwrap_err();
+        assert!(matches!(e, SlurmError::Interrupted { .. }), "{e}");
         // a tool that prints more than a pipe holds does not deadlock
-        let big = run_tool("sh", &sh("head -c 1000000 /dev/zero | tr '\\0' x"), None, t).unwrap();
+        let big = run_tool(
+            "sh",
+            &sh("head -c 1000000 /dev/zero | tr '\\0' x"),
+            None,
+            t,
+            None,
+        )
+        .unwrap();
         assert_eq!(big.len(), 1_000_000);
     }
 }
