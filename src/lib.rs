@@ -14,6 +14,7 @@ pub mod capped_read;
 pub mod cli;
 pub mod data;
 pub mod detectors;
+pub mod drift;
 pub mod error;
 pub mod hashing;
 pub mod memory;
