@@ -20,12 +20,16 @@ this script's values, stored in ``tests/fixtures/drift/reference.json``:
   ``b_i = ((i * 1.4142135623730951) % 1) * scale + shift``, optionally rounded
   to multiples of 1/20 (ties), for sizes covering the exact square and
   unequal-size branches and the asymptotic branch with a small effective n.
+* ``psi_cases``: PSI of small hand-made columns: constant references,
+  ties at the top, current values outside the reference's range.
 * ``kstwo``: ``scipy.stats.kstwo.sf(x, n)`` on a grid of (n, x) that
   reaches every branch of scipy's ``_kolmogn`` (Ruben-Gambino ends, Durbin
   matrix, Pomeranz, Smirnov sum, Pelz-Good, the n·x² cut-offs).
 
 PSI rule (numpy): edges = ``np.unique(np.quantile(ref, np.linspace(0, 1,
-11))[1:-1])``; bin = ``np.searchsorted(edges, v, side="right")``;
+11))[1:-1])``, plus ``np.nextafter(e, inf)`` for every tied decile ``e``
+(repeated, or equal to the reference maximum) so that it is a bin of its
+own; bin = ``np.searchsorted(edges, v, side="right")``;
 proportions = ``np.bincount(bin, minlength=len(edges) + 1) / n``, clipped
 below at 1e-4; PSI = sum((p_cur - p_ref) * log(p_cur / p_ref)).
 
@@ -56,7 +60,9 @@ EPSILON = 1e-4
 
 
 def psi(ref, cur):
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11))[1:-1])
+    edges, counts = np.unique(np.quantile(ref, np.linspace(0, 1, 11))[1:-1], return_counts=True)
+    tied = edges[(counts > 1) | (edges == ref.max())]
+    edges = np.unique(np.concatenate([edges, np.nextafter(tied, np.inf)]))
     k = len(edges) + 1
     p_ref = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=k) / ref.size
     p_cur = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=k) / cur.size
@@ -126,6 +132,24 @@ def pairs():
     return out
 
 
+PSI_CASES = [
+    # reference, current: ties, constant columns, values outside the range
+    ([5.0] * 20, [5.0] * 7),
+    ([5.0] * 20, [4.0, 5.0, 6.0]),
+    ([5.0] * 20, [6.0, 7.0]),
+    ([0.0, 1.0, 2.0, 3.0, 4.0] + [10.0] * 95, [10.0] * 50 + [11.0] * 50),
+    ([0.0] * 95 + [5.0, 6.0, 7.0, 8.0, 9.0], [0.0] * 10 + [3.0] * 30),
+    ([float(i % 7) for i in range(70)], [float(i % 5) for i in range(40)]),
+    ([float(i) for i in range(100)], [-1e9, 1e9, 50.0]),
+    ([0.1 * i for i in range(33)], [0.05 * i for i in range(41)]),
+]
+
+
+def psi_cases():
+    return [{"reference": r, "current": c, "psi": psi(np.array(r), np.array(c))}
+            for r, c in PSI_CASES]
+
+
 def kstwo_grid():
     out = []
     for n in [1, 2, 3, 5, 10, 50, 100, 140, 141, 500, 1000, 5000, 20000, 100000, 150000]:
@@ -146,6 +170,7 @@ def main():
         "epsilon": EPSILON,
         "datasets": datasets(),
         "pairs": pairs(),
+        "psi_cases": psi_cases(),
         "kstwo": kstwo_grid(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,10 @@ fn odds_features_match_numpy_and_scipy() -> TestResult {
         let test: Vec<usize> = (0..n).filter(|i| i % 5 >= 3).collect();
         let reference = ds.x.select(Axis(0), &train);
         let current = ds.x.select(Axis(0), &test);
-        assert_eq!(reference.nrows() as u64, w["n_reference"].as_u64().unwrap_or(0));
+        assert_eq!(
+            reference.nrows() as u64,
+            w["n_reference"].as_u64().unwrap_or(0)
+        );
         assert_eq!(current.nrows() as u64, w["n_current"].as_u64().unwrap_or(0));
         let mut shifted = current.clone();
         for (j, mut col) in shifted.axis_iter_mut(Axis(1)).enumerate() {
@@ -71,7 +74,11 @@ fn odds_features_match_numpy_and_scipy() -> TestResult {
 fn sample(n: usize, mult: f64, scale: f64, shift: f64, ties: bool) -> Array1<f64> {
     Array1::from_shape_fn(n, |i| {
         let v = (i as f64 * mult) % 1.0 * scale + shift;
-        if ties { (v * 20.0).round_ties_even() / 20.0 } else { v }
+        if ties {
+            (v * 20.0).round_ties_even() / 20.0
+        } else {
+            v
+        }
     })
 }
 
@@ -84,9 +91,18 @@ fn ks_2samp_matches_scipy_on_every_branch() {
         let nb = p["n_b"].as_u64().unwrap_or(0) as usize;
         let ties = p["ties"].as_bool().unwrap_or(false);
         let a = sample(na, 0.6180339887498949, 1.0, 0.0, ties);
-        let b = sample(nb, 1.4142135623730951, num(&p["scale"]), num(&p["shift"]), ties);
+        let b = sample(
+            nb,
+            1.4142135623730951,
+            num(&p["scale"]),
+            num(&p["shift"]),
+            ties,
+        );
         let r = ks_2samp(a.as_slice().unwrap_or(&[]), b.as_slice().unwrap_or(&[]));
-        let (dd, dq) = ((r.statistic - num(&p["ks"])).abs(), (r.pvalue - num(&p["ks_p"])).abs());
+        let (dd, dq) = (
+            (r.statistic - num(&p["ks"])).abs(),
+            (r.pvalue - num(&p["ks_p"])).abs(),
+        );
         assert!(
             dd <= D_TOL && dq <= P_TOL,
             "{na} vs {nb} (ties {ties}): D {} vs {}, p {} vs {}",
@@ -117,4 +133,27 @@ fn kolmogorov_sf_matches_scipy_kstwo() {
     }
     println!("kstwo: max |Δ| {worst:.3e}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn psi_edge_rules_match_numpy() {
+    let want = fixture("drift/reference.json");
+    for c in want["psi_cases"].as_array().expect("psi_cases") {
+        let col = |k: &str| {
+            Array1::from(
+                c[k].as_array()
+                    .expect(k)
+                    .iter()
+                    .map(num)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (r, cur) = (col("reference"), col("current"));
+        let got = anml::drift::psi::psi(r.view(), cur.view());
+        assert!(
+            (got - num(&c["psi"])).abs() <= PSI_TOL,
+            "{r} vs {cur}: {got} vs {}",
+            c["psi"]
+        );
+    }
 }

@@ -142,8 +142,7 @@ fn outer_prob_inside(m: u64, n: u64, g: u64, h: u64) -> f64 {
         let mut val = if minj == 0 { 0.0 } else { 1.0 };
         for jj in 0..(maxj - minj) {
             let j = jj + minj;
-            val = (a[(jj + minj - lastminj) as usize] * i as f64 + val * j as f64)
-                / (i + j) as f64;
+            val = (a[(jj + minj - lastminj) as usize] * i as f64 + val * j as f64) / (i + j) as f64;
             a[jj as usize] = val;
         }
         curlen = maxj - minj;

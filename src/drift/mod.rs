@@ -8,10 +8,14 @@
 //! the edges; values below the first edge or above the last one fall in the
 //! two end bins, so every value of either set is counted. A value equal to an
 //! edge goes to the bin above it (`searchsorted(edges, v, side="right")`).
-//! Ties in the reference make equal edges; duplicates are collapsed (numpy
-//! `unique`), leaving fewer, wider bins. A constant reference column has one
-//! edge, its value, hence two bins: below it (empty in the reference) and
-//! at or above it. The proportions per bin (count / n) of each set are
+//! Ties in the reference make equal deciles; they are collapsed, and a
+//! tied value (a decile repeated, i.e. one value holding at least a tenth
+//! of the reference, or a decile equal to the maximum) becomes a bin of its
+//! own by one more edge `np.nextafter(value, inf)`. Without that, the tied
+//! value would share a bin with everything above it and a shift away from
+//! it would not show: a constant reference column c has the three bins
+//! below c, c, above c, and any move of the current set shows. The
+//! proportions per bin (count / n) of each set are
 //! clipped below at ε = [`PSI_EPSILON`] = 1e-4, so an empty bin contributes a
 //! finite term instead of an infinite one (the usual rule in
 //! credit-scoring practice; without it a bin empty in one set makes PSI
@@ -26,7 +30,7 @@
 //! empirical CDFs are right-continuous step functions.
 //!
 //! **Verdict** ([`Verdict`]): the conventional reading of PSI, from credit
-//! scoring (Siddiqi, *Credit Risk Scorecards*, Wiley 2006, ch. 8): below
+//! scoring (Siddiqi, *Credit Risk Scorecards*, Wiley 2006): below
 //! 0.1 stable, 0.1 to 0.25 moderate shift (investigate), above 0.25 major
 //! shift (refit). The p-value is reported beside it, not folded into it:
 //! with thousands of rows KS rejects for shifts too small to matter.
@@ -198,7 +202,8 @@ mod tests {
         bad[[1, 0]] = f64::NAN;
         let e = drift(bad.view(), a.view()).unwrap_err();
         assert!(
-            e.to_string().contains("reference set has a non-finite value NaN at row 1, column 0"),
+            e.to_string()
+                .contains("reference set has a non-finite value NaN at row 1, column 0"),
             "{e}"
         );
     }

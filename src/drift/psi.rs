@@ -27,14 +27,26 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     lerp(sorted[i], sorted[i + 1], virtual_index - lo)
 }
 
-/// The interior decile edges of a sorted, non-empty reference column:
-/// `np.unique(np.quantile(ref, np.linspace(0, 1, 11))[1:-1])`, 1 to 9 values.
+/// The bin edges of a sorted, non-empty reference column: the distinct
+/// interior deciles `np.quantile(ref, np.linspace(0, 1, 11))[1:-1]`, plus
+/// `np.nextafter(e, inf)` for every decile `e` that is tied (repeated among
+/// the deciles, or the reference maximum), so that the tied value is a bin
+/// of its own; sorted and distinct.
 pub fn decile_edges(sorted_reference: &[f64]) -> Vec<f64> {
     // np.linspace(0, 1, 11)[i] == i * 0.1 (its step times the index).
     let step = 1.0 / 10.0;
-    let mut edges: Vec<f64> = (1..10)
+    let deciles: Vec<f64> = (1..10)
         .map(|i| quantile_sorted(sorted_reference, i as f64 * step))
         .collect();
+    let max = sorted_reference[sorted_reference.len() - 1];
+    let mut edges = deciles.clone();
+    for (i, &e) in deciles.iter().enumerate() {
+        let repeated = deciles.get(i + 1) == Some(&e) || (i > 0 && deciles[i - 1] == e);
+        if repeated || e == max {
+            edges.push(e.next_up());
+        }
+    }
+    edges.sort_by(f64::total_cmp);
     edges.dedup();
     edges
 }
@@ -99,7 +111,17 @@ mod tests {
 
     #[test]
     fn ties_collapse_edges_and_a_constant_column_has_two_bins() {
-        assert_eq!(decile_edges(&[5.0; 20]), vec![5.0]);
+        assert_eq!(decile_edges(&[5.0; 20]), vec![5.0, 5.0f64.next_up()]);
+        // A value tied over several deciles is a bin of its own.
+        let mostly_low: Vec<f64> = (0..100)
+            .map(|i| if i < 95 { 0.0 } else { i as f64 })
+            .collect();
+        assert_eq!(decile_edges(&mostly_low), vec![0.0, 0.0f64.next_up()]);
+        let up = psi(
+            ndarray::Array1::from(mostly_low).view(),
+            array![50.0, 60.0].view(),
+        );
+        assert!(up > 0.25, "{up}");
         let p = bin_proportions(&[4.0, 5.0, 5.0, 6.0], &[5.0]);
         assert_eq!(p, vec![0.25, 0.75]);
         // Reference constant at 5: all of it in the upper bin; a current set
@@ -108,6 +130,16 @@ mod tests {
         let want = 2.0 * (1.0 - PSI_EPSILON) * (1.0 / PSI_EPSILON).ln();
         assert!((psi_low - want).abs() < 1e-12, "{psi_low} vs {want}");
         assert_eq!(psi(array![5.0, 5.0].view(), array![5.0].view()), 0.0);
+        // ... and one entirely above it moves everything to the bin above
+        // the maximum.
+        let psi_high = psi(array![5.0, 5.0, 5.0].view(), array![6.0, 7.0].view());
+        assert!((psi_high - want).abs() < 1e-12, "{psi_high} vs {want}");
+        // Most of the reference tied at its maximum: a move above it is seen.
+        let r: Vec<f64> = (0..100)
+            .map(|i| if i < 5 { i as f64 } else { 10.0 })
+            .collect();
+        let up = psi(ndarray::Array1::from(r).view(), array![11.0, 12.0].view());
+        assert!(up > 0.25, "{up}");
     }
 
     #[test]
