@@ -7,6 +7,7 @@
 //! `suite` names the CLI's collections, `report` and `leaderboard`
 //! summarise a store and `merge` combines stores.
 
+pub mod export;
 mod leaderboard;
 mod merge;
 mod progress;
@@ -54,6 +55,8 @@ pub enum BenchError {
     Data(#[from] DataError),
     #[error(transparent)]
     Detector(#[from] DetectorError),
+    #[error(transparent)]
+    Export(#[from] export::ExportError),
     #[error("dataset `{dataset}`, test part of split seed {seed}: {source}")]
     Metric {
         dataset: String,
@@ -141,7 +144,7 @@ impl BenchError {
                 | Self::BadSeeds(_)
                 | Self::NotInSuite { .. }
                 | Self::Flag { .. }
-        )
+        ) || matches!(self, Self::Export(e) if e.is_usage())
     }
 
     /// A flag error.

@@ -308,6 +308,20 @@ pub enum ResultsCommand {
     /// grid's order) and list the grid points it lacks; exits 1 when any
     /// are missing. The merge job of a --slurm sweep runs this.
     Report(ReportArgs),
+    /// Export a run store as an MLflow file store (--mlflow PATH): one MLflow
+    /// run per record with its params, metrics, tags and the record as an
+    /// artefact. Re-exporting updates the same runs, never duplicates them.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run store: an experiment directory holding runs/.
+    pub dir: PathBuf,
+    /// The MLflow file store to write (created, or an existing one; read it
+    /// with tracking URI file://PATH and MLFLOW_ALLOW_FILE_STORE=true).
+    #[arg(long, value_name = "PATH")]
+    pub mlflow: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -2,10 +2,11 @@
 //! tabular or time-series) into one store and its reports; `report`
 //! rewrites one store's reports (the merge job of a Slurm sweep, whose
 //! tasks all filed into one store); `status` says how far a store is and
-//! what Slurm says about its jobs.
+//! what Slurm says about its jobs; `export` writes it as an MLflow file
+//! store (`bench::export`).
 
 use super::Outcome;
-use super::args::{GlobalOpts, MergeArgs, ReportArgs, StatusArgs};
+use super::args::{ExportArgs, GlobalOpts, MergeArgs, ReportArgs, StatusArgs};
 use super::common::registry;
 use crate::bench::{self, RunStore};
 use crate::error::Error;
@@ -211,4 +212,24 @@ fn print_missing(missing: &[bench::ManifestEntry], to_stderr: bool) {
     if missing.len() > 20 {
         say(format!("… and {} more missing", missing.len() - 20));
     }
+}
+
+/// `anml results export DIR --mlflow PATH`.
+pub fn export(a: &ExportArgs) -> Result<Outcome, Error> {
+    let store = RunStore::new(&a.dir);
+    let s = bench::export::export_mlflow(&store, &a.mlflow)?;
+    let at = std::fs::canonicalize(&a.mlflow).unwrap_or_else(|_| a.mlflow.clone());
+    for (name, id) in &s.experiments {
+        println!("experiment `{name}`: MLflow experiment id {id}");
+    }
+    println!(
+        "exported {} runs to {} ({} new, {} updated, {} failed runs as FAILED); read it with tracking URI file://{} and MLFLOW_ALLOW_FILE_STORE=true",
+        s.created + s.updated,
+        a.mlflow.display(),
+        s.created,
+        s.updated,
+        s.failed,
+        at.display()
+    );
+    Ok(Outcome::Success)
 }
