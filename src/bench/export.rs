@@ -451,13 +451,13 @@ fn export(store: &RunStore, path: &Path) -> Result<ExportSummary, ExportError> {
     // Check the experiments and run folders before writing anything.
     for (name, id) in &summary.experiments {
         let meta = root.join(id).join("meta.yaml");
-        if let Ok(text) = std::fs::read_to_string(&meta) {
-            if meta_name(&text).as_deref() != Some(name.as_str()) {
-                return Err(refuse(format!(
-                    "experiment id {id} is already used there by experiment `{}`, not `{name}`",
-                    meta_name(&text).unwrap_or_default()
-                )));
-            }
+        if let Ok(text) = std::fs::read_to_string(&meta)
+            && meta_name(&text).as_deref() != Some(name.as_str())
+        {
+            return Err(refuse(format!(
+                "experiment id {id} is already used there by experiment `{}`, not `{name}`",
+                meta_name(&text).unwrap_or_default()
+            )));
         }
     }
     for (run_id, _, _, e) in &runs {
