@@ -2,9 +2,10 @@
 """`anml results export DIR --mlflow PATH` read back by the real MLflow client.
 
 Run by tests/mlflow/run.sh (which pins mlflow-skinny in a venv); no pytest.
-Builds two small run stores with the anml binary ($ANML_BIN): a 2 x 2 x 2
-suite (wbc, glass; isolation_forest, knn; seeds 0-1) and a sweep whose one
-run fails (knn with more neighbours than training rows). Exports both into
+Builds three small run stores with the anml binary ($ANML_BIN): a 2 x 2 x 2
+suite (wbc, glass; isolation_forest, knn; seeds 0-1), a sweep whose one
+run fails (knn with more neighbours than training rows) and one NAB
+time-series run (its nested metrics flattened, its scores an artefact). Exports both into
 one MLflow file store, twice, and checks with ``MlflowClient.search_experiments``
 and ``search_runs`` that every run record appears exactly once, in the
 experiment named like its anml experiment, with the params, metrics, tags,
@@ -45,6 +46,16 @@ def records(store):
     return out
 
 
+def flat(prefix, v, out):
+    """A time-series record's nested metrics as the export names them."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            flat(f"{prefix}.{k}" if prefix else k, x, out)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        out[prefix] = float(v)
+    return out
+
+
 def check(client, stores):
     want = {}
     for s in stores:
@@ -64,14 +75,21 @@ def check(client, stores):
         assert name == rec["experiment"], (name, rec["experiment"])
         assert run.info.run_id == rid[:32]
         p, m, t = run.data.params, run.data.metrics, run.data.tags
-        assert p["model"] == rec["model"] and p["dataset"] == rec["dataset"]
+        assert p["model"] == rec["model"]
+        assert p.get("dataset", p.get("series")) == rec.get("dataset", rec.get("series"))
         assert p["seed"] == str(rec["seed"])
         for k, v in rec["params"].items():
             assert p[f"params.{k}"] == (v if isinstance(v, str) else json.dumps(v)), (k, v, p)
-        assert t["anml.dataset_sha256"] == rec["dataset_sha256"]
+        assert t["anml.dataset_sha256"] == rec.get("dataset_sha256", rec.get("series_sha256"))
         assert t["anml.version"] == rec["anml_version"]
         assert t["mlflow.runName"] == run.info.run_name
-        if rec["status"] == "ok":
+        if rec.get("kind") == "timeseries":
+            assert run.info.status == "FINISHED", run.info.status
+            want_m = flat("", rec["metrics"], {})
+            want_m["run_time"] = rec["run_time"]
+            assert m == want_m, (m, want_m)
+            assert f"{rid}.scores.npy" in [a.path for a in client.list_artifacts(rid[:32])]
+        elif rec["status"] == "ok":
             assert run.info.status == "FINISHED", run.info.status
             assert p["protocol"] == rec["split"]["protocol"]
             for k in METRICS + ["fit_time", "score_time"]:
@@ -97,20 +115,23 @@ def main():
              "--models", "isolation_forest,knn", "--seeds", "0-1", "--experiment", "suite")
         anml(ws, "benchmark", "--suite", "odds", "--datasets", "glass", "--models", "knn",
              "--param", "n_neighbors=500", "--seeds", "0", "--experiment", "failing", ok=(0, 1))
-        stores = [ws / "results" / "suite", ws / "results" / "failing"]
+        anml(ws, "benchmark", "--suite", "nab", "--datasets",
+             "nab/artificialWithAnomaly/art_daily_jumpsup", "--models", "hbos", "--seeds", "0",
+             "--experiment", "series")
+        stores = [ws / "results" / "suite", ws / "results" / "failing", ws / "results" / "series"]
         path = ws / "mlruns"
         for _ in range(2):
             for s in stores:
                 anml(ws, "results", "export", str(s), "--mlflow", str(path))
         client = mlflow.MlflowClient(tracking_uri=path.as_uri())
         n = check(client, stores)
-        assert n == 9, n
+        assert n == 10, n
         # The store gains a seed: a third export adds just those runs.
         anml(ws, "benchmark", "--suite", "odds", "--datasets", "wbc,glass",
              "--models", "isolation_forest,knn", "--seeds", "0-2", "--experiment", "suite")
         anml(ws, "results", "export", str(stores[0]), "--mlflow", str(path))
         n = check(client, stores)
-        assert n == 13, n
+        assert n == 14, n
         print(f"mlflow export: {n} runs read back by mlflow {mlflow.__version__}, none twice")
 
 
