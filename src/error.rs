@@ -46,6 +46,7 @@ impl Error {
                 DetectorError::UnknownDetector { .. }
                     | DetectorError::Param(_)
                     | DetectorError::BadParams { .. }
+                    | DetectorError::NotExplainable { .. }
                     | DetectorError::MatrixProfile(
                         MatrixProfileError::WindowTooShort { .. }
                             | MatrixProfileError::WindowTooLong { .. }

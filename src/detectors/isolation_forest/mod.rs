@@ -27,6 +27,7 @@
 //! order, and each row's path lengths are summed in tree order. Fit and scores
 //! are therefore bit-identical for any number of threads.
 
+pub mod diffi;
 mod model;
 mod params;
 mod tree;
