@@ -28,6 +28,8 @@ pub enum Error {
     Jupyter(#[from] crate::cli::jupyter::JupyterError),
     #[error(transparent)]
     Slurm(#[from] crate::slurm::SlurmError),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 impl Error {

@@ -7,6 +7,7 @@
 //! `suite` names the CLI's collections, `report` and `leaderboard`
 //! summarise a store and `merge` combines stores.
 
+pub mod explain;
 mod leaderboard;
 mod merge;
 mod progress;

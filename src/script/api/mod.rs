@@ -8,6 +8,7 @@ mod arrays;
 mod convert;
 mod datasets;
 mod detectors;
+mod explain;
 mod matrix;
 mod metrics;
 mod plots;
@@ -44,6 +45,7 @@ pub fn register(engine: &mut Engine) {
         exported_module!(datasets::datasets_api),
         exported_module!(matrix::matrix_api),
         exported_module!(detectors::detectors_api),
+        exported_module!(explain::explain_api),
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
         exported_module!(sweeps::sweeps_api),
