@@ -74,7 +74,9 @@ impl Error {
             Error::Registry(
                 RegistryError::InvalidName { .. }
                 | RegistryError::InvalidVersion { .. }
-                | RegistryError::VersionExists { .. },
+                | RegistryError::VersionExists { .. }
+                | RegistryError::UnknownName { .. }
+                | RegistryError::NoMatch { .. },
             ) => true,
             Error::Notebook(e) => e.is_usage(),
             Error::Jupyter(e) => e.is_usage(),

@@ -175,3 +175,40 @@ pub(super) fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::Plot;
+
+    fn bars(labels: &[&str], values: Vec<f64>) -> Plot {
+        Plot::Bars(BarsPlot {
+            title: "t".into(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            values,
+            value_label: "v".into(),
+        })
+    }
+
+    #[test]
+    fn bad_bars_are_refused_and_good_ones_render_deterministically() {
+        assert!(matches!(
+            bars(&[], vec![]).validate(),
+            Err(PlotError::Empty(_))
+        ));
+        assert!(matches!(
+            bars(&["a"], vec![1.0, 2.0]).validate(),
+            Err(PlotError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            bars(&["a", "b"], vec![1.0, f64::NAN]).validate(),
+            Err(PlotError::NonFinite { index: 1, .. })
+        ));
+        let p = bars(&["a feature", "b"], vec![2.5, -1.0]);
+        let svg = p.to_svg().unwrap();
+        assert_eq!(svg, p.to_svg().unwrap());
+        assert!(svg.contains("a feature"));
+        assert_eq!(p.size().unwrap(), (WIDTH, CHROME_H + 2 * ROW_H));
+        assert!(!p.to_png().unwrap().is_empty());
+    }
+}
