@@ -198,7 +198,7 @@ fn induced_imbalance(tree: &TreeArrays, paths: &[&[usize]]) -> Vec<f64> {
                 return 0.0;
             }
             let mf = m as f64;
-            let current_min = if m % 2 == 0 {
+            let current_min = if m.is_multiple_of(2) {
                 0.5
             } else {
                 m.div_ceil(2) as f64 / mf

@@ -28,7 +28,7 @@ impl KnnModel {
         let used: &[usize] = match self.method() {
             Method::Largest => &[k - 1],
             Method::Mean => &(0..k).collect::<Vec<_>>(),
-            Method::Median if k % 2 == 1 => &[k / 2],
+            Method::Median if !k.is_multiple_of(2) => &[k / 2],
             Method::Median => &[k / 2 - 1, k / 2],
         };
         let train = self.train();
