@@ -24,11 +24,55 @@
 //! that has an IIC. The importance is the outliers' mean over the inliers'
 //! (`0/0` is NaN and `x/0` infinite, as numpy gives them).
 
-use super::IsolationForestModel;
-use super::average_path_length;
 use super::tree::TreeArrays;
-use crate::detectors::{DetectorError, ExplainMethod, Explanation, Model};
+use super::{IsolationForestModel, IsolationForestParams, average_path_length};
+use crate::detectors::input::{check_columns, check_finite};
+use crate::detectors::{DetectorError, ExplainMethod, Explanation, FittedDetector, Model};
 use ndarray::{ArrayView1, ArrayView2, Axis};
+
+/// DIFFI global importances of a fitted `isolation_forest`, one per column,
+/// on `x_train`, the rows it was fitted on: each tree's in-bag rows are
+/// drawn again from the saved seed ([`IsolationForestParams::in_bag_rows`])
+/// and checked against the node counts the tree stored, so other data is
+/// refused rather than giving wrong importances. The threshold is the
+/// fitted decision threshold.
+pub fn global_importances(
+    fitted: &FittedDetector,
+    x_train: ArrayView2<'_, f64>,
+) -> Result<Vec<f64>, DetectorError> {
+    let refuse = |message: String| DetectorError::BadParams {
+        detector: fitted.name().to_string(),
+        message,
+    };
+    if fitted.name() != "isolation_forest" {
+        return Err(refuse(
+            "global DIFFI importances are defined for isolation_forest only".into(),
+        ));
+    }
+    check_columns(x_train, fitted.n_features())?;
+    check_finite(x_train)?;
+    let saved = fitted.to_value()?;
+    let model: IsolationForestModel = serde_json::from_value(saved["model"].clone())
+        .map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+    let params: IsolationForestParams = serde_json::from_value(fitted.detector().params().clone())
+        .map_err(|e| DetectorError::Corrupt(e.to_string()))?;
+    let in_bag = params.in_bag_rows(x_train.nrows(), x_train.ncols());
+    for (t, (tree, rows)) in model.trees().iter().zip(&in_bag).enumerate() {
+        let mut reached = vec![0u32; tree.n_samples.len()];
+        for &r in rows {
+            for node in path(tree, x_train.row(r)) {
+                reached[node] += 1;
+            }
+        }
+        if reached != tree.n_samples {
+            return Err(refuse(format!(
+                "x_train is not the data the forest was fitted on (tree {t}'s in-bag rows do \
+                 not reach its nodes as they did when it was grown)"
+            )));
+        }
+    }
+    model.diffi_global(x_train, &in_bag, fitted.decision_threshold())
+}
 
 /// The nodes of `row`'s path through `tree`, root first, leaf last.
 fn path(tree: &TreeArrays, row: ArrayView1<'_, f64>) -> Vec<usize> {
@@ -234,6 +278,38 @@ mod tests {
         // Leaf depth 1, depth limit ceil(log2 4) = 2: 1/1 - 1/2 on column 1.
         let m = stump();
         assert_eq!(m.diffi_local(ndarray::array![0.0, 0.0].view()), [0.0, 0.5]);
+    }
+
+    #[test]
+    fn in_bag_rows_are_redrawn_exactly_and_other_data_is_refused() {
+        use crate::detectors::Detector;
+        let x = ndarray::Array2::from_shape_fn((300, 5), |(i, j)| {
+            ((i * 7919 + j * 104_729) % 1000) as f64 / 100.0 + if i < 10 { 20.0 } else { 0.0 }
+        });
+        for params in [
+            serde_json::json!({"seed": 4, "max_samples": 64, "n_estimators": 30}),
+            serde_json::json!({"seed": 1, "max_samples": 0.5, "max_features": 0.6, "bootstrap": true}),
+        ] {
+            let serde_json::Value::Object(p) = params else {
+                unreachable!()
+            };
+            let fitted = Detector::new("isolation_forest", &p)
+                .unwrap()
+                .fit(x.view())
+                .unwrap();
+            let g = global_importances(&fitted, x.view()).unwrap();
+            assert_eq!(g.len(), 5);
+            let mut other = x.clone();
+            other.row_mut(0).mapv_inplace(|v| v + 50.0);
+            other.row_mut(1).mapv_inplace(|v| v - 50.0);
+            let e = global_importances(&fitted, other.view()).unwrap_err();
+            assert!(e.to_string().contains("not the data"), "{e}");
+        }
+        let knn = Detector::new("knn", &serde_json::Map::new())
+            .unwrap()
+            .fit(x.view())
+            .unwrap();
+        assert!(global_importances(&knn, x.view()).is_err());
     }
 
     #[test]

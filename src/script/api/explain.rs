@@ -97,11 +97,29 @@ fn plot(f: &FittedDetector, e: &Explanation, opts: &Map) -> Result<Plot, Box<Eva
     Ok(p)
 }
 
+/// feature | importance, by decreasing importance (NaN last).
+fn importance_table(values: &[f64]) -> Table {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+        key(values[b]).total_cmp(&key(values[a])).then(a.cmp(&b))
+    });
+    Table {
+        header: vec!["feature".into(), "importance".into()],
+        rows: order
+            .into_iter()
+            .map(|j| vec![format!("x{j}"), format!("{:.6}", values[j])])
+            .collect(),
+    }
+}
+
 #[export_module]
 pub mod explain_api {
-    use super::{explain_matrix_row, explain_row, plot, row_of, table};
+    use super::{explain_matrix_row, explain_row, importance_table, plot, row_of, table};
     use crate::detectors::FittedDetector;
+    use crate::detectors::isolation_forest::diffi::global_importances;
     use crate::plot::Plot;
+    use crate::script::api::convert::ctx_err;
     use crate::script::types::{Matrix, Table};
     use rhai::{Dynamic, EvalAltResult, Map};
 
@@ -123,6 +141,28 @@ pub mod explain_api {
         row: Dynamic,
     ) -> Result<Table, Box<EvalAltResult>> {
         Ok(table(&explain_row(f, &row_of(&row)?)?))
+    }
+
+    /// DIFFI's global feature importances of a fitted isolation_forest
+    /// (Carletti et al. 2023): how much more each feature isolates the
+    /// trees' predicted outliers than their inliers, from each tree's own
+    /// training rows. `x_train` must be the matrix the model was fitted on
+    /// (checked against the trees). A table of feature and importance,
+    /// largest first.
+    ///
+    /// ```rhai
+    /// let sp = load_dataset("toy-blobs").split(0);
+    /// let model = detector("isolation_forest", #{ seed: 0 }).fit(sp.x_train);
+    /// print(diffi_global(model, sp.x_train));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn diffi_global(
+        f: &mut FittedDetector,
+        x_train: Matrix,
+    ) -> Result<Table, Box<EvalAltResult>> {
+        Ok(importance_table(
+            &global_importances(f, x_train.view()).map_err(ctx_err)?,
+        ))
     }
 
     /// The explanation of row `i` of the matrix `x` (see `explain(fitted, row)`).
