@@ -164,7 +164,27 @@ fn refusals_exit_2_with_a_reason() {
     let sb = Sandbox::new();
     publish(&sb, "wbc", "pca", "wbc-pca");
     publish(&sb, "wbc", "hbos", "wbc-hbos");
-    let cases: [(&[&str], &str); 6] = [
+    // Models saved from a script: the scaling their input needs is unknown.
+    let script = sb.write(
+        "save.rhai",
+        r#"let ds = load_dataset("wbc");
+           let m = detector("hbos").fit(ds.x);
+           save_model(m, "by-hand", #{ dataset: ds });
+           save_model(m, "no-data");"#,
+    );
+    let o = sb
+        .anml()
+        .arg("script")
+        .arg(&script)
+        .output()
+        .expect("run anml");
+    assert!(o.status.success(), "{:?}", text(&o));
+    let cases: [(&[&str], &str); 8] = [
+        (&["--model", "by-hand", "--row", "0"], "records no split"),
+        (
+            &["--model", "no-data", "--row", "0"],
+            "records no training dataset",
+        ),
         (
             &["--model", "wbc-pca", "--row", "0"],
             "has no per-feature explanation",

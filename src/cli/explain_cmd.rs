@@ -32,11 +32,15 @@ pub fn run(g: &GlobalOpts, a: &ExplainArgs) -> Result<Outcome, Error> {
     let models = super::registry_cmd::open(g)?;
     let (fitted, meta) = models.load(&a.model)?;
     let datasets = registry(g)?;
-    let name = match (&a.dataset, &meta.dataset) {
-        (Some(d), _) => d.clone(),
-        (None, Some(d)) => d.clone(),
-        (None, None) => String::new(),
-    };
+    let name = a.dataset.clone().or_else(|| meta.dataset.clone()).ok_or_else(|| {
+        BenchError::flag(
+            "--model",
+            format!(
+                "model {} records no training dataset, so the scaling its input needs is unknown",
+                meta.id()
+            ),
+        )
+    })?;
     let ds = datasets.load(&name)?;
     let e = explain_published(&fitted, &meta, &ds, a.row)?;
     let top = a.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX));
