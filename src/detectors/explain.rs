@@ -22,6 +22,7 @@ pub const EXPLAINABLE: &[&str] = &[
     "knn",
     "avg_knn",
     "med_knn",
+    "lof",
     "isolation_forest",
 ];
 
@@ -33,7 +34,8 @@ pub enum ExplainMethod {
     /// (HBOS, ECOD, COPOD, LODA).
     Additive,
     /// Per-feature squared differences to the row's nearest training rows
-    /// (the k-NN family; they sum to a squared distance, not the score).
+    /// (the k-NN family and LOF; they sum to a squared distance, not the
+    /// score).
     KnnSqDiff,
     /// DIFFI local importances of an Isolation Forest (Carletti, Terzi &
     /// Susto 2023): not additive.

@@ -11,12 +11,36 @@
 //!   sum to the mean *squared* distance (not the score squared);
 //! * `med_knn` (the median distance): the middle neighbour for odd k, the
 //!   mean over the two middle ones for even k, so they sum to the squared
-//!   median (odd k) or the mean of the two middle squared distances.
+//!   median (odd k) or the mean of the two middle squared distances;
+//! * `lof` (same neighbour search, `lof/explain.rs`): the mean over its k
+//!   neighbours, as `avg_knn`.
 
 use super::{KnnModel, Method};
 use crate::detectors::neighbors::{Query, kneighbors};
 use crate::detectors::{ExplainMethod, Explanation};
-use ndarray::{ArrayView1, Axis};
+use ndarray::{ArrayView1, ArrayView2, Axis};
+
+/// Per feature, `(x_j − t_j)²` averaged over the training rows
+/// `neighbours` (in the given order).
+pub(crate) fn mean_sq_diffs(
+    train: ArrayView2<'_, f64>,
+    row: ArrayView1<'_, f64>,
+    neighbours: &[usize],
+) -> Vec<f64> {
+    let m = neighbours.len() as f64;
+    (0..row.len())
+        .map(|j| {
+            neighbours
+                .iter()
+                .map(|&t| {
+                    let d = row[j] - train[[t, j]];
+                    d * d
+                })
+                .sum::<f64>()
+                / m
+        })
+        .collect()
+}
 
 impl KnnModel {
     /// The neighbours' per-feature squared differences (`None` only if the
@@ -31,19 +55,8 @@ impl KnnModel {
             Method::Median if !k.is_multiple_of(2) => &[k / 2],
             Method::Median => &[k / 2 - 1, k / 2],
         };
-        let train = self.train();
-        let m = used.len() as f64;
-        let contributions = (0..row.len())
-            .map(|j| {
-                used.iter()
-                    .map(|&p| {
-                        let d = row[j] - train[[indices[p], j]];
-                        d * d
-                    })
-                    .sum::<f64>()
-                    / m
-            })
-            .collect();
+        let neighbours: Vec<usize> = used.iter().map(|&p| indices[p]).collect();
+        let contributions = mean_sq_diffs(self.train(), row, &neighbours);
         let score = self.method().apply(nb.distances.row(0));
         Some(Explanation::new(
             ExplainMethod::KnnSqDiff,

@@ -15,7 +15,7 @@
 //! broken by lower training index, results independent of the thread count.
 //! The model stores the training rows.
 
-mod explain;
+pub(crate) mod explain;
 mod model;
 mod params;
 
