@@ -28,6 +28,8 @@ pub enum Error {
     Jupyter(#[from] crate::cli::jupyter::JupyterError),
     #[error(transparent)]
     Slurm(#[from] crate::slurm::SlurmError),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 impl Error {
@@ -46,6 +48,7 @@ impl Error {
                 DetectorError::UnknownDetector { .. }
                     | DetectorError::Param(_)
                     | DetectorError::BadParams { .. }
+                    | DetectorError::NotExplainable { .. }
                     | DetectorError::MatrixProfile(
                         MatrixProfileError::WindowTooShort { .. }
                             | MatrixProfileError::WindowTooLong { .. }
@@ -71,7 +74,9 @@ impl Error {
             Error::Registry(
                 RegistryError::InvalidName { .. }
                 | RegistryError::InvalidVersion { .. }
-                | RegistryError::VersionExists { .. },
+                | RegistryError::VersionExists { .. }
+                | RegistryError::UnknownName { .. }
+                | RegistryError::NoMatch { .. },
             ) => true,
             Error::Notebook(e) => e.is_usage(),
             Error::Jupyter(e) => e.is_usage(),

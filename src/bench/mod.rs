@@ -8,6 +8,7 @@
 //! summarise a store and `merge` combines stores.
 
 pub mod export;
+pub mod explain;
 mod leaderboard;
 mod merge;
 mod progress;

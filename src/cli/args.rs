@@ -140,6 +140,10 @@ pub enum Command {
     Jupyter(JupyterArgs),
     /// The model registry: list, show and verify published models.
     Registry(RegistryArgs),
+    /// Why a published model scores a dataset row as it does: per-feature
+    /// contributions (additive detectors), squared differences to the
+    /// neighbours (k-NN) or DIFFI importances (isolation_forest).
+    Explain(ExplainArgs),
     /// Work with run stores (results/{experiment}/runs).
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -511,6 +515,31 @@ pub enum RegistryCommand {
     /// Re-hash every published model and check its metadata; exits 1 and
     /// names each bad entry if any is bad.
     Verify,
+}
+
+/// `anml explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Published model: NAME, NAME@1.2.3 or a semver requirement (see
+    /// `anml registry list`).
+    #[arg(long, value_name = "NAME@VERSION")]
+    pub model: String,
+    /// Registered dataset [default: the model's training dataset]; it must
+    /// be the one the model was fitted on (its input is scaled as then).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Row index into the dataset's full matrix (0-based).
+    #[arg(long)]
+    pub row: usize,
+    /// Show only the N features with the largest |contribution|.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also save a bar chart of the top features (default 10) as SVG or PNG.
+    #[arg(long, value_name = "FILE.svg|png")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod args;
 mod benchmark_cmd;
 mod common;
 mod datasets_cmd;
+mod explain_cmd;
 pub mod jupyter;
 mod models_cmd;
 mod notebook_cmd;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Results(ResultsCommand::Report(a)) => results_cmd::report(g, a),
         Command::Results(ResultsCommand::Export(a)) => results_cmd::export(a),
         Command::Registry(a) => registry_cmd::registry(g, a),
+        Command::Explain(a) => explain_cmd::run(g, a),
         Command::Series(c) => series_cmd::series(g, c),
         Command::Notebook(NotebookCommand::Run(a)) => notebook_cmd::run(g, a, interrupt),
         Command::Notebook(NotebookCommand::Convert(a)) => notebook_cmd::convert(g, a),

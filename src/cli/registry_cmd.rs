@@ -14,7 +14,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::{Value, json};
 
 /// The registry of the workspace the flags name.
-fn open(g: &GlobalOpts) -> Result<ArtefactRegistry, Error> {
+pub(super) fn open(g: &GlobalOpts) -> Result<ArtefactRegistry, Error> {
     let datasets = super::common::registry(g)?;
     let ws = Workspace::new(&g.workspace, datasets.cache_dir())?;
     Ok(ArtefactRegistry::new(ws.registry_dir()))

@@ -219,28 +219,38 @@ impl TailModel {
         &self.skew_signs
     }
 
+    /// Each feature's combined tail score of `row` (one value per fitted
+    /// column), in column order: PyOD's `O[i, :]`, the terms a row's score
+    /// sums (and what `explain_outlier` plots).
+    pub fn feature_scores<'a>(
+        &'a self,
+        row: ArrayView1<'a, f64>,
+        combine: Combine,
+    ) -> impl Iterator<Item = f64> + 'a {
+        row.into_iter()
+            .zip(&self.columns)
+            .zip(&self.skew_signs)
+            .map(move |((&v, ecdf), &sign)| {
+                let (u_l, u_r) = ecdf.tail_scores(v);
+                let u_skew = match sign {
+                    1 => u_r,
+                    -1 => u_l,
+                    _ => u_l + u_r,
+                };
+                match combine {
+                    Combine::Copod => u_skew.max((u_l + u_r) / 2.0),
+                    Combine::Ecod => u_skew.max(u_l.max(u_r)),
+                }
+            })
+    }
+
     /// Outlier score of each row: the sum over features of the combined
     /// tail scores. Rows are scored independently of each other.
     pub fn score(&self, x: ArrayView2<'_, f64>, combine: Combine) -> Array1<f64> {
-        let row_score = |row: ArrayView1<'_, f64>| {
-            row.iter()
-                .zip(&self.columns)
-                .zip(&self.skew_signs)
-                .map(|((&v, ecdf), &sign)| {
-                    let (u_l, u_r) = ecdf.tail_scores(v);
-                    let u_skew = match sign {
-                        1 => u_r,
-                        -1 => u_l,
-                        _ => u_l + u_r,
-                    };
-                    match combine {
-                        Combine::Copod => u_skew.max((u_l + u_r) / 2.0),
-                        Combine::Ecod => u_skew.max(u_l.max(u_r)),
-                    }
-                })
-                .sum::<f64>()
-        };
-        x.rows().into_iter().map(row_score).collect()
+        x.rows()
+            .into_iter()
+            .map(|row| self.feature_scores(row, combine).sum::<f64>())
+            .collect()
     }
 }
 

@@ -45,6 +45,13 @@ pub enum DetectorError {
     Empty,
     #[error("input has a non-finite value ({value}) at row {row}, column {col}")]
     NonFinite { row: usize, col: usize, value: f64 },
+    #[error(
+        "detector `{detector}` has no per-feature explanation; detectors that explain a row: {explainable}"
+    )]
+    NotExplainable {
+        detector: String,
+        explainable: String,
+    },
     #[error("saved model is invalid: {0}")]
     Corrupt(String),
     #[error("saved model has format version {found}; this anml reads version {supported}")]

@@ -2,12 +2,13 @@
 //! unfitted [`Detector`] (validated params) and a [`FittedDetector`]
 //! (model + threshold), with the versioned JSON save format.
 
+use super::explain::EXPLAINABLE;
 use super::input::{check_columns, check_finite};
 use super::registry::{DetectorSpec, spec};
 use super::threshold::quantile_threshold;
-use super::{DetectorError, DetectorParams, Model};
+use super::{DetectorError, DetectorParams, Explanation, Model};
 use crate::hashing::sha256_hex;
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub(crate) trait DynModel: Send + Sync {
     fn score(&self, x: ArrayView2<'_, f64>) -> Array1<f64>;
     fn to_value(&self) -> Result<Value, serde_json::Error>;
     fn history(&self) -> Option<&crate::nn::History>;
+    fn explain(&self, row: ArrayView1<'_, f64>) -> Option<Explanation>;
 }
 
 impl<M: Model> DynModel for M {
@@ -27,6 +29,9 @@ impl<M: Model> DynModel for M {
     }
     fn history(&self) -> Option<&crate::nn::History> {
         Model::history(self)
+    }
+    fn explain(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        Model::explain_row(self, row)
     }
     fn to_value(&self) -> Result<Value, serde_json::Error> {
         serde_json::to_value(self)
@@ -295,6 +300,21 @@ impl FittedDetector {
         check_columns(x, self.n_features)?;
         check_finite(x)?;
         Ok(self.model.score(x))
+    }
+
+    /// Why `row` scores as it does: one contribution per fitted column
+    /// (see [`super::explain`]). The row is checked like scoring input; a
+    /// detector without explanations is [`DetectorError::NotExplainable`].
+    pub fn explain(&self, row: ArrayView1<'_, f64>) -> Result<Explanation, DetectorError> {
+        let x = row.insert_axis(Axis(0));
+        check_columns(x, self.n_features)?;
+        check_finite(x)?;
+        self.model
+            .explain(row)
+            .ok_or_else(|| DetectorError::NotExplainable {
+                detector: self.name().to_string(),
+                explainable: EXPLAINABLE.join(", "),
+            })
     }
 
     /// 1 where the score exceeds the threshold (the fitted one unless given).

@@ -15,6 +15,7 @@ pub mod distance;
 mod ecdf;
 pub mod ecod;
 mod error;
+pub mod explain;
 mod fitted;
 pub mod gmm;
 pub mod hbos;
@@ -43,11 +44,12 @@ mod threshold;
 pub mod usad;
 
 pub use error::{DetectorError, ParamError};
+pub use explain::{EXPLAINABLE, ExplainMethod, Explanation, FeatureContribution};
 pub use fitted::{Detector, FittedDetector, MODEL_FORMAT_VERSION};
 pub use registry::{DETECTORS, DetectorSpec, ParamDoc, spec};
 pub use threshold::{DEFAULT_CONTAMINATION, quantile_threshold};
 
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Hyperparameters of one detector. Validation runs once, before any fit.
@@ -89,6 +91,14 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The training history of a model trained by epochs (the deep
     /// detectors); `None` for the others.
     fn history(&self) -> Option<&crate::nn::History> {
+        None
+    }
+
+    /// The per-feature explanation of one row's score ([`explain`]); `None`
+    /// for models that have none. `row` is already checked (finite, the
+    /// fitted column count) by [`FittedDetector::explain`].
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        let _ = row;
         None
     }
 }

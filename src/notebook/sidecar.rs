@@ -109,6 +109,12 @@ pub fn plot_digest(p: &Plot) -> String {
                 h.threshold
             ));
         }
+        Plot::Bars(b) => {
+            s.push_str(&format!("{}\n", b.value_label));
+            for (l, v) in b.labels.iter().zip(&b.values) {
+                s.push_str(&format!("{l} | {v}\n"));
+            }
+        }
         Plot::Heatmap(h) => {
             s.push_str(&format!("{} | {}\n", h.value_label, h.cols.join(" | ")));
             for (r, row) in h.rows.iter().zip(&h.values) {

@@ -60,6 +60,7 @@
 //! * PNG bytes are written by the `png` crate from plotters' RGB buffer
 //!   (plotters' `bitmap_encoder`/`image` path is not used).
 
+mod bars;
 mod curves;
 mod heatmap;
 mod histogram;
@@ -74,6 +75,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
+pub use bars::BarsPlot;
 pub use curves::{Curve, CurvesPlot};
 pub use heatmap::HeatmapPlot;
 pub use histogram::HistogramPlot;
@@ -99,6 +101,8 @@ pub enum Plot {
     Histogram(HistogramPlot),
     /// A rows × columns grid of values (e.g. datasets × detectors ROC-AUC).
     Heatmap(HeatmapPlot),
+    /// Horizontal bars of labelled values (an explanation's top features).
+    Bars(BarsPlot),
 }
 
 /// Why a figure could not be rendered or saved.
@@ -197,6 +201,7 @@ impl Plot {
             Plot::Roc(p) | Plot::PrecisionRecall(p) => &p.title,
             Plot::Histogram(p) => &p.title,
             Plot::Heatmap(p) => &p.title,
+            Plot::Bars(p) => &p.title,
         }
     }
 
@@ -208,6 +213,7 @@ impl Plot {
             Plot::PrecisionRecall(p) => curves::validate(p, curves::Kind::PrecisionRecall),
             Plot::Histogram(p) => histogram::validate(p),
             Plot::Heatmap(p) => heatmap::validate(p),
+            Plot::Bars(p) => bars::validate(p),
         }
     }
 
@@ -224,6 +230,7 @@ impl Plot {
             Plot::Roc(_) | Plot::PrecisionRecall(_) => curves::SIZE,
             Plot::Histogram(_) => histogram::SIZE,
             Plot::Heatmap(p) => heatmap::layout(p)?.size(),
+            Plot::Bars(p) => bars::size(p),
         };
         check_size(w, h)?;
         Ok((w, h))
@@ -290,6 +297,7 @@ impl Plot {
             Plot::PrecisionRecall(p) => curves::draw(p, curves::Kind::PrecisionRecall, root),
             Plot::Histogram(p) => histogram::draw(p, root),
             Plot::Heatmap(p) => heatmap::draw(p, root),
+            Plot::Bars(p) => bars::draw(p, root),
         }
     }
 }

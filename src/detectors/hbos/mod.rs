@@ -23,6 +23,7 @@
 //! Differences from PyOD: `n_bins = 2` is accepted (PyOD's range check
 //! excludes its bound 2), and static bin counts are capped at 10^6.
 
+mod explain;
 mod model;
 mod params;
 

@@ -1,8 +1,9 @@
 //! The fitted HBOS: one histogram per feature, its saved form, load-time
 //! checks and scoring.
 
+use crate::detectors::Explanation;
 use crate::detectors::Model;
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// The histogram of one training column: `edges` (one more than the bins,
@@ -92,7 +93,7 @@ impl TryFrom<HbosRepr> for HbosModel {
 
 /// Per feature, what scoring needs: `log2(density + alpha)` per bin and its
 /// minimum.
-struct LogTable<'a> {
+pub(super) struct LogTable<'a> {
     hist: &'a FeatureHistogram,
     log_density: Vec<f64>,
     min: f64,
@@ -118,7 +119,7 @@ impl HbosModel {
         &self.features
     }
 
-    fn tables(&self) -> Vec<LogTable<'_>> {
+    pub(super) fn tables(&self) -> Vec<LogTable<'_>> {
         self.features
             .iter()
             .map(|hist| {
@@ -139,7 +140,7 @@ impl HbosModel {
 
     /// `log2(density + alpha)` of the bin `x` falls in, with PyOD's rule for
     /// values outside the edges.
-    fn feature_score(&self, t: &LogTable<'_>, x: f64) -> f64 {
+    pub(super) fn feature_score(&self, t: &LogTable<'_>, x: f64) -> f64 {
         let edges = &t.hist.edges;
         let nb = t.log_density.len();
         // np.digitize(x, edges, right=True): the number of edges below x.
@@ -178,5 +179,9 @@ impl Model for HbosModel {
                     .sum::<f64>()
             })
             .collect()
+    }
+
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        Some(self.explain_terms(row))
     }
 }

@@ -27,6 +27,7 @@
 //! order, and each row's path lengths are summed in tree order. Fit and scores
 //! are therefore bit-identical for any number of threads.
 
+pub mod diffi;
 mod model;
 mod params;
 mod tree;
@@ -126,6 +127,38 @@ impl DetectorParams for IsolationForestParams {
     }
 }
 
+/// One `u64` seed per tree, drawn up front from a ChaCha8 stream seeded
+/// with the forest's `seed`.
+fn tree_seeds(seed: u64, n_estimators: usize) -> Vec<u64> {
+    let mut seeder = ChaCha8Rng::seed_from_u64(seed);
+    (0..n_estimators).map(|_| seeder.random()).collect()
+}
+
+impl TreeConfig {
+    fn new(psi: usize, max_features: f64, bootstrap: bool, d: usize) -> Self {
+        Self {
+            psi,
+            max_depth: max_depth_for(psi),
+            n_tree_features: ((max_features * d as f64).floor() as usize).clamp(1, d.max(1)),
+            bootstrap,
+        }
+    }
+}
+
+impl IsolationForestParams {
+    /// The in-bag rows (indices into the `n` training rows) of every tree
+    /// these parameters grow on `n × d` data, in tree order: each tree's
+    /// sample drawn again from its seed exactly as the fit drew it
+    /// ([`tree::draw_sample`]). What DIFFI's global importances need.
+    pub fn in_bag_rows(&self, n: usize, d: usize) -> Vec<Vec<usize>> {
+        let config = TreeConfig::new(self.psi(n), self.max_features, self.bootstrap, d);
+        tree_seeds(self.seed, self.n_estimators)
+            .into_iter()
+            .map(|s| tree::draw_sample(n, d, &config, s).2)
+            .collect()
+    }
+}
+
 /// Grow `n_estimators` trees of ψ = `psi` rows (1 <= ψ <= n, at most
 /// [`MAX_PSI`]) on `x`: one `u64` seed per tree is drawn up front from a
 /// ChaCha8 stream seeded with `seed`, the trees are grown in parallel and
@@ -153,13 +186,7 @@ pub(crate) fn grow_forest(
             u32::MAX - 1
         )));
     }
-    let config = TreeConfig {
-        psi,
-        max_depth: max_depth_for(psi),
-        n_tree_features: ((max_features * d as f64).floor() as usize).clamp(1, d.max(1)),
-        bootstrap,
-    };
-
+    let config = TreeConfig::new(psi, max_features, bootstrap, d);
     let x_std = x.as_standard_layout();
     let copied;
     let data: &[f64] = match x_std.as_slice() {
@@ -170,9 +197,7 @@ pub(crate) fn grow_forest(
         }
     };
 
-    let mut seeder = ChaCha8Rng::seed_from_u64(seed);
-    let seeds: Vec<u64> = (0..n_estimators).map(|_| seeder.random()).collect();
-    let trees: Vec<TreeArrays> = seeds
+    let trees: Vec<TreeArrays> = tree_seeds(seed, n_estimators)
         .par_iter()
         .map(|&s| grow_tree(data, n, d, &config, s))
         .collect();

@@ -2,8 +2,8 @@
 
 use super::average_path_length;
 use super::tree::{CompiledTree, TreeArrays, TreePath, compile_tree, step, walk_path};
-use crate::detectors::Model;
-use ndarray::{Array1, ArrayView2};
+use crate::detectors::{Explanation, Model};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +149,11 @@ impl Model for IsolationForestModel {
                 }
             });
         Array1::from_vec(out)
+    }
+
+    /// DIFFI local importances (see [`super::diffi`]).
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        Some(self.explain_diffi(row))
     }
 }
 

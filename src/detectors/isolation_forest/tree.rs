@@ -66,14 +66,15 @@ struct Task {
     parent: Option<usize>,
 }
 
-/// Grow one tree on the row-major `n × d` matrix `x` with its own RNG.
-///
-/// The random draws, in order: the tree's columns (only when it uses fewer
-/// than `d`), its rows, then per node the split column (uniform over the
-/// columns not constant in the node) and the split value (uniform between
-/// the column's minimum and maximum in the node). A node becomes a leaf when
-/// it holds one row, reaches `max_depth`, or every column is constant in it.
-pub(super) fn grow_tree(x: &[f64], n: usize, d: usize, cfg: &TreeConfig, seed: u64) -> TreeArrays {
+/// A tree's first draws from its own RNG: its columns (only when it uses
+/// fewer than `d`), then its rows (the in-bag rows; with `bootstrap` a
+/// repeated row counts once). Returns the RNG to continue with.
+pub(super) fn draw_sample(
+    n: usize,
+    d: usize,
+    cfg: &TreeConfig,
+    seed: u64,
+) -> (ChaCha8Rng, Vec<usize>, Vec<usize>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let k = cfg.n_tree_features.min(d);
     let columns: Vec<usize> = if k < d {
@@ -93,6 +94,19 @@ pub(super) fn grow_tree(x: &[f64], n: usize, d: usize, cfg: &TreeConfig, seed: u
     } else {
         index::sample(&mut rng, n, cfg.psi).into_vec()
     };
+    (rng, columns, rows)
+}
+
+/// Grow one tree on the row-major `n × d` matrix `x` with its own RNG.
+///
+/// The random draws, in order: the tree's columns (only when it uses fewer
+/// than `d`), its rows, then per node the split column (uniform over the
+/// columns not constant in the node) and the split value (uniform between
+/// the column's minimum and maximum in the node). A node becomes a leaf when
+/// it holds one row, reaches `max_depth`, or every column is constant in it.
+pub(super) fn grow_tree(x: &[f64], n: usize, d: usize, cfg: &TreeConfig, seed: u64) -> TreeArrays {
+    let (rng, columns, rows) = draw_sample(n, d, cfg, seed);
+    let k = columns.len();
 
     // The subsample restricted to the tree's columns, column-major, so that
     // a node's scan of one column stays in one short contiguous block.

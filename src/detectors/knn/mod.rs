@@ -15,6 +15,7 @@
 //! broken by lower training index, results independent of the thread count.
 //! The model stores the training rows.
 
+pub(crate) mod explain;
 mod model;
 mod params;
 

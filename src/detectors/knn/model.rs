@@ -2,8 +2,8 @@
 //! form, load-time checks and scoring.
 
 use super::Method;
-use crate::detectors::Model;
 use crate::detectors::neighbors::{Neighbors, Query, kneighbors};
+use crate::detectors::{Explanation, Model};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -122,5 +122,9 @@ impl Model for KnnModel {
             Ok(nb) => self.aggregate(&nb),
             Err(_) => Array1::from_elem(x.nrows(), f64::NAN),
         }
+    }
+
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        self.explain_neighbours(row)
     }
 }

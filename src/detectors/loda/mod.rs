@@ -44,6 +44,7 @@
 //! order, and each row's sum runs over the projections in order, so fit and
 //! scores are bit-identical for any thread count.
 
+mod explain;
 mod model;
 mod params;
 

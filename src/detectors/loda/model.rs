@@ -1,9 +1,9 @@
 //! The fitted LODA model: sparse projections with their histograms; the
 //! saved form, load-time checks, the histogram fit and the scoring.
 
-use crate::detectors::Model;
 use crate::detectors::hbos::NBins;
 use crate::detectors::hbos::histogram;
+use crate::detectors::{Explanation, Model};
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub struct LodaCut {
 impl LodaCut {
     /// `Σ_j w_j x[f_j]`, in feature order.
     #[inline]
-    fn project(&self, row: ArrayView1<'_, f64>) -> f64 {
+    pub(super) fn project(&self, row: ArrayView1<'_, f64>) -> f64 {
         let mut p = 0.0;
         for (&f, &w) in self.features.iter().zip(&self.weights) {
             p += w * row[f];
@@ -47,7 +47,7 @@ impl LodaCut {
     /// of edges `e_0 … e_{n_bins-2}` strictly below it (one bin right of the
     /// one the value was counted in; see the module doc).
     #[inline]
-    fn neg_log_prob(&self, value: f64) -> f64 {
+    pub(super) fn neg_log_prob(&self, value: f64) -> f64 {
         let inner = &self.limits[..self.histogram.len() - 1];
         let idx = inner.partition_point(|&e| e < value);
         -self.histogram[idx].ln()
@@ -214,7 +214,7 @@ impl LodaModel {
         self.n_features
     }
 
-    fn score_row(&self, row: ArrayView1<'_, f64>) -> f64 {
+    pub(super) fn score_row(&self, row: ArrayView1<'_, f64>) -> f64 {
         let c = self.cuts.len() as f64;
         // PyOD: pred += -(1 / c) * ln(p) per projection, then pred / c.
         let w = 1.0 / c;
@@ -245,5 +245,9 @@ impl Model for LodaModel {
                 }
             });
         Array1::from_vec(out)
+    }
+
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        Some(self.explain_terms(row))
     }
 }

@@ -21,6 +21,7 @@
 //! ties to the lower training index, thread-count independent). The model
 //! stores the training rows, their k-distances and their lrd.
 
+mod explain;
 mod model;
 mod params;
 

@@ -1,8 +1,8 @@
 //! The fitted LOF model: training rows, their k-distances and local
 //! reachability densities; its saved form, load-time checks and scoring.
 
-use crate::detectors::Model;
 use crate::detectors::neighbors::{Neighbors, Query, kneighbors};
+use crate::detectors::{Explanation, Model};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
@@ -127,6 +127,11 @@ impl LofModel {
         self.n_neighbors
     }
 
+    /// The stored training rows.
+    pub fn train(&self) -> ArrayView2<'_, f64> {
+        self.train.view()
+    }
+
     /// The training rows' local reachability densities.
     pub fn lrd(&self) -> ArrayView1<'_, f64> {
         self.lrd.view()
@@ -161,5 +166,9 @@ impl Model for LofModel {
             Ok(nb) => self.factors(&nb),
             Err(_) => Array1::from_elem(x.nrows(), f64::NAN),
         }
+    }
+
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        self.explain_neighbours(row)
     }
 }

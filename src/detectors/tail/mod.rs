@@ -6,10 +6,11 @@
 //! rule type; see those modules for each algorithm's formula and
 //! [`super::ecdf`] for the tail probabilities.
 
+use super::Explanation;
 pub use super::ecdf::Combine;
 use super::ecdf::TailModel;
 use super::{DetectorError, DetectorParams, Fit, Model, ParamError};
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -50,6 +51,10 @@ impl<R: TailRule> Model for TailDetectorModel<R> {
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         self.tails.score(x, R::COMBINE)
     }
+
+    fn explain_row(&self, row: ArrayView1<'_, f64>) -> Option<Explanation> {
+        Some(self.explain_terms(row))
+    }
 }
 
 impl<R: TailRule> DetectorParams for TailParams<R> {
@@ -73,6 +78,8 @@ impl<R: TailRule> DetectorParams for TailParams<R> {
         })
     }
 }
+
+mod explain;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use crate::script::api::convert::{check_array_len, check_matrix_alloc, msg_err};
 use rhai::NativeCallContext;
 use rhai::plugin::*;
 
-fn number(v: &Dynamic, at: &str) -> Result<f64, Box<EvalAltResult>> {
+pub(super) fn number(v: &Dynamic, at: &str) -> Result<f64, Box<EvalAltResult>> {
     v.as_float()
         .or_else(|_| v.as_int().map(|i| i as f64))
         .map_err(|t| msg_err(format!("{at}: expected a number, got {t}")))
@@ -28,7 +28,7 @@ fn check_array(ctx: &NativeCallContext, what: &str, n: usize) -> Result<(), Box<
     check_array_len(&HostContext::of(ctx)?.limits, what, n)
 }
 
-fn index(i: i64, len: usize, what: &str) -> Result<usize, Box<EvalAltResult>> {
+pub(super) fn index(i: i64, len: usize, what: &str) -> Result<usize, Box<EvalAltResult>> {
     usize::try_from(i)
         .ok()
         .filter(|&i| i < len)

@@ -9,6 +9,7 @@ mod convert;
 mod datasets;
 mod detectors;
 mod drift;
+mod explain;
 mod matrix;
 mod metrics;
 mod plots;
@@ -46,6 +47,7 @@ pub fn register(engine: &mut Engine) {
         exported_module!(matrix::matrix_api),
         exported_module!(detectors::detectors_api),
         exported_module!(drift::drift_api),
+        exported_module!(explain::explain_api),
         exported_module!(metrics::metrics_api),
         exported_module!(results::results_api),
         exported_module!(sweeps::sweeps_api),
