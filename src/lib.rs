@@ -25,6 +25,7 @@ pub mod registry;
 pub mod results;
 pub mod script;
 pub mod slurm;
+pub mod thresholds;
 pub mod workspace;
 
 pub use error::Error;
