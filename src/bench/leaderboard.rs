@@ -519,6 +519,7 @@ mod tests {
                 Cell {
                     metrics: vec![vec![v, v]; METRICS.len()],
                     secs: vec![1.0, 1.0],
+                    ..Cell::default()
                 },
             );
         }
@@ -561,6 +562,7 @@ mod tests {
                 Cell {
                     metrics: vec![vec![v]; METRICS.len()],
                     secs: vec![1.0],
+                    ..Cell::default()
                 },
             );
         };

@@ -62,7 +62,10 @@ fn bad_contamination_is_refused() {
 
 /// pythresh 1.1.1's `thresh_` and `eval` labels on two tiny vectors
 /// (CLUST has no `thresh_`: `None`).
-const TINY: &[(&[f64], &[(&str, Option<f64>, &[u8])])] = &[
+/// A method, its expected `thresh_` and its labels.
+type Expected = (&'static str, Option<f64>, &'static [u8]);
+
+const TINY: &[(&[f64], &[Expected])] = &[
     (
         &[0.0, 0.0, 0.0, 1.0],
         &[
