@@ -3,7 +3,7 @@
 //! The library holds everything; the `anml` binary (src/main.rs) only parses
 //! arguments and prints errors. Dependency direction, lowest first:
 //!
-//! `data` → `nn` → `detectors` → `metrics` → `plot` → `results` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
+//! `data` → `nn` → `detectors` → `metrics` → `thresholds` → `plot` → `results` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
 //!
 //! A module may use the ones before it, never the ones after it.
 
@@ -26,6 +26,7 @@ pub mod registry;
 pub mod results;
 pub mod script;
 pub mod slurm;
+pub mod thresholds;
 pub mod workspace;
 
 pub use error::Error;

@@ -4,6 +4,9 @@
 //! ties sharing the mean rank, rank 1 = best) and mean fit+score time,
 //! rendered as a terminal table, Markdown and CSV; and the time-series
 //! suite's leaderboard, one column per metric of `metrics::SERIES_METRICS`.
+//! The tabular one also shows the F1, precision and recall at one threshold
+//! method of the records' `thresholds` (`--threshold`, default
+//! `contamination`).
 
 use crate::metrics::{METRICS, SERIES_METRICS};
 use crate::results::{RunResult, SeriesRunResult};
@@ -37,6 +40,9 @@ impl HeatmapMetric {
 #[derive(Debug, Clone)]
 struct Cell {
     metrics: Vec<Vec<f64>>,
+    /// F1, precision and recall at the leaderboard's threshold method, from
+    /// the runs that recorded it (records older than `thresholds` did not).
+    at_threshold: [Vec<f64>; 3],
     secs: Vec<f64>,
 }
 
@@ -44,10 +50,18 @@ impl Default for Cell {
     fn default() -> Self {
         Self {
             metrics: vec![Vec::new(); METRICS.len()],
+            at_threshold: Default::default(),
             secs: Vec::new(),
         }
     }
 }
+
+/// The threshold columns: title and CSV key of F1, precision, recall.
+const AT_THRESHOLD: [(&str, &str); 3] = [
+    ("F1", "f1"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+];
 
 impl Cell {
     fn runs(&self) -> usize {
@@ -71,11 +85,25 @@ pub struct Leaderboard {
     datasets: Vec<String>,
     models: Vec<String>,
     cells: BTreeMap<(String, String), Cell>,
+    /// The threshold method whose F1/precision/recall are shown.
+    threshold: &'static str,
 }
 
 impl Leaderboard {
+    /// The leaderboard of `results`, with the F1, precision and recall of
+    /// the `contamination` threshold.
     pub fn new(results: &[RunResult]) -> Self {
-        let mut lb = Self::default();
+        Self::with_threshold(results, None)
+    }
+
+    /// The leaderboard of `results` showing threshold method `threshold`'s
+    /// F1, precision and recall (`None`: `contamination`). A name outside
+    /// `thresholds::METHODS` has no recorded values: its columns show `-`.
+    pub fn with_threshold(results: &[RunResult], threshold: Option<&'static str>) -> Self {
+        let mut lb = Self {
+            threshold: threshold.unwrap_or(crate::thresholds::METHODS[0].name),
+            ..Self::default()
+        };
         for r in results {
             if !lb.datasets.contains(&r.dataset) {
                 lb.datasets.push(r.dataset.clone());
@@ -87,6 +115,11 @@ impl Leaderboard {
             let c = lb.cells.entry((r.dataset.clone(), label)).or_default();
             for (values, v) in c.metrics.iter_mut().zip(r.metrics.values()) {
                 values.push(v);
+            }
+            if let Some(t) = r.thresholds.get(lb.threshold) {
+                for (values, v) in c.at_threshold.iter_mut().zip([t.f1, t.precision, t.recall]) {
+                    values.push(v);
+                }
             }
             c.secs.push(r.fit_time + r.score_time);
         }
@@ -220,6 +253,12 @@ impl Leaderboard {
                 self.model_means(|c| c.metrics.get(i).map_or(&[], |v| v.as_slice())),
             ));
         }
+        for (i, (title, _)) in AT_THRESHOLD.iter().enumerate() {
+            rows.push(summary(
+                &format!("mean {title} at {}", self.threshold),
+                self.model_means(|c| &c.at_threshold[i]),
+            ));
+        }
         rows.push(summary("average rank", self.average_ranks()));
         rows.push(summary("mean fit+score s", self.model_means(|c| &c.secs)));
         (header, rows)
@@ -264,6 +303,11 @@ impl Leaderboard {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["dataset".to_string(), "model".into(), "runs".into()];
         header.extend(METRICS.iter().map(|m| format!("mean_{}", m.field)));
+        header.extend(
+            AT_THRESHOLD
+                .iter()
+                .map(|(_, key)| format!("mean_{key}_at_{}", self.threshold)),
+        );
         header.push("mean_fit_score_s".into());
         w.write_record(&header)?;
         for ds in &self.datasets {
@@ -271,6 +315,7 @@ impl Leaderboard {
                 if let Some(c) = self.cell(ds, m) {
                     let mut row = vec![ds.clone(), m.clone(), c.runs().to_string()];
                     row.extend(c.metrics.iter().map(|v| format!("{}", mean(v))));
+                    row.extend(c.at_threshold.iter().map(|v| format!("{}", mean(v))));
                     row.push(format!("{}", mean(&c.secs)));
                     w.write_record(&row)?;
                 }
@@ -474,6 +519,7 @@ mod tests {
                 Cell {
                     metrics: vec![vec![v, v]; METRICS.len()],
                     secs: vec![1.0, 1.0],
+                    ..Cell::default()
                 },
             );
         }
@@ -516,6 +562,7 @@ mod tests {
                 Cell {
                     metrics: vec![vec![v]; METRICS.len()],
                     secs: vec![1.0],
+                    ..Cell::default()
                 },
             );
         };

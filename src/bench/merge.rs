@@ -209,7 +209,7 @@ fn collect_and_report(
             records.sort_by_key(StoredRun::sort_key);
         }
     }
-    let reports = report::write_reports(store, &records, &|name| {
+    let reports = report::write_reports(store, &records, None, &|name| {
         Ok(registry.load_series(name)?.ranges())
     })?;
     Ok((records, missing, reports))

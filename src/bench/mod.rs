@@ -286,7 +286,7 @@ pub fn run(
     let prepared = protocol.prepare(dataset, seed)?;
 
     let t0 = Instant::now();
-    let fitted = detector.fit(prepared.x_train.view())?;
+    let (fitted, train_scores) = detector.fit_scored(prepared.x_train.view())?;
     let fit_time = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
@@ -300,6 +300,13 @@ pub fn run(
             source,
         }
     })?;
+
+    let thresholds = crate::thresholds::evaluate(
+        train_scores.view(),
+        scores.view(),
+        prepared.y_test.view(),
+        detector.contamination(),
+    );
 
     let params = detector.all_params();
     let spec = spec(detector.name())?;
@@ -326,6 +333,7 @@ pub fn run(
         seed,
         split: prepared.info.clone(),
         metrics: card,
+        thresholds,
         fit_time,
         score_time,
         time_per_1000: TimePer1000 {

@@ -135,9 +135,12 @@ fn nab_corpus_markdown(
 /// Write the reports of `records` into the store's directory and return
 /// them for printing. `windows` gives a series' label windows (for NAB's
 /// corpus score); time-series point scores are read from the store.
+/// `threshold` is the threshold method whose F1, precision and recall the
+/// tabular leaderboard shows (`None`: `contamination`).
 pub fn write_reports(
     store: &RunStore,
     records: &[StoredRun],
+    threshold: Option<&'static str>,
     windows: WindowsOf<'_>,
 ) -> Result<Reports, BenchError> {
     let dir = store.dir();
@@ -146,7 +149,7 @@ pub fn write_reports(
     let failures: Vec<&FailedRun> = records.iter().filter_map(StoredRun::as_failed).collect();
     let mut reports = Reports::default();
     if !tabular.is_empty() || series.is_empty() {
-        let lb = Leaderboard::new(&tabular);
+        let lb = Leaderboard::with_threshold(&tabular, threshold);
         write(dir, "leaderboard.md", &lb.to_markdown())?;
         let csv = lb.to_csv().map_err(|e| BenchError::Encode {
             what: "the leaderboard CSV",

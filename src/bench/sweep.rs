@@ -99,6 +99,9 @@ pub struct SweepOptions {
     /// flight finish and are stored, and the sweep returns
     /// [`BenchError::Interrupted`]. Running it again resumes.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The threshold method whose F1, precision and recall the leaderboard
+    /// shows (`None`: `contamination`); every method is recorded anyway.
+    pub threshold: Option<&'static str>,
 }
 
 /// A deterministic slice `index` of `count` of a grid.
@@ -859,7 +862,7 @@ pub fn run_sweep(
             Input::Table(_) => None,
         })
         .collect();
-    let reports = report::write_reports(store, &records, &|name| {
+    let reports = report::write_reports(store, &records, opts.threshold, &|name| {
         Ok(windows.get(name).cloned().unwrap_or_default())
     })?;
     Ok(SweepOutcome {

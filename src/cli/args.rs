@@ -472,6 +472,11 @@ pub struct BenchmarkArgs {
     /// only protocol).
     #[arg(long)]
     pub protocol: Option<String>,
+    /// Threshold method whose F1, precision and recall are printed and
+    /// shown in the leaderboard [default: contamination]. Every method is
+    /// recorded in each run's `thresholds`, so this changes no record.
+    #[arg(long, value_name = "METHOD", value_parser = clap::builder::PossibleValuesParser::new(crate::thresholds::names()))]
+    pub threshold: Option<String>,
     /// Experiment name; a single result is filed in the run store,
     /// results/{experiment}/runs/{run_id}.json, unless --output is given
     /// [default: the dataset name; for a suite, the suite name].

@@ -22,8 +22,18 @@ pub fn run(g: &GlobalOpts, a: &BenchmarkArgs, interrupt: Interrupt) -> Result<Ou
     }
 }
 
+/// The `--threshold` method (clap has checked the name against the table).
+fn threshold_method(a: &BenchmarkArgs) -> Result<Option<&'static str>, Error> {
+    a.threshold
+        .as_deref()
+        .map(|name| crate::thresholds::method(name).map(|m| m.name))
+        .transpose()
+        .map_err(|e| BenchError::flag("--threshold", e.to_string()).into())
+}
+
 fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     let dataset_name = a.dataset.as_deref().unwrap_or_default();
+    let threshold = threshold_method(a)?;
     let model = a.model.as_deref().ok_or_else(|| DetectorError::BadParams {
         detector: "--model".into(),
         message: "a single run needs --model NAME (see `anml models`)".into(),
@@ -108,6 +118,14 @@ fn single(g: &GlobalOpts, a: &BenchmarkArgs) -> Result<Outcome, Error> {
     let mut t = styled_table(RunResult::TABLE_HEADER.to_vec());
     t.add_row(r.table_row());
     println!("{t}");
+    let method = threshold.unwrap_or(crate::thresholds::METHODS[0].name);
+    match r.thresholds.get(method) {
+        Some(m) => println!(
+            "threshold {method}: {:.6} (F1 {:.4}, precision {:.4}, recall {:.4})",
+            m.threshold, m.f1, m.precision, m.recall
+        ),
+        None => println!("threshold {method}: cannot be fitted on these training scores"),
+    }
     println!(
         "result: {} (run_id {})",
         path.display(),
@@ -123,6 +141,7 @@ fn suite_run(
     interrupt: Interrupt,
 ) -> Result<Outcome, Error> {
     // Everything the flags name is checked before any data is loaded.
+    let threshold = threshold_method(a)?;
     let spec = suite.sweep_spec(
         &a.datasets,
         &a.models,
@@ -186,6 +205,7 @@ fn suite_run(
         .transpose()?;
     let mut opts = sweep_options(&a.sweep)?;
     opts.cancel = Some(interrupt.flag());
+    opts.threshold = threshold;
     let ctx = bench::RunContext::cli(&experiment);
     let store = bench::RunStore::new(&out_dir);
     let outcome = match bench::run_sweep_with_progress(&registry(g)?, &spec, &opts, &ctx, &store) {

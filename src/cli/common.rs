@@ -89,6 +89,7 @@ pub(crate) fn sweep_options(f: &SweepFlags) -> Result<bench::SweepOptions, Error
         force: f.force,
         shard: f.shard.as_deref().map(bench::Shard::parse).transpose()?,
         cancel: None,
+        threshold: None,
     })
 }
 

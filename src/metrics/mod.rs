@@ -19,7 +19,7 @@
 mod curve;
 mod error;
 mod input;
-mod numeric;
+pub(crate) mod numeric;
 mod pr_auc;
 mod precision_at_n;
 mod registry;

@@ -23,6 +23,7 @@ pub use series::{KIND_TIMESERIES, NabScores, SeriesMetrics, SeriesRunResult};
 
 use crate::data::SplitInfo;
 use crate::metrics::{self, Scorecard};
+use crate::thresholds::ThresholdScores;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,12 @@ pub struct RunResult {
     /// with [`RunResult::metric`].
     #[serde(flatten)]
     pub metrics: Scorecard,
+    /// Every threshold method (`thresholds::METHODS`): the threshold fitted
+    /// on the training scores and the precision, recall and F1 it gives on
+    /// the test scores. Written by every new run; absent from records made
+    /// before it existed (read back as empty, and then not written).
+    #[serde(default, skip_serializing_if = "ThresholdScores::is_empty")]
+    pub thresholds: ThresholdScores,
     pub fit_time: f64,
     pub score_time: f64,
     pub time_per_1000: TimePer1000,
@@ -244,6 +251,7 @@ mod tests {
                 ndarray::array![0.0, 0.75, 0.25, 0.5].view(),
             )
             .unwrap(),
+            thresholds: Default::default(),
             fit_time: 0.1,
             score_time: 0.1,
             time_per_1000: TimePer1000 {

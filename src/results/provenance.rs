@@ -116,13 +116,15 @@ pub const LOCATION_FLAGS: &[(&str, bool)] = &[
     ("--offline", false),
 ];
 
-/// Flags that choose how work is scheduled or where files go, never what
-/// a run computes (besides [`LOCATION_FLAGS`] and [`SLURM_FLAGS`]).
+/// Flags that choose how work is scheduled, where files go or what is
+/// reported, never what a run computes (besides [`LOCATION_FLAGS`] and
+/// [`SLURM_FLAGS`]).
 const SCHEDULING_FLAGS: &[(&str, bool)] = &[
     ("--jobs", true),
     ("--force", false),
     ("--shard", true),
     ("--output", true),
+    ("--threshold", true),
 ];
 
 /// `args` without each flag of `flags` and its value (`--jobs 2`,

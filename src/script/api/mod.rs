@@ -18,6 +18,7 @@ mod results;
 mod series;
 mod sweeps;
 mod tables;
+mod thresholds;
 
 use super::types::{
     DatasetRef, Labels, Matrix, ProfileRef, ResultRef, Runs, SeriesRef, SplitRef, Table, Vector,
@@ -55,8 +56,10 @@ pub fn register(engine: &mut Engine) {
         exported_module!(plots::plots_api),
         exported_module!(registry::registry_api),
         exported_module!(tables::tables_api),
+        exported_module!(thresholds::thresholds_api),
     ] {
         engine.register_global_module(module.into());
     }
     results::register_metric_getters(engine);
+    thresholds::register_threshold_fns(engine);
 }
