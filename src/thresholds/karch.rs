@@ -19,21 +19,100 @@ use rayon::prelude::*;
 /// pythresh's `gen_kde` grid limit.
 const KDE_GRID: usize = 5000;
 
-/// `scipy.stats.gaussian_kde(data)` evaluated at `points`: Scott's factor
-/// `n^(-1/5)` times the sample standard deviation as bandwidth, uniform
-/// weights, summed in data order (scipy's `gaussian_kernel_estimate`).
-fn gaussian_kde(data: &[f64], points: &[f64]) -> Vec<f64> {
+/// Grid points a kernel reaches, in bandwidths: beyond 12 bandwidths a term
+/// is below `exp(-72)` ≈ 5e-32 of the kernel's peak, so leaving it out moves
+/// a density by less than `n · 5e-32` of its largest term.
+const CUTOFF_BANDWIDTHS: f64 = 12.0;
+/// Terms computed by the recurrence between two direct `exp` evaluations:
+/// the recurrence's relative error grows as `steps² / 2` ulp, so at most
+/// ~512 ulp (1e-13) here.
+const RESTART: usize = 32;
+/// Data points per parallel block; partial densities are added in block
+/// order, so the result does not depend on the thread count.
+const BLOCK: usize = 4096;
+
+/// Scott's bandwidth `σ = n^(-1/5) · sd(data)` (scipy's `gaussian_kde`
+/// covariance with uniform weights, `ddof = 1`).
+fn scott_bandwidth(data: &[f64]) -> f64 {
     let n = data.len() as f64;
     let w = 1.0 / n;
     let avg = mean(data);
     let ss: f64 = data.iter().map(|&x| (x - avg) * (x - avg) * w).sum();
     // np.cov(aweights=w, ddof=1): divided by sum(w) - sum(w^2) / sum(w)
     let var = ss / (1.0 - n * w * w);
-    let sigma = var.sqrt() * n.powf(-1.0 / 5.0);
+    var.sqrt() * n.powf(-1.0 / 5.0)
+}
+
+/// `scipy.stats.gaussian_kde(data)` (Scott's bandwidth, uniform weights)
+/// evaluated on the evenly spaced `grid` (`linspace`).
+///
+/// scipy sums `n` Gaussian terms at each of the `m` points: `n · m` calls of
+/// `exp`, 14 s for 370 000 scores on the 5000-point grid. Here each data
+/// point adds its terms to the grid points within [`CUTOFF_BANDWIDTHS`] of
+/// it, and consecutive terms come from a recurrence instead of `exp`: with
+/// `d_g = (p_g - x) / σ` and the grid step `h` in bandwidths, `t_{g+1} =
+/// t_g · r_g` and `r_{g+1} = r_g · exp(-h²)`, where `r_g = exp(-(2 d_g h +
+/// h²) / 2)`; a direct `exp` restarts it every [`RESTART`] terms. The
+/// densities agree with scipy's to ~1e-13 relative (tested against the
+/// direct sum), far inside the 1e-9 the pythresh parity allows.
+fn gaussian_kde(data: &[f64], grid: &[f64]) -> Vec<f64> {
+    let m = grid.len();
+    let sigma = scott_bandwidth(data);
+    let norm = (2.0 * std::f64::consts::PI).powf(-0.5) / sigma;
+    let w = 1.0 / data.len() as f64;
+    if m < 2 || !(sigma > 0.0) {
+        return direct_kde(data, grid, sigma);
+    }
+    let (first, step) = (grid[0], (grid[m - 1] - grid[0]) / (m - 1) as f64);
+    let h = step / sigma;
+    let q = (-h * h).exp();
+    let reach = CUTOFF_BANDWIDTHS * sigma;
+    let partial: Vec<Vec<f64>> = data
+        .par_chunks(BLOCK)
+        .map(|chunk| {
+            let mut acc = vec![0.0; m];
+            for &x in chunk {
+                let lo = ((x - reach - first) / step).ceil().max(0.0);
+                let hi = ((x + reach - first) / step).floor().min((m - 1) as f64);
+                if !(lo <= hi) {
+                    continue;
+                }
+                let (lo, hi) = (lo as usize, hi as usize);
+                let mut g = lo;
+                while g <= hi {
+                    let d = (grid[g] - x) / sigma;
+                    let mut t = (-(d * d) / 2.0).exp();
+                    let mut r = (-(2.0 * d * h + h * h) / 2.0).exp();
+                    let end = (g + RESTART).min(hi + 1);
+                    acc[g] += t;
+                    for a in &mut acc[g + 1..end] {
+                        t *= r;
+                        r *= q;
+                        *a += t;
+                    }
+                    g = end;
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut kde = vec![0.0; m];
+    for block in &partial {
+        for (k, b) in kde.iter_mut().zip(block) {
+            *k += b;
+        }
+    }
+    kde.iter().map(|k| k * w * norm).collect()
+}
+
+/// scipy's sum as it is written: every term at every point, in data order.
+/// The oracle for [`gaussian_kde`], and its path for a degenerate grid.
+fn direct_kde(data: &[f64], points: &[f64], sigma: f64) -> Vec<f64> {
+    let w = 1.0 / data.len() as f64;
     let norm = (2.0 * std::f64::consts::PI).powf(-0.5) / sigma;
     let xi: Vec<f64> = data.iter().map(|&x| x / sigma).collect();
     points
-        .par_iter()
+        .iter()
         .map(|&p| {
             let p = p / sigma;
             xi.iter().fold(0.0, |acc, &x| {
@@ -144,6 +223,30 @@ mod tests {
         let t = linspace(0.0, 1.0, 23);
         for (v, &x) in cubic_not_a_knot(&y, &t).iter().zip(&t) {
             assert!((v - f(x)).abs() < 1e-12, "{x}: {v} vs {}", f(x));
+        }
+    }
+
+    #[test]
+    fn windowed_recurrence_equals_the_direct_sum() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (n, m) in [(50, 50), (3000, 3000), (20_000, 5000)] {
+            // skewed like anomaly scores: most near 0, a long tail, ties
+            let z: Vec<f64> = (0..n)
+                .map(|i| {
+                    let u: f64 = rng.random();
+                    if i % 17 == 0 { 0.25 } else { u * u * u }
+                })
+                .collect();
+            let grid = linspace(0.0, 1.0, m);
+            let fast = gaussian_kde(&z, &grid);
+            let slow = direct_kde(&z, &grid, scott_bandwidth(&z));
+            for (g, (a, b)) in fast.iter().zip(&slow).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1e-300) + 1e-300,
+                    "{n}/{g}: {a} vs {b}"
+                );
+            }
         }
     }
 
