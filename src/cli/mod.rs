@@ -49,6 +49,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Results(ResultsCommand::Merge(a)) => results_cmd::merge(g, a),
         Command::Results(ResultsCommand::Status(a)) => results_cmd::status(a),
         Command::Results(ResultsCommand::Report(a)) => results_cmd::report(g, a),
+        Command::Results(ResultsCommand::Compare(a)) => results_cmd::compare(a),
         Command::Registry(a) => registry_cmd::registry(g, a),
         Command::Series(c) => series_cmd::series(g, c),
         Command::Notebook(NotebookCommand::Run(a)) => notebook_cmd::run(g, a, interrupt),

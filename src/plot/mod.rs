@@ -1,6 +1,6 @@
 //! Figures for scripts, notebooks and reports: time series with labelled
 //! anomaly ranges, ROC and precision–recall curves, score histograms and
-//! result heatmaps, rendered to SVG or PNG.
+//! result heatmaps and critical-difference diagrams, rendered to SVG or PNG.
 //!
 //! Why this module exists: an anomaly-detection result is read by looking at
 //! it (where is the labelled range, where did the detector fire, how do the
@@ -60,6 +60,7 @@
 //! * PNG bytes are written by the `png` crate from plotters' RGB buffer
 //!   (plotters' `bitmap_encoder`/`image` path is not used).
 
+mod cd_diagram;
 mod curves;
 mod heatmap;
 mod histogram;
@@ -74,6 +75,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
+pub use cd_diagram::CdDiagramPlot;
 pub use curves::{Curve, CurvesPlot};
 pub use heatmap::HeatmapPlot;
 pub use histogram::HistogramPlot;
@@ -99,6 +101,8 @@ pub enum Plot {
     Histogram(HistogramPlot),
     /// A rows × columns grid of values (e.g. datasets × detectors ROC-AUC).
     Heatmap(HeatmapPlot),
+    /// Demšar's critical-difference diagram of average ranks.
+    CdDiagram(CdDiagramPlot),
 }
 
 /// Why a figure could not be rendered or saved.
@@ -197,6 +201,7 @@ impl Plot {
             Plot::Roc(p) | Plot::PrecisionRecall(p) => &p.title,
             Plot::Histogram(p) => &p.title,
             Plot::Heatmap(p) => &p.title,
+            Plot::CdDiagram(p) => &p.title,
         }
     }
 
@@ -208,6 +213,7 @@ impl Plot {
             Plot::PrecisionRecall(p) => curves::validate(p, curves::Kind::PrecisionRecall),
             Plot::Histogram(p) => histogram::validate(p),
             Plot::Heatmap(p) => heatmap::validate(p),
+            Plot::CdDiagram(p) => cd_diagram::validate(p),
         }
     }
 
@@ -224,6 +230,7 @@ impl Plot {
             Plot::Roc(_) | Plot::PrecisionRecall(_) => curves::SIZE,
             Plot::Histogram(_) => histogram::SIZE,
             Plot::Heatmap(p) => heatmap::layout(p)?.size(),
+            Plot::CdDiagram(p) => cd_diagram::layout(p)?.size(),
         };
         check_size(w, h)?;
         Ok((w, h))
@@ -290,6 +297,7 @@ impl Plot {
             Plot::PrecisionRecall(p) => curves::draw(p, curves::Kind::PrecisionRecall, root),
             Plot::Histogram(p) => histogram::draw(p, root),
             Plot::Heatmap(p) => heatmap::draw(p, root),
+            Plot::CdDiagram(p) => cd_diagram::draw(p, root),
         }
     }
 }

@@ -256,6 +256,7 @@ fn png_text_is_rasterised_with_the_embedded_font() {
             Plot::Roc(p) | Plot::PrecisionRecall(p) => p.title.clear(),
             Plot::Histogram(p) => p.title.clear(),
             Plot::Heatmap(p) => p.title.clear(),
+            Plot::CdDiagram(p) => p.title.clear(),
         }
         let (w2, _) = blank.size().unwrap();
         let (_, without) = decode_png(&blank.to_png().unwrap());
