@@ -254,3 +254,62 @@ pub(super) fn draw<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::Plot;
+
+    fn diagram() -> CdDiagramPlot {
+        CdDiagramPlot {
+            title: "CD".into(),
+            models: vec!["knn".into(), "lof".into(), "hbos".into(), "iforest".into()],
+            ranks: vec![1.5, 3.5, 2.25, 2.75],
+            cd: 1.2,
+            groups: vec![vec![0, 2, 3], vec![2, 3, 1]],
+        }
+    }
+
+    #[test]
+    fn renders_names_ranks_and_the_cd_deterministically() {
+        let p = Plot::CdDiagram(diagram());
+        let svg = p.to_svg().unwrap();
+        for want in [
+            "knn (1.50)",
+            "lof (3.50)",
+            "hbos (2.25)",
+            "CD = 1.200",
+            ">4<",
+        ] {
+            assert!(svg.contains(want), "missing {want:?}");
+        }
+        assert_eq!(svg, p.to_svg().unwrap());
+        let png = p.to_png().unwrap();
+        assert_eq!(png, p.to_png().unwrap());
+        let (w, h) = p.size().unwrap();
+        assert!(w >= 400 && h >= 200, "{w}x{h}");
+    }
+
+    #[test]
+    fn better_half_is_labelled_on_the_left() {
+        let l = layout(&diagram()).unwrap();
+        assert_eq!(l.order, vec![0, 2, 3, 1]);
+        assert_eq!(l.left, 2);
+        assert!(l.x(1.0, 4) < l.x(4.0, 4));
+    }
+
+    #[test]
+    fn bad_diagrams_are_refused() {
+        let bad = |f: fn(&mut CdDiagramPlot)| {
+            let mut p = diagram();
+            f(&mut p);
+            Plot::CdDiagram(p).validate().unwrap_err().to_string()
+        };
+        assert!(bad(|p| p.models.truncate(1)).contains("at least 2 models"));
+        assert!(bad(|p| p.ranks.pop().map_or((), |_| ())).contains("3 ranks for 4 models"));
+        assert!(bad(|p| p.ranks[0] = f64::NAN).contains("non-finite"));
+        assert!(bad(|p| p.ranks[0] = 0.5).contains("outside"));
+        assert!(bad(|p| p.cd = -1.0).contains("cd"));
+        assert!(bad(|p| p.groups = vec![vec![7]]).contains("out of range"));
+    }
+}
