@@ -326,6 +326,8 @@ impl Comparison {
                  there are {k} models and {n} complete datasets{dropped}"
             )));
         }
+        // the fields are public: check what `Matrix::new` checks
+        Matrix::new(m.datasets.clone(), m.models.clone(), m.values.clone())?;
         let f = friedman::friedman(&m.values, higher_is_better);
         let cd = nemenyi::critical_difference(alpha, k, n);
         let mut order: Vec<usize> = (0..k).collect();

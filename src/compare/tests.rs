@@ -160,6 +160,13 @@ fn bad_alpha_metric_and_matrices_are_refused() {
         Matrix::new(s(&["a"]), s(&["x"]), vec![vec![f64::NAN]]),
         Err(CompareError::NonFinite { .. })
     ));
+    // a matrix edited after construction is checked again, not indexed blindly
+    let mut m = Matrix::new(s(&["a", "b"]), s(&["x", "y"]), vec![vec![0.1, 0.2]; 2]).unwrap();
+    m.values[1].pop();
+    assert!(matches!(
+        Comparison::new(&m, roc(), 0.05),
+        Err(CompareError::Shape(_))
+    ));
 }
 
 #[test]
