@@ -161,7 +161,13 @@ impl Matrix {
     /// first-seen order. A dataset is dropped (and listed in `dropped`)
     /// when a model has no completed run on it, a failed run on it, or a
     /// non-finite mean.
+    /// Failures of time-series runs (protocol `timeseries`, the same word
+    /// as their record kind) are not tabular cells and are ignored.
     pub fn from_runs(runs: &[RunResult], failures: &[FailedRun], metric: &MetricSpec) -> Self {
+        let failures: Vec<&FailedRun> = failures
+            .iter()
+            .filter(|f| f.protocol != crate::results::KIND_TIMESERIES)
+            .collect();
         let mut datasets: Vec<String> = Vec::new();
         let mut models: Vec<String> = Vec::new();
         let mut see = |d: &str, m: String| {
@@ -175,7 +181,7 @@ impl Matrix {
         for r in runs {
             see(&r.dataset, r.label());
         }
-        for f in failures {
+        for f in &failures {
             see(&f.dataset, crate::results::label(&f.model, &f.variant));
         }
         let mut cells: BTreeMap<(&str, String), (f64, usize)> = BTreeMap::new();

@@ -97,8 +97,11 @@ fn missing_and_failed_cells_drop_their_dataset_with_a_reason() {
         run("d", "knn", "", 0, 0.5),
         run("d", "lof", "", 0, 0.6),
     ];
-    let m = Matrix::from_runs(&runs, &[failure("c", "lof")], roc());
+    let mut series = failure("nab/x", "usad");
+    series.protocol = "timeseries".into();
+    let m = Matrix::from_runs(&runs, &[failure("c", "lof"), series], roc());
     assert_eq!(m.datasets, vec!["a", "d"]);
+    assert_eq!(m.models, vec!["knn", "lof"], "a series failure is no model");
     assert_eq!(
         m.dropped,
         vec![
