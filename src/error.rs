@@ -15,6 +15,8 @@ pub enum Error {
     #[error(transparent)]
     Result(#[from] crate::results::ResultError),
     #[error(transparent)]
+    Compare(#[from] crate::compare::CompareError),
+    #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
     #[error(transparent)]
     Bench(#[from] crate::bench::BenchError),
@@ -79,6 +81,7 @@ impl Error {
                 | RegistryError::NoMatch { .. },
             ) => true,
             Error::Notebook(e) => e.is_usage(),
+            Error::Compare(e) => e.is_usage(),
             Error::Jupyter(e) => e.is_usage(),
             Error::Slurm(e) => e.is_usage(),
             _ => false,

@@ -3,7 +3,7 @@
 //! The library holds everything; the `anml` binary (src/main.rs) only parses
 //! arguments and prints errors. Dependency direction, lowest first:
 //!
-//! `data` → `nn` → `detectors` → `metrics` → `thresholds` → `plot` → `results` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
+//! `data` → `nn` → `detectors` → `metrics` → `thresholds` → `drift` → `plot` → `results` → `compare` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
 //!
 //! A module may use the ones before it, never the ones after it.
 
@@ -12,6 +12,7 @@ pub mod bench;
 pub mod blas;
 pub mod capped_read;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod detectors;
 pub mod drift;

@@ -7,8 +7,8 @@
 //! `suite` names the CLI's collections, `report` and `leaderboard`
 //! summarise a store and `merge` combines stores.
 
-pub mod export;
 pub mod explain;
+pub mod export;
 mod leaderboard;
 mod merge;
 mod progress;

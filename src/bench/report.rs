@@ -3,7 +3,10 @@
 //! as one unsharded run (apart from time columns):
 //!
 //! - tabular runs: `leaderboard.md` / `leaderboard.csv` (mean ± std per
-//!   dataset and model);
+//!   dataset and model); the Markdown ends with the statistical comparison
+//!   of the models by ROC-AUC at α = 0.05 (`crate::compare`: Friedman,
+//!   Nemenyi CD and groups, pairwise Wilcoxon/Holm), or one line saying why
+//!   there is none (fewer than 2 models or 2 complete datasets);
 //! - time-series runs: the mean of each metric per model over the series,
 //!   plus NAB's corpus score (one threshold per profile over all series)
 //!   for runs scored under NAB's protocol. They go to `leaderboard.md` /
@@ -132,6 +135,16 @@ fn nab_corpus_markdown(
     Ok(Some(md))
 }
 
+/// The leaderboard's "Statistical comparison" section: Demšar's tests on
+/// the default metric and α, or the reason there are none.
+pub fn comparison_markdown(records: &[StoredRun]) -> String {
+    use crate::compare::{DEFAULT_ALPHA, DEFAULT_METRIC, compare_records};
+    match compare_records(records, DEFAULT_METRIC, DEFAULT_ALPHA) {
+        Ok(c) => c.to_markdown(),
+        Err(e) => format!("## Statistical comparison\n\nNot computed: {e}.\n"),
+    }
+}
+
 /// Write the reports of `records` into the store's directory and return
 /// them for printing. `windows` gives a series' label windows (for NAB's
 /// corpus score); time-series point scores are read from the store.
@@ -150,7 +163,9 @@ pub fn write_reports(
     let mut reports = Reports::default();
     if !tabular.is_empty() || series.is_empty() {
         let lb = Leaderboard::with_threshold(&tabular, threshold);
-        write(dir, "leaderboard.md", &lb.to_markdown())?;
+        let md = format!("{}
+{}", lb.to_markdown(), comparison_markdown(records));
+        write(dir, "leaderboard.md", &md)?;
         let csv = lb.to_csv().map_err(|e| BenchError::Encode {
             what: "the leaderboard CSV",
             message: e.to_string(),

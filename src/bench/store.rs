@@ -225,6 +225,35 @@ impl RunStore {
         Ok(ids)
     }
 
+    /// Every valid record the store holds, read-only: in its grid's order
+    /// when it has `sweep.json`, else in record order
+    /// ([`StoredRun::sort_key`]). Missing and invalid run files are skipped.
+    /// A directory no sweep wrote to is [`BenchError::NotAStore`].
+    pub fn records(&self) -> Result<Vec<StoredRun>, BenchError> {
+        if !self.has_sweep() {
+            return Err(BenchError::NotAStore(self.dir.clone()));
+        }
+        let mut out = Vec::new();
+        match self.read_manifest()? {
+            Some(m) => {
+                for e in &m.grid {
+                    if let Lookup::Found(rec) = self.get(&e.run_id)? {
+                        out.push(rec);
+                    }
+                }
+            }
+            None => {
+                for id in self.run_ids()? {
+                    if let Lookup::Found(rec) = self.get(&id)? {
+                        out.push(rec);
+                    }
+                }
+                out.sort_by_key(StoredRun::sort_key);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether a sweep has written here: runs (`runs/`) or at least its
     /// grid (`sweep.json`, when every task died before its first run).
     pub fn has_sweep(&self) -> bool {

@@ -316,6 +316,12 @@ pub enum ResultsCommand {
     /// run per record with its params, metrics, tags and the record as an
     /// artefact. Re-exporting updates the same runs, never duplicates them.
     Export(ExportArgs),
+    /// Compare the store's models over its datasets (Demšar 2006): average
+    /// ranks, Friedman and Iman–Davenport tests, Nemenyi critical difference
+    /// and groups, and per pair Wilcoxon (Holm-adjusted) and Nemenyi
+    /// p-values with win/tie/loss counts. Datasets where a model is missing
+    /// or failed are dropped and listed.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +332,21 @@ pub struct ExportArgs {
     /// with tracking URI file://PATH and MLFLOW_ALLOW_FILE_STORE=true).
     #[arg(long, value_name = "PATH")]
     pub mlflow: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run store: an experiment directory holding runs/ (and sweep.json).
+    pub dir: PathBuf,
+    /// The tabular metric to compare (its direction decides rank 1).
+    #[arg(long, default_value = crate::compare::DEFAULT_METRIC)]
+    pub metric: String,
+    /// Significance level of the critical difference, in (0, 1).
+    #[arg(long, default_value_t = crate::compare::DEFAULT_ALPHA)]
+    pub alpha: f64,
+    /// Print the comparison as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,7 @@ pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
         Command::Results(ResultsCommand::Status(a)) => results_cmd::status(a),
         Command::Results(ResultsCommand::Report(a)) => results_cmd::report(g, a),
         Command::Results(ResultsCommand::Export(a)) => results_cmd::export(a),
+        Command::Results(ResultsCommand::Compare(a)) => results_cmd::compare(a),
         Command::Registry(a) => registry_cmd::registry(g, a),
         Command::Explain(a) => explain_cmd::run(g, a),
         Command::Series(c) => series_cmd::series(g, c),

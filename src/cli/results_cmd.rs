@@ -3,10 +3,11 @@
 //! rewrites one store's reports (the merge job of a Slurm sweep, whose
 //! tasks all filed into one store); `status` says how far a store is and
 //! what Slurm says about its jobs; `export` writes it as an MLflow file
-//! store (`bench::export`).
+//! store (`bench::export`); `compare` tests whether the store's models
+//! differ significantly over its datasets (`crate::compare`).
 
 use super::Outcome;
-use super::args::{ExportArgs, GlobalOpts, MergeArgs, ReportArgs, StatusArgs};
+use super::args::{CompareArgs, ExportArgs, GlobalOpts, MergeArgs, ReportArgs, StatusArgs};
 use super::common::registry;
 use crate::bench::{self, RunStore};
 use crate::error::Error;
@@ -66,6 +67,26 @@ pub fn report(g: &GlobalOpts, a: &ReportArgs) -> Result<Outcome, Error> {
         }
         .into())
     }
+}
+
+/// `anml results compare DIR`: Demšar's comparison of the store's models.
+pub fn compare(a: &CompareArgs) -> Result<Outcome, Error> {
+    // flags first: a bad metric or alpha is a usage error before any reading
+    crate::compare::metric_spec(&a.metric)?;
+    crate::compare::check_alpha(a.alpha)?;
+    let store = RunStore::new(&a.dir);
+    let records = store.records()?;
+    let c = crate::compare::compare_records(&records, &a.metric, a.alpha)?;
+    if a.json {
+        let text = serde_json::to_string_pretty(&c).map_err(|e| bench::BenchError::Encode {
+            what: "the comparison",
+            message: e.to_string(),
+        })?;
+        println!("{text}");
+    } else {
+        print!("{}", c.to_text());
+    }
+    Ok(Outcome::Success)
 }
 
 /// `anml results status DIR`: done, failed and missing runs, and the Slurm

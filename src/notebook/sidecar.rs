@@ -125,6 +125,20 @@ pub fn plot_digest(p: &Plot) -> String {
                 s.push_str(&format!("{r} | {}\n", cells.join(" | ")));
             }
         }
+        Plot::CdDiagram(c) => {
+            s.push_str(&format!("cd {}\n", c.cd));
+            for (m, r) in c.models.iter().zip(&c.ranks) {
+                s.push_str(&format!("{m}: rank {r}\n"));
+            }
+            for g in &c.groups {
+                let names: Vec<&str> = g
+                    .iter()
+                    .filter_map(|&i| c.models.get(i))
+                    .map(String::as_str)
+                    .collect();
+                s.push_str(&format!("group {}\n", names.join(", ")));
+            }
+        }
         Plot::TimeSeries(t) => {
             for (i, panel) in t.panels.iter().enumerate() {
                 for l in &panel.lines {

@@ -1,6 +1,6 @@
 //! Figures for scripts, notebooks and reports: time series with labelled
 //! anomaly ranges, ROC and precision–recall curves, score histograms and
-//! result heatmaps, rendered to SVG or PNG.
+//! result heatmaps and critical-difference diagrams, rendered to SVG or PNG.
 //!
 //! Why this module exists: an anomaly-detection result is read by looking at
 //! it (where is the labelled range, where did the detector fire, how do the
@@ -61,6 +61,7 @@
 //!   (plotters' `bitmap_encoder`/`image` path is not used).
 
 mod bars;
+mod cd_diagram;
 mod curves;
 mod heatmap;
 mod histogram;
@@ -76,6 +77,7 @@ use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
 pub use bars::BarsPlot;
+pub use cd_diagram::CdDiagramPlot;
 pub use curves::{Curve, CurvesPlot};
 pub use heatmap::HeatmapPlot;
 pub use histogram::HistogramPlot;
@@ -103,6 +105,8 @@ pub enum Plot {
     Heatmap(HeatmapPlot),
     /// Horizontal bars of labelled values (an explanation's top features).
     Bars(BarsPlot),
+    /// Demšar's critical-difference diagram of average ranks.
+    CdDiagram(CdDiagramPlot),
 }
 
 /// Why a figure could not be rendered or saved.
@@ -202,6 +206,7 @@ impl Plot {
             Plot::Histogram(p) => &p.title,
             Plot::Heatmap(p) => &p.title,
             Plot::Bars(p) => &p.title,
+            Plot::CdDiagram(p) => &p.title,
         }
     }
 
@@ -214,6 +219,7 @@ impl Plot {
             Plot::Histogram(p) => histogram::validate(p),
             Plot::Heatmap(p) => heatmap::validate(p),
             Plot::Bars(p) => bars::validate(p),
+            Plot::CdDiagram(p) => cd_diagram::validate(p),
         }
     }
 
@@ -231,6 +237,7 @@ impl Plot {
             Plot::Histogram(_) => histogram::SIZE,
             Plot::Heatmap(p) => heatmap::layout(p)?.size(),
             Plot::Bars(p) => bars::size(p),
+            Plot::CdDiagram(p) => cd_diagram::layout(p)?.size(),
         };
         check_size(w, h)?;
         Ok((w, h))
@@ -298,6 +305,7 @@ impl Plot {
             Plot::Histogram(p) => histogram::draw(p, root),
             Plot::Heatmap(p) => heatmap::draw(p, root),
             Plot::Bars(p) => bars::draw(p, root),
+            Plot::CdDiagram(p) => cd_diagram::draw(p, root),
         }
     }
 }

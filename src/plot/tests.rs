@@ -257,6 +257,7 @@ fn png_text_is_rasterised_with_the_embedded_font() {
             Plot::Histogram(p) => p.title.clear(),
             Plot::Heatmap(p) => p.title.clear(),
             Plot::Bars(p) => p.title.clear(),
+            Plot::CdDiagram(p) => p.title.clear(),
         }
         let (w2, _) = blank.size().unwrap();
         let (_, without) = decode_png(&blank.to_png().unwrap());

@@ -5,6 +5,7 @@
 //! completion and the docs-as-tests run.
 
 mod arrays;
+mod compare;
 mod convert;
 mod datasets;
 mod detectors;
@@ -41,7 +42,8 @@ pub fn register(engine: &mut Engine) {
         .register_type_with_name::<Runs>("Runs")
         .register_type_with_name::<SeriesRef>("TimeSeries")
         .register_type_with_name::<ProfileRef>("MatrixProfile")
-        .register_type_with_name::<crate::plot::Plot>("Plot");
+        .register_type_with_name::<crate::plot::Plot>("Plot")
+        .register_type_with_name::<crate::compare::Comparison>("Comparison");
     for module in [
         exported_module!(arrays::arrays_api),
         exported_module!(datasets::datasets_api),
@@ -57,6 +59,7 @@ pub fn register(engine: &mut Engine) {
         exported_module!(registry::registry_api),
         exported_module!(tables::tables_api),
         exported_module!(thresholds::thresholds_api),
+        exported_module!(compare::compare_api),
     ] {
         engine.register_global_module(module.into());
     }
