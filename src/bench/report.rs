@@ -163,8 +163,7 @@ pub fn write_reports(
     let mut reports = Reports::default();
     if !tabular.is_empty() || series.is_empty() {
         let lb = Leaderboard::with_threshold(&tabular, threshold);
-        let md = format!("{}
-{}", lb.to_markdown(), comparison_markdown(records));
+        let md = format!("{}\n{}", lb.to_markdown(), comparison_markdown(records));
         write(dir, "leaderboard.md", &md)?;
         let csv = lb.to_csv().map_err(|e| BenchError::Encode {
             what: "the leaderboard CSV",

@@ -42,6 +42,7 @@ fn run(dataset: &str, model: &str, variant: &str, seed: u64, roc_auc: f64) -> Ru
         artefact_digest: format!("sha256:{}", "b".repeat(64)),
         provenance: Provenance::default(),
         hardware: Hardware::detect(),
+        thresholds: Default::default(),
     }
 }
 

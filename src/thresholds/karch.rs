@@ -60,7 +60,7 @@ fn gaussian_kde(data: &[f64], grid: &[f64]) -> Vec<f64> {
     let sigma = scott_bandwidth(data);
     let norm = (2.0 * std::f64::consts::PI).powf(-0.5) / sigma;
     let w = 1.0 / data.len() as f64;
-    if m < 2 || !(sigma > 0.0) {
+    if m < 2 || sigma.is_nan() || sigma <= 0.0 {
         return direct_kde(data, grid, sigma);
     }
     let (first, step) = (grid[0], (grid[m - 1] - grid[0]) / (m - 1) as f64);
@@ -74,7 +74,7 @@ fn gaussian_kde(data: &[f64], grid: &[f64]) -> Vec<f64> {
             for &x in chunk {
                 let lo = ((x - reach - first) / step).ceil().max(0.0);
                 let hi = ((x + reach - first) / step).floor().min((m - 1) as f64);
-                if !(lo <= hi) {
+                if lo > hi {
                     continue;
                 }
                 let (lo, hi) = (lo as usize, hi as usize);
