@@ -330,6 +330,9 @@ pub fn display_value(v: &rhai::Dynamic) -> String {
     try_show!(
         DatasetRef, SplitRef, Matrix, Vector, Labels, ResultRef, Table, Runs
     );
+    if let Some(c) = v.read_lock::<crate::compare::Comparison>() {
+        return c.to_text();
+    }
     if let Some(d) = v.read_lock::<crate::detectors::Detector>() {
         return format!("Detector({} {})", d.name(), d.all_params());
     }

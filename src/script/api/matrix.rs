@@ -214,6 +214,24 @@ pub mod matrix_api {
         v.0.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     }
 
+    /// Index of the largest element (the first on ties; NaN is never
+    /// largest), e.g. the most anomalous row of a score vector; `-1` when
+    /// the vector is empty.
+    ///
+    /// ```rhai
+    /// print(vector([0.2, 0.9, 0.4, 0.9]).argmax());
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn argmax(v: &mut Vector) -> i64 {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, &x) in v.0.iter().enumerate() {
+            if !x.is_nan() && best.is_none_or(|(_, b)| x > b) {
+                best = Some((i, x));
+            }
+        }
+        best.map_or(-1, |(i, _)| i as i64)
+    }
+
     /// Copy into a script array (bounded by the array-size limit).
     ///
     /// ```rhai
