@@ -8,12 +8,12 @@
 //! reproduce exactly, so it is the one registered. pythresh seeds numpy's
 //! global `RandomState(1234)` in the constructor and KMeans (no
 //! `random_state`) draws its k-means++ start from it; anml replays that
-//! generator (`data::mt19937`) and scikit-learn's arithmetic in one
-//! dimension: centring by the mean, k-means++ with 2 local trials, Lloyd
-//! iterations until the labels stop changing or the centre shift is within
-//! `1e-4 · var`, then a last assignment step. (scikit-learn sums the centres
-//! over threads in a varying order; anml sums in data order, which can only
-//! change a label at an exact tie.)
+//! generator (`data::mt19937`) for scikit-learn's k-means++ start (2 local
+//! trials, in one dimension), then runs cblof's Lloyd iterations
+//! (`detectors::cblof::kmeans::lloyd`, scikit-learn's arithmetic: centring,
+//! labels stable or a centre shift within `1e-4 · var`, a last assignment).
+//! (scikit-learn sums the centres over threads in a varying order; anml sums
+//! in data order, which can only change a label at an exact tie.)
 //!
 //! The threshold is the midpoint of the two centres, where `KMeans.predict`
 //! (what pythresh's `predict` uses on new scores) changes cluster; flagged is
@@ -27,8 +27,6 @@ use crate::metrics::numeric::np_sum;
 
 /// pythresh's `random_state` default, which seeds numpy's global generator.
 const SEED: u32 = 1234;
-const MAX_ITER: usize = 300;
-const TOL: f64 = 1e-4;
 
 /// numpy's legacy `random_sample()`: 53 random bits from two 32-bit draws.
 fn random_sample(rs: &mut NumpyRandomState) -> f64 {
@@ -94,72 +92,19 @@ fn kmeans_plusplus(x: &[f64], rs: &mut NumpyRandomState) -> [f64; 2] {
     [c0, x[best.1]]
 }
 
-/// Nearest centre as scikit-learn's `_update_chunk_dense` decides it:
-/// `c² - 2 x c`, ties to the first centre.
-fn assign(x: f64, centres: &[f64; 2]) -> usize {
-    let d = centres.map(|c| c * c + -2.0 * (x * c));
-    usize::from(d[0] > d[1])
-}
-
-/// `KMeans(n_clusters=2).fit(x)`: labels and centres (uncentred).
+/// `KMeans(n_clusters=2).fit(x)`: labels and centres (uncentred). The
+/// k-means++ start is drawn here (numpy's generator, as pythresh seeds it);
+/// the Lloyd iterations are cblof's, which follow scikit-learn's.
 fn kmeans(z: &[f64]) -> (Vec<usize>, [f64; 2]) {
     let n = z.len();
     let x_mean = np_sum(z) / n as f64;
     let x: Vec<f64> = z.iter().map(|v| v - x_mean).collect();
-    let var = {
-        let m = np_sum(&x) / n as f64;
-        let sq: Vec<f64> = x.iter().map(|v| (v - m) * (v - m)).collect();
-        np_sum(&sq) / n as f64
-    };
-    let tol = var * TOL;
     let mut rs = NumpyRandomState::new(SEED);
-    let mut centres = kmeans_plusplus(&x, &mut rs);
-    let mut labels = vec![usize::MAX; n];
-    let mut labels_old = labels.clone();
-    let mut strict = false;
-    for _ in 0..MAX_ITER {
-        let mut sums = [0.0; 2];
-        let mut weights = [0.0; 2];
-        for (l, &v) in labels.iter_mut().zip(&x) {
-            *l = assign(v, &centres);
-            sums[*l] += v;
-            weights[*l] += 1.0;
-        }
-        // scikit-learn moves the point farthest from its centre into an
-        // empty cluster
-        for j in 0..2 {
-            if weights[j] == 0.0 {
-                let far = (0..n)
-                    .map(|i| (i, (x[i] - centres[labels[i]]).powi(2)))
-                    .fold(
-                        (0, f64::NEG_INFINITY),
-                        |b, (i, d)| if d > b.1 { (i, d) } else { b },
-                    );
-                let old = labels[far.0];
-                sums[old] -= x[far.0];
-                sums[j] = x[far.0];
-                weights[j] = 1.0;
-                weights[old] -= 1.0;
-            }
-        }
-        let new = [sums[0] * (1.0 / weights[0]), sums[1] * (1.0 / weights[1])];
-        let shift: f64 = (0..2).map(|j| (new[j] - centres[j]).abs().powi(2)).sum();
-        centres = new;
-        if labels == labels_old {
-            strict = true;
-            break;
-        }
-        if shift <= tol {
-            break;
-        }
-        labels_old.clone_from(&labels);
-    }
-    if !strict {
-        for (l, &v) in labels.iter_mut().zip(&x) {
-            *l = assign(v, &centres);
-        }
-    }
-    (labels, centres.map(|c| c + x_mean))
+    let init = kmeans_plusplus(&x, &mut rs).map(|c| c + x_mean);
+    let col = ndarray::ArrayView1::from(z).insert_axis(ndarray::Axis(1));
+    let init = ndarray::arr2(&[[init[0]], [init[1]]]);
+    let fit = crate::detectors::cblof::kmeans::lloyd(col, init.view());
+    (fit.labels, [fit.centres[[0, 0]], fit.centres[[1, 0]]])
 }
 
 pub(super) fn fit(scores: &Scores<'_>, _: &Options) -> Result<Threshold, ThresholdError> {
