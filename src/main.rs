@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let interrupt = Interrupt::new();
     let flag = interrupt.clone();
@@ -51,5 +52,21 @@ fn ignore_file_size_signal() {
     // any other thread exists, installs no handler code.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Rust ignores SIGPIPE, so `anml ... | head` made `println!` panic with
+/// "failed printing to stdout: Broken pipe" once `head` had exited. With the
+/// default action the process ends quietly on a closed pipe, as `cat` or
+/// `ls` do. Nothing else anml writes can raise it: sockets (the Jupyter
+/// kernel) are written with MSG_NOSIGNAL by std, and no child process gets a
+/// stdin pipe (`slurm::tools` gives sbatch/squeue/sacct a null stdin). Files
+/// are written atomically, so a run ended this way leaves no partial file.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at startup, before
+    // any other thread exists, installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -725,3 +725,32 @@ fn a_non_utf8_argument_is_recorded_not_a_panic() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["provenance"]["argv"][0], "anml");
 }
+
+/// `anml ... | head`: a reader that has gone away ends anml quietly (the
+/// default SIGPIPE action, as `cat` does), not with a "failed printing to
+/// stdout" panic. The pipe's read end is closed before the process starts
+/// writing, so every write after startup meets a closed pipe.
+#[test]
+fn a_closed_stdout_pipe_ends_the_process_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let sb = Sandbox::new();
+    for args in [&["models"][..], &["datasets"][..]] {
+        let mut child = sb
+            .anml()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        no_panic(&stderr);
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?}\n{stderr}",
+            out.status
+        );
+    }
+}
