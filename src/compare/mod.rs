@@ -47,8 +47,11 @@ pub enum CompareError {
     /// Not a tabular metric of the metric table.
     #[error("unknown metric `{name}`; one of: {known}")]
     UnknownMetric { name: String, known: String },
-    /// α outside (0, 1).
-    #[error("alpha must be in (0, 1), got {0}")]
+    /// α outside (0, 1), or below [`MIN_ALPHA`].
+    #[error(
+        "alpha must be in (0, 1) and at least {MIN_ALPHA:e} (finer quantiles of the \
+         studentized range are not computed), got {0}"
+    )]
     BadAlpha(f64),
     /// A matrix whose rows or labels do not fit together.
     #[error("bad matrix: {0}")]
@@ -86,12 +89,17 @@ pub fn metric_spec(name: &str) -> Result<&'static MetricSpec, CompareError> {
 
 /// Check α ∈ (0, 1).
 pub fn check_alpha(alpha: f64) -> Result<f64, CompareError> {
-    if alpha > 0.0 && alpha < 1.0 {
+    if (MIN_ALPHA..1.0).contains(&alpha) {
         Ok(alpha)
     } else {
         Err(CompareError::BadAlpha(alpha))
     }
 }
+
+/// The smallest α accepted. The studentized range's distribution is
+/// integrated to about 1e-14 in probability, so `1 - α` for a smaller α is
+/// not resolved: q_α came out infinite (α = 1e-16) instead of refused.
+pub const MIN_ALPHA: f64 = 1e-10;
 
 /// A dataset left out of the comparison, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -184,12 +192,16 @@ impl Matrix {
         for f in &failures {
             see(&f.dataset, crate::results::label(&f.model, &f.variant));
         }
-        let mut cells: BTreeMap<(&str, String), (f64, usize)> = BTreeMap::new();
+        // per cell: the metric's sum and the seeds it came from
+        let mut cells: BTreeMap<(&str, String), (f64, Vec<u64>)> = BTreeMap::new();
         for r in runs {
             let v = r.metric(metric.field).unwrap_or(f64::NAN);
             let c = cells.entry((r.dataset.as_str(), r.label())).or_default();
             c.0 += v;
-            c.1 += 1;
+            c.1.push(r.seed);
+        }
+        for c in cells.values_mut() {
+            c.1.sort_unstable();
         }
         let failed: Vec<(&str, String)> = failures
             .iter()
@@ -209,13 +221,31 @@ impl Matrix {
         for d in &datasets {
             let mut row = Vec::with_capacity(models.len());
             let mut why = Vec::new();
+            // Means over different seeds (a lost or duplicated run) would
+            // compare unlike with unlike: every model of a dataset needs the
+            // same seeds, each once.
+            let mut seeds: Option<(&String, &Vec<u64>)> = None;
             for m in &models {
                 let key = (d.as_str(), m.clone());
                 if failed.contains(&key) {
                     why.push(format!("{m} failed"));
                 }
+                if let Some((_, s)) = cells.get(&key) {
+                    match seeds {
+                        None => seeds = Some((m, s)),
+                        Some((first, want)) if s != want => why.push(format!(
+                            "{m} has runs for seeds {s:?} but {first} for {want:?}"
+                        )),
+                        Some(_) => {}
+                    }
+                    if s.windows(2).any(|w| w[0] == w[1]) {
+                        why.push(format!("{m} has more than one run of a seed: {s:?}"));
+                    }
+                }
                 match cells.get(&key) {
-                    Some(&(sum, n)) if (sum / n as f64).is_finite() => row.push(sum / n as f64),
+                    Some((sum, s)) if (sum / s.len() as f64).is_finite() => {
+                        row.push(sum / s.len() as f64)
+                    }
                     Some(_) => why.push(format!("{m} has a non-finite {}", metric.name)),
                     None if failed.contains(&key) => {}
                     None => why.push(format!("{m} has no run")),

@@ -75,8 +75,11 @@ fn cells_are_means_over_seeds_and_variants_are_models() {
         run("a", "knn", "", 0, 0.8),
         run("a", "knn", "", 1, 0.6),
         run("a", "knn", "k=5", 0, 0.9),
+        run("a", "knn", "k=5", 1, 0.9),
         run("b", "knn", "", 0, 0.5),
+        run("b", "knn", "", 1, 0.5),
         run("b", "knn", "k=5", 0, 0.4),
+        run("b", "knn", "k=5", 1, 0.4),
     ];
     let m = Matrix::from_runs(&runs, &[], roc());
     assert_eq!(m.datasets, vec!["a", "b"]);
@@ -122,6 +125,46 @@ fn missing_and_failed_cells_drop_their_dataset_with_a_reason() {
 }
 
 #[test]
+fn unequal_or_repeated_seeds_drop_their_dataset_with_a_reason() {
+    // a lost run (b: lof has seed 0 only) and a run filed twice (c: knn
+    // seed 1 twice) would average unlike numbers of seeds
+    let mut runs = Vec::new();
+    for d in ["a", "b", "c", "d"] {
+        for m in ["knn", "lof"] {
+            for seed in [0, 1] {
+                if !(d == "b" && m == "lof" && seed == 1) {
+                    runs.push(run(d, m, "", seed, 0.5 + 0.1 * seed as f64));
+                }
+            }
+        }
+    }
+    runs.push(run("c", "knn", "", 1, 0.6));
+    let m = Matrix::from_runs(&runs, &[], roc());
+    assert_eq!(m.datasets, vec!["a", "d"]);
+    assert_eq!(
+        m.dropped,
+        vec![
+            Dropped {
+                dataset: "b".into(),
+                reason: "lof has runs for seeds [0] but knn for [0, 1]".into()
+            },
+            Dropped {
+                dataset: "c".into(),
+                reason: "knn has more than one run of a seed: [0, 1, 1], \
+                         lof has runs for seeds [0, 1] but knn for [0, 1, 1]"
+                    .into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_smallest_alpha_gives_a_finite_critical_difference() {
+    let q = nemenyi::q_alpha(MIN_ALPHA, 7);
+    assert!(q.is_finite() && q > nemenyi::q_alpha(0.05, 7), "{q}");
+}
+
+#[test]
 fn too_few_models_or_datasets_is_an_error_naming_the_drops() {
     let runs = vec![run("a", "knn", "", 0, 0.8), run("a", "lof", "", 0, 0.7)];
     let m = Matrix::from_runs(&runs, &[failure("b", "lof")], roc());
@@ -144,7 +187,8 @@ fn too_few_models_or_datasets_is_an_error_naming_the_drops() {
 
 #[test]
 fn bad_alpha_metric_and_matrices_are_refused() {
-    for a in [0.0, 1.0, -0.1, f64::NAN] {
+    // below MIN_ALPHA the quantile is not resolved (it came out infinite)
+    for a in [0.0, 1.0, -0.1, f64::NAN, 1e-16, 1e-300, f64::INFINITY] {
         let e = check_alpha(a).unwrap_err();
         assert!(e.is_usage(), "{e}");
     }
