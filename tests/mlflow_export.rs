@@ -221,3 +221,44 @@ fn refusals_leave_the_target_alone() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// An export killed before it tagged a run folder leaves the folder
+/// untagged and unlisted (no meta.yaml, which is written last): the next
+/// export takes it over and completes it. An untagged folder that MLflow
+/// lists (it has meta.yaml) is someone else's and stays refused.
+#[test]
+fn an_interrupted_export_is_completed_by_the_next_one() {
+    let sb = Sandbox::new();
+    let store = suite(&sb, "exp3");
+    let path = sb.root().join("mlruns");
+    let id = anml::bench::export::experiment_id("exp3");
+    let run_id = std::fs::read_dir(store.join("runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".json"))
+        .unwrap()
+        .trim_end_matches(".json")
+        .to_string();
+    let run_dir = path.join(&id).join(&run_id[..32]);
+    // what a kill -9 between creating the folder and the first tag leaves
+    // (the default experiment's meta.yaml is written before any run)
+    std::fs::create_dir_all(path.join("0")).unwrap();
+    std::fs::write(path.join("0/meta.yaml"), "name: Default\n").unwrap();
+    std::fs::create_dir_all(run_dir.join("params")).unwrap();
+    std::fs::write(run_dir.join("params/.model.tmp-1-1.host"), "half").unwrap();
+    let out = export(&sb, &store, &path);
+    let (so, se) = text(&out);
+    assert!(out.status.success(), "{so}\n{se}");
+    assert_eq!(read(&run_dir.join("tags/anml.run_id")), run_id);
+    assert!(run_dir.join("meta.yaml").is_file());
+
+    // untagged but listed: not ours
+    std::fs::remove_file(run_dir.join("tags/anml.run_id")).unwrap();
+    let before = tree(&path);
+    let out = export(&sb, &store, &path);
+    let (_, se) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(se.contains("holds a run that is not anml run"), "{se}");
+    assert_eq!(tree(&path), before);
+}

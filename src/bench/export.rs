@@ -464,8 +464,13 @@ fn export(store: &RunStore, path: &Path) -> Result<ExportSummary, ExportError> {
         let dir = root
             .join(&summary.experiments[&e.experiment])
             .join(mlflow_run_id(run_id));
-        let tag = dir.join("tags").join("anml.run_id");
-        if dir.exists() && std::fs::read_to_string(&tag).ok().as_deref() != Some(run_id.as_str()) {
+        // Ours: tagged with this run id, or untagged and unlisted (no
+        // meta.yaml) — what an export killed before its first tag leaves.
+        let foreign = match std::fs::read_to_string(dir.join("tags").join("anml.run_id")) {
+            Ok(tag) => tag != *run_id,
+            Err(_) => dir.join("meta.yaml").exists(),
+        };
+        if dir.exists() && foreign {
             return Err(refuse(format!(
                 "{} holds a run that is not anml run {run_id}",
                 dir.display()
@@ -504,9 +509,11 @@ fn export(store: &RunStore, path: &Path) -> Result<ExportSummary, ExportError> {
             .iter()
             .map(|(k, v)| (k.clone(), format!("{} {v:?} 0\n", e.end_time)))
             .collect();
+        // tags first: they claim the folder (anml.run_id) for a re-export
+        // after an interruption; meta.yaml last lists the run
+        write_folder(&dir.join("tags"), &e.tags)?;
         write_folder(&dir.join("params"), &params)?;
         write_folder(&dir.join("metrics"), &metrics)?;
-        write_folder(&dir.join("tags"), &e.tags)?;
         let artifacts = dir.join("artifacts");
         write(&artifacts.join(format!("{run_id}.json")), text)?;
         // The store's other files for this run (point scores, figures).
