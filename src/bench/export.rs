@@ -491,6 +491,27 @@ fn export(store: &RunStore, path: &Path) -> Result<ExportSummary, ExportError> {
             &experiment_meta(id, name, &root),
         )?;
     }
+    // The runs folder read once (not once per run): each run's files
+    // besides its record, by the run id their names start with.
+    let mut extras: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
+    for f in std::fs::read_dir(store.runs_dir())
+        .map_err(io(&store.runs_dir()))?
+        .flatten()
+    {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if let Some((id, rest)) = name.split_once('.')
+            && rest != "json"
+            && f.path().is_file()
+        {
+            extras
+                .entry(id.to_string())
+                .or_default()
+                .push((name.clone(), f.path()));
+        }
+    }
+    for list in extras.values_mut() {
+        list.sort();
+    }
     for (run_id, rec, text, e) in &runs {
         let exp_id = &summary.experiments[&e.experiment];
         let uuid = mlflow_run_id(run_id);
@@ -517,19 +538,10 @@ fn export(store: &RunStore, path: &Path) -> Result<ExportSummary, ExportError> {
         let artifacts = dir.join("artifacts");
         write(&artifacts.join(format!("{run_id}.json")), text)?;
         // The store's other files for this run (point scores, figures).
-        for f in std::fs::read_dir(store.runs_dir())
-            .map_err(io(&store.runs_dir()))?
-            .flatten()
-        {
-            let name = f.file_name().to_string_lossy().into_owned();
-            if name.starts_with(run_id.as_str())
-                && name != format!("{run_id}.json")
-                && f.path().is_file()
-            {
-                let bytes = std::fs::read(f.path()).map_err(io(&f.path()))?;
-                crate::atomic_file::write(&artifacts.join(&name), &bytes)
-                    .map_err(io(&artifacts.join(&name)))?;
-            }
+        for (name, path) in extras.get(run_id.as_str()).into_iter().flatten() {
+            let bytes = std::fs::read(path).map_err(io(path))?;
+            crate::atomic_file::write(&artifacts.join(name), &bytes)
+                .map_err(io(&artifacts.join(name)))?;
         }
         // meta.yaml last: until it is there MLflow does not list the run.
         let meta = format!(
