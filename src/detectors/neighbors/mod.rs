@@ -27,6 +27,17 @@
 //! scikit-learn's KD-tree computes), whatever BLAS did. Square roots are taken
 //! last.
 //!
+//! **f32 selection.** Since the product only selects, it runs in f32 (twice
+//! the GEMM rate, half the memory traffic) when the data allow it
+//! ([`use_f32_selection`]: at least 8 features, every non-zero magnitude in
+//! `[2⁻⁵⁰, 2⁵⁰]`, so nothing under- or overflows in f32). The bound is then
+//! `C = 8 (d + 4) ε₃₂`: rounding the inputs to f32 moves a squared distance
+//! by at most `2 (2 + u) u (‖q‖² + ‖x‖²)` (`u = ε₃₂/2`), and the f32 GEMM
+//! form adds at most `(2d + 4) u (1 + O(du))` times the same sum, so the
+//! total is within `(d + 4) ε₃₂ (‖q‖² + ‖x‖²)`, with the same 8× margin the
+//! f64 bound has. Only the candidate set grows; the exact re-measure is the
+//! same f64 code, so the results are the same bits as with the f64 product.
+//!
 //! **Ties.** Among equal distances the lower training index comes first (a
 //! stable order, as scikit-learn's brute-force search).
 //!
@@ -133,14 +144,154 @@ pub fn kneighbors(
         }
         Query::Train => CowArray::from(train.view()),
     };
-    let n_query = query.nrows();
     if use_kdtree(n_train, d) {
         return tree_search(train.view(), query.view(), exclude_self, k);
     }
-    let train_norms: Vec<f64> = train.rows().into_iter().map(sq_norm).collect();
     let train_rows = train.as_slice().ok_or(NeighborsError::Shape)?;
-    let train_t = train.t();
-    let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
+    let train_norms: Vec<f64> = train.rows().into_iter().map(sq_norm).collect();
+    let exact = Exact {
+        train_rows,
+        train_norms: &train_norms,
+        d,
+        exclude_self,
+        k,
+    };
+    if use_f32_selection(train.view(), query.view()) {
+        let train32 = train.mapv(|v| v as f32);
+        let query32 = query.mapv(|v| v as f32);
+        brute_search::<f32>(
+            &exact,
+            train32.view(),
+            query32.view(),
+            query.view(),
+            Simd::detect(),
+        )
+    } else {
+        brute_search::<f64>(
+            &exact,
+            train.view(),
+            query.view(),
+            query.view(),
+            Simd::detect(),
+        )
+    }
+}
+
+/// What the exact re-measure of the brute-force search needs: the f64
+/// training rows (row-major), their squared norms, and the query rules.
+struct Exact<'a> {
+    train_rows: &'a [f64],
+    train_norms: &'a [f64],
+    d: usize,
+    exclude_self: bool,
+    k: usize,
+}
+
+/// The precision the selection product is computed in (see the module doc):
+/// f64, or f32 at twice the GEMM rate with an error bound 2²⁹ times wider.
+pub trait SelectionScalar: ndarray::LinalgScalar + Default + Send + Sync + PartialOrd {
+    /// Machine epsilon of the type, as f64.
+    const EPSILON: f64;
+    /// −2 in the type (exact).
+    const MINUS_TWO: Self;
+    /// Exact widening.
+    fn to_f64(self) -> f64;
+    /// `max(self, 0)`.
+    fn max0(self) -> Self;
+    /// The nearest value of the type not below `v` (∞ stays ∞).
+    fn from_f64_up(v: f64) -> Self;
+}
+
+impl SelectionScalar for f64 {
+    const EPSILON: f64 = f64::EPSILON;
+    const MINUS_TWO: Self = -2.0;
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn max0(self) -> Self {
+        self.max(0.0)
+    }
+    #[inline]
+    fn from_f64_up(v: f64) -> Self {
+        v
+    }
+}
+
+impl SelectionScalar for f32 {
+    const EPSILON: f64 = f32::EPSILON as f64;
+    const MINUS_TWO: Self = -2.0;
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline]
+    fn max0(self) -> Self {
+        self.max(0.0)
+    }
+    #[inline]
+    fn from_f64_up(v: f64) -> Self {
+        let nearest = v as f32;
+        if f64::from(nearest) < v {
+            nearest.next_up()
+        } else {
+            nearest
+        }
+    }
+}
+
+/// Smallest non-zero magnitude the f32 selection accepts: above it every
+/// value and every product of two values is a normal f32, so rounding
+/// errors are relative (the bound in the module doc holds).
+const F32_MIN_MAGNITUDE: f64 = 1.0 / (1u64 << 50) as f64;
+/// Largest magnitude the f32 selection accepts: squared norms stay far from
+/// f32 overflow for any realistic width (d · 2¹⁰⁰ < 2¹²⁸ for d < 2²⁸).
+const F32_MAX_MAGNITUDE: f64 = (1u64 << 50) as f64;
+/// Narrowest data the f32 selection is used for: below it the product is
+/// cheap and the wider bound only adds candidates. Measured: benches/NOTES.md.
+const F32_MIN_FEATURES: usize = 8;
+
+/// Whether the selection product may run in f32: wide enough data, every
+/// non-zero magnitude in `[2⁻⁵⁰, 2⁵⁰]` (no f32 underflow or overflow, so the
+/// rounding bound holds), and fewer than 2²⁸ features.
+fn use_f32_selection(train: ArrayView2<'_, f64>, query: ArrayView2<'_, f64>) -> bool {
+    let d = train.ncols();
+    let in_range = |v: &f64| {
+        let a = v.abs();
+        a == 0.0 || (F32_MIN_MAGNITUDE..=F32_MAX_MAGNITUDE).contains(&a)
+    };
+    (F32_MIN_FEATURES..1 << 28).contains(&d)
+        && train.iter().all(in_range)
+        && query.iter().all(in_range)
+}
+
+/// The blocked brute-force search with the selection product in `T`
+/// (`train_t`/`query_t`: the data in `T`; `query`: the f64 query rows the
+/// exact re-measure uses).
+fn brute_search<T: SelectionScalar>(
+    exact: &Exact<'_>,
+    train_t: ArrayView2<'_, T>,
+    query_t: ArrayView2<'_, T>,
+    query: ArrayView2<'_, f64>,
+    simd: Simd,
+) -> Result<Neighbors, NeighborsError> {
+    let Exact {
+        train_norms, d, k, ..
+    } = *exact;
+    let n_train = train_t.nrows();
+    let n_query = query.nrows();
+    let norms_t: Vec<T> = train_t.rows().into_iter().map(sq_norm_t).collect();
+    let train_tt = train_t.t();
+    let rows = RowSearch {
+        exact,
+        norms_t: &norms_t,
+        // The rounding-error bound of one approximate value is
+        // `bound_factor · (‖q‖² + ‖x‖²)` (module doc), with the f64 norms.
+        bound_factor: 8.0 * (d as f64 + 4.0) * T::EPSILON,
+        max_norm: train_norms.iter().copied().fold(0.0, f64::max),
+        simd,
+    };
 
     let mut distances = vec![0.0f64; n_query * k];
     let mut indices = vec![0usize; n_query * k];
@@ -148,90 +299,57 @@ pub fn kneighbors(
     // leaves 8 rows each), so both cores get work; still fixed by the sizes
     // alone, never by the thread count.
     let rows_per_block = block_rows(n_train).min(n_query.div_ceil(MIN_BLOCKS).max(8));
+    // Block buffers are reused across rayon jobs (a fresh zeroed one per
+    // job was 7% of mnist's time): the GEMM (β = 0) overwrites all of a
+    // buffer, so reuse cannot change a result.
+    let pool = std::sync::Mutex::new(Vec::<Array2<T>>::new());
     distances
         .par_chunks_mut(rows_per_block * k)
         .zip(indices.par_chunks_mut(rows_per_block * k))
         .enumerate()
-        // One block buffer per rayon job, reused: dgemm (β = 0) overwrites
-        // all of it, so reuse cannot change a result.
         .for_each_init(
-            || Array2::<f64>::zeros((rows_per_block, n_train)),
+            || Pooled::take(&pool, (rows_per_block, n_train)),
             |buf, (b, (dist_block, idx_block))| {
                 let first = b * rows_per_block;
                 let n_rows = dist_block.len() / k;
                 let q_block = query.slice(s![first..first + n_rows, ..]);
-                // n_rows × n_train approximate squared distances (one dgemm
-                // plus one fused pass).
-                let mut block = buf.slice_mut(s![..n_rows, ..]);
-                let q_norms = sq_distance_block(q_block, train_t, &train_norms, block.view_mut());
-                let mut best = TopK::new(k);
-                let (mut q_slice, mut candidates, mut exact) = (Vec::new(), Vec::new(), Vec::new());
-                for (r, (q_row, mut approx)) in q_block
+                let q_block_t = query_t.slice(s![first..first + n_rows, ..]);
+                // n_rows × n_train products −2 qᵀx in one GEMM; the norms
+                // are added row by row just before each row is scanned,
+                // while the row is in cache.
+                let mut block = buf.buf.slice_mut(s![..n_rows, ..]);
+                ndarray::linalg::general_mat_mul(
+                    T::MINUS_TWO,
+                    &q_block_t,
+                    &train_tt,
+                    T::zero(),
+                    &mut block,
+                );
+                let mut scratch = Scratch::new(k);
+                for (r, ((q_row, q_row_t), mut approx)) in q_block
                     .axis_iter(Axis(0))
+                    .zip(q_block_t.axis_iter(Axis(0)))
                     .zip(block.axis_iter_mut(Axis(0)))
                     .enumerate()
                 {
-                    let self_index = if exclude_self { first + r } else { usize::MAX };
-                    let q_norm = q_norms[r];
-                    // A scan that looks at a chunk only when something in it
-                    // beats the current k-th (most chunks do not, once k are held).
-                    // (`block` holds whole rows of a standard-layout buffer, so
-                    // its rows are contiguous.)
+                    // (`block` holds whole rows of a standard-layout buffer,
+                    // so its rows are contiguous.)
                     let Some(approx) = approx.as_slice_mut() else {
                         continue;
                     };
-                    if let Some(a) = approx.get_mut(self_index) {
-                        *a = f64::INFINITY;
-                    }
-                    best.clear();
-                    for (c, chunk) in approx.chunks(SCAN_CHUNK).enumerate() {
-                        let limit = best.limit();
-                        if chunk.iter().fold(false, |any, &a| any | (a < limit)) {
-                            for (o, &a) in chunk.iter().enumerate() {
-                                best.offer(a, c * SCAN_CHUNK + o);
-                            }
-                        }
-                    }
-                    // Candidates: every row that could belong to the exact k nearest.
-                    let kth = best.worst();
-                    let selected_bound = best
-                        .indices()
-                        .map(|j| bound_factor * (q_norm + train_norms[j]))
-                        .fold(0.0f64, f64::max);
-                    let limit = kth + selected_bound;
-                    q_slice.clear();
-                    q_slice.extend(q_row.iter());
-                    candidates.clear();
-                    let admits =
-                        |a: f64, x_norm: f64| a <= limit + bound_factor * (q_norm + x_norm);
-                    for (c, (chunk, norms)) in approx
-                        .chunks(SCAN_CHUNK)
-                        .zip(train_norms.chunks(SCAN_CHUNK))
-                        .enumerate()
-                    {
-                        let any = chunk
-                            .iter()
-                            .zip(norms)
-                            .fold(false, |any, (&a, &xn)| any | admits(a, xn));
-                        if any {
-                            for (o, (&a, &xn)) in chunk.iter().zip(norms).enumerate() {
-                                let j = c * SCAN_CHUNK + o;
-                                if j != self_index && admits(a, xn) {
-                                    candidates.push(j);
-                                }
-                            }
-                        }
-                    }
-                    exact_sq_distances(&q_slice, train_rows, d, &candidates, &mut exact);
-                    best.clear();
-                    for (&j, &e) in candidates.iter().zip(&exact) {
-                        best.offer(e, j);
-                    }
+                    scratch.q.clear();
+                    scratch.q.extend(q_row.iter());
+                    let self_index = if exact.exclude_self {
+                        first + r
+                    } else {
+                        usize::MAX
+                    };
+                    rows.search(sq_norm_t(q_row_t), approx, self_index, &mut scratch);
                     let out = r * k..(r + 1) * k;
                     for ((dist, idx), (sq, j)) in dist_block[out.clone()]
                         .iter_mut()
                         .zip(idx_block[out].iter_mut())
-                        .zip(best.entries())
+                        .zip(scratch.best.entries())
                     {
                         *dist = sq.sqrt();
                         *idx = j;
@@ -246,6 +364,207 @@ pub fn kneighbors(
     })
 }
 
+/// A block buffer borrowed from a search's pool, returned when the rayon
+/// job that took it ends.
+struct Pooled<'p, T: SelectionScalar> {
+    buf: Array2<T>,
+    pool: &'p std::sync::Mutex<Vec<Array2<T>>>,
+}
+
+impl<'p, T: SelectionScalar> Pooled<'p, T> {
+    fn take(pool: &'p std::sync::Mutex<Vec<Array2<T>>>, shape: (usize, usize)) -> Self {
+        let reused = pool.lock().ok().and_then(|mut p| p.pop());
+        Pooled {
+            buf: reused.unwrap_or_else(|| Array2::zeros(shape)),
+            pool,
+        }
+    }
+}
+
+impl<T: SelectionScalar> Drop for Pooled<'_, T> {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+/// One worker's per-row buffers.
+struct Scratch {
+    best: TopK,
+    q: Vec<f64>,
+    candidates: Vec<usize>,
+    exact: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(k: usize) -> Self {
+        Self {
+            best: TopK::new(k),
+            q: Vec::new(),
+            candidates: Vec::new(),
+            exact: Vec::new(),
+        }
+    }
+}
+
+/// Which instruction set the per-row scans are compiled for. Only the
+/// vector width changes: no fused multiply-add is ever formed (Rust does
+/// not contract), so the exact sums are the same bits on every path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    /// Every path this CPU can run, narrowest first (the tests run each).
+    #[cfg(test)]
+    fn available() -> Vec<Simd> {
+        let mut all = vec![Simd::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                all.push(Simd::Avx2);
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                all.push(Simd::Avx512);
+            }
+        }
+        all
+    }
+
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    }
+}
+
+/// The per-row part of the brute-force search: add the norms to one row of
+/// products, select the k smallest approximate values, collect every row
+/// the rounding bound cannot rule out, and re-measure those exactly.
+struct RowSearch<'a, T> {
+    exact: &'a Exact<'a>,
+    norms_t: &'a [T],
+    bound_factor: f64,
+    /// The largest training squared norm (for a chunk-level pre-filter).
+    max_norm: f64,
+    simd: Simd,
+}
+
+impl<T: SelectionScalar> RowSearch<'_, T> {
+    /// `approx` holds `−2 qᵀxⱼ` for every training row on entry; `scratch.q`
+    /// holds the query row. The k nearest end in `scratch.best`.
+    fn search(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::detect` saw the CPU support AVX-512F.
+            Simd::Avx512 => unsafe { self.search_avx512(qn_t, approx, self_index, scratch) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Simd::detect` saw the CPU support AVX2.
+            Simd::Avx2 => unsafe { self.search_avx2(qn_t, approx, self_index, scratch) },
+            Simd::Baseline => self.search_body(qn_t, approx, self_index, scratch),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn search_avx512(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
+        self.search_body(qn_t, approx, self_index, scratch);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn search_avx2(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
+        self.search_body(qn_t, approx, self_index, scratch);
+    }
+
+    #[inline(always)]
+    fn search_body(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
+        let Scratch {
+            best,
+            q,
+            candidates,
+            exact,
+        } = scratch;
+        let Exact {
+            train_rows,
+            train_norms,
+            d,
+            ..
+        } = *self.exact;
+        fuse_row(approx, qn_t, self.norms_t);
+        let q_norm = q.iter().fold(0.0, |acc, &x| acc + x * x);
+        // Top-k selection: a chunk is looked at only when something in it
+        // beats the current k-th (most chunks do not, once k are held). The
+        // test runs in T against the k-th rounded up, so it can only let
+        // more chunks through than the f64 test would.
+        best.clear();
+        for (c, chunk) in approx.chunks(SCAN_CHUNK).enumerate() {
+            let limit = T::from_f64_up(best.limit());
+            if chunk.iter().fold(false, |any, &a| any | (a < limit)) {
+                for (o, &a) in chunk.iter().enumerate() {
+                    let j = c * SCAN_CHUNK + o;
+                    if j != self_index {
+                        best.offer(a.to_f64(), j);
+                    }
+                }
+            }
+        }
+        // Candidates: every row that could belong to the exact k nearest.
+        let bf = self.bound_factor;
+        let selected_bound = best
+            .indices()
+            .map(|j| bf * (q_norm + train_norms[j]))
+            .fold(0.0f64, f64::max);
+        let limit = best.worst() + selected_bound;
+        let admits = |a: f64, x_norm: f64| a <= limit + bf * (q_norm + x_norm);
+        // No row's own admission limit exceeds this one (the largest norm),
+        // so a chunk with nothing at or below it holds no candidate.
+        let chunk_limit = T::from_f64_up(limit + bf * (q_norm + self.max_norm));
+        candidates.clear();
+        for (c, (chunk, norms)) in approx
+            .chunks(SCAN_CHUNK)
+            .zip(train_norms.chunks(SCAN_CHUNK))
+            .enumerate()
+        {
+            if chunk.iter().fold(false, |any, &a| any | (a <= chunk_limit)) {
+                for (o, (&a, &xn)) in chunk.iter().zip(norms).enumerate() {
+                    let j = c * SCAN_CHUNK + o;
+                    if j != self_index && admits(a.to_f64(), xn) {
+                        candidates.push(j);
+                    }
+                }
+            }
+        }
+        exact_sq_distances(q, train_rows, d, candidates, exact);
+        best.clear();
+        for (&j, &e) in candidates.iter().zip(exact.iter()) {
+            best.offer(e, j);
+        }
+    }
+}
+
+/// `row[j] = max(qn + norms[j] + row[j], 0)`: turns one row of `−2 qᵀx`
+/// products into approximate squared distances.
+#[inline(always)]
+fn fuse_row<T: SelectionScalar>(row: &mut [T], qn: T, norms: &[T]) {
+    for (a, &xn) in row.iter_mut().zip(norms) {
+        *a = (qn + xn + *a).max0();
+    }
+}
+
 /// The blocked squared-distance kernel: `out[i][j] = max(‖qᵢ‖² + ‖xⱼ‖² −
 /// 2 qᵢ·xⱼ, 0)` for a block of query rows `q` (m × d) against the training
 /// rows given transposed (`train_t`, d × n, with their squared norms),
@@ -254,26 +573,21 @@ pub fn kneighbors(
 /// Returns the query rows' squared norms. An approximation used only to
 /// select candidates (see the module doc); `benches/distance_kernel.rs`
 /// measures it against a bare dgemm.
-pub fn sq_distance_block(
-    q: ArrayView2<'_, f64>,
-    train_t: ArrayView2<'_, f64>,
-    train_norms: &[f64],
-    mut out: ndarray::ArrayViewMut2<'_, f64>,
-) -> Vec<f64> {
-    ndarray::linalg::general_mat_mul(-2.0, &q, &train_t, 0.0, &mut out);
-    let q_norms: Vec<f64> = q.rows().into_iter().map(sq_norm).collect();
-    let fused = |row: &mut [f64], qn: f64| {
-        for (a, &xn) in row.iter_mut().zip(train_norms) {
-            *a = (qn + xn + *a).max(0.0);
-        }
-    };
+pub fn sq_distance_block<T: SelectionScalar>(
+    q: ArrayView2<'_, T>,
+    train_t: ArrayView2<'_, T>,
+    train_norms: &[T],
+    mut out: ndarray::ArrayViewMut2<'_, T>,
+) -> Vec<T> {
+    ndarray::linalg::general_mat_mul(T::MINUS_TWO, &q, &train_t, T::zero(), &mut out);
+    let q_norms: Vec<T> = q.rows().into_iter().map(sq_norm_t).collect();
     for (mut row, &qn) in out.rows_mut().into_iter().zip(&q_norms) {
         // Contiguous rows (the search's buffers) take the slice path, which
         // the compiler vectorises.
         match row.as_slice_mut() {
-            Some(r) => fused(r, qn),
+            Some(r) => fuse_row(r, qn, train_norms),
             None => row.iter_mut().zip(train_norms).for_each(|(a, &xn)| {
-                *a = (qn + xn + *a).max(0.0);
+                *a = (qn + xn + *a).max0();
             }),
         }
     }
@@ -349,6 +663,11 @@ fn tree_search(
         }
     }
     Ok(Neighbors { distances, indices })
+}
+
+/// `Σ v²` in index order, in the selection precision.
+fn sq_norm_t<T: SelectionScalar>(v: ndarray::ArrayView1<'_, T>) -> T {
+    v.iter().fold(T::zero(), |acc, &x| acc + x * x)
 }
 
 /// `Σ v²` in index order.
@@ -558,6 +877,101 @@ mod tests {
         let nb = kneighbors(train.view(), Query::Rows(q.view()), 3).unwrap();
         assert_eq!(nb, brute(&train, Some(&q), 3));
         assert_eq!(nb.indices, array![[0, 1, 2]]);
+    }
+
+    /// The brute-force search with the selection product forced to f64 and
+    /// to f32 (each checked to give the same result on every SIMD path the
+    /// CPU has).
+    fn both_precisions(
+        train: &Array2<f64>,
+        query: Option<&Array2<f64>>,
+        k: usize,
+    ) -> (Neighbors, Neighbors) {
+        let rows = train.as_slice().unwrap();
+        let norms: Vec<f64> = train.rows().into_iter().map(sq_norm).collect();
+        let exact = Exact {
+            train_rows: rows,
+            train_norms: &norms,
+            d: train.ncols(),
+            exclude_self: query.is_none(),
+            k,
+        };
+        let q = query.unwrap_or(train);
+        let (t32, q32) = (train.mapv(|v| v as f32), q.mapv(|v| v as f32));
+        let mut results = Simd::available().into_iter().map(|simd| {
+            (
+                brute_search::<f64>(&exact, train.view(), q.view(), q.view(), simd).unwrap(),
+                brute_search::<f32>(&exact, t32.view(), q32.view(), q.view(), simd).unwrap(),
+            )
+        });
+        let first = results.next().unwrap();
+        // Every instruction set gives the same bits.
+        for other in results {
+            assert_eq!(other, first);
+        }
+        first
+    }
+
+    #[test]
+    fn f32_selection_returns_the_f64_bits() {
+        // A 0.5 grid far from the origin (every f32 product is inexact and
+        // there are many exact ties and duplicate rows), standardised-looking
+        // Gaussian-ish data, and rows that differ below f32's resolution.
+        let grid = data(600, 12, 21);
+        let grid_q = data(250, 12, 22);
+        let mut s = 7u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        let smooth = Array2::from_shape_simple_fn((500, 40), &mut next);
+        let smooth_q = Array2::from_shape_simple_fn((120, 40), &mut next);
+        let mut close = Array2::from_elem((64, 9), 3.0);
+        for (i, mut row) in close.rows_mut().into_iter().enumerate() {
+            row[i % 9] += (i as f64) * 1e-9;
+        }
+        let close_q = Array2::from_elem((5, 9), 3.0 + 1e-10);
+        for (train, q) in [(grid, grid_q), (smooth, smooth_q), (close, close_q)] {
+            for k in [1, 5, 20] {
+                let (f64_rows, f32_rows) = both_precisions(&train, Some(&q), k);
+                assert_eq!(f64_rows, brute(&train, Some(&q), k), "k = {k}");
+                assert_eq!(f32_rows, f64_rows, "rows, k = {k}");
+                let (f64_train, f32_train) = both_precisions(&train, None, k);
+                assert_eq!(f64_train, brute(&train, None, k), "train, k = {k}");
+                assert_eq!(f32_train, f64_train, "train, k = {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_selection_only_where_its_bound_holds() {
+        let ok = Array2::from_elem((10, 8), 1.5);
+        assert!(use_f32_selection(ok.view(), ok.view()));
+        // Too few features to pay off.
+        let narrow = Array2::from_elem((10, 7), 1.5);
+        assert!(!use_f32_selection(narrow.view(), narrow.view()));
+        // Zeros are exact in f32; tiny or huge magnitudes are not allowed
+        // (subnormal products, overflowing norms), in either matrix.
+        let mut zeros = ok.clone();
+        zeros[[0, 0]] = 0.0;
+        assert!(use_f32_selection(zeros.view(), ok.view()));
+        for bad in [1e-16, -1e-16, 1e16, -1e16, 1e300] {
+            let mut t = ok.clone();
+            t[[3, 5]] = bad;
+            assert!(!use_f32_selection(t.view(), ok.view()), "{bad}");
+            assert!(!use_f32_selection(ok.view(), t.view()), "{bad}");
+        }
+        // The public search agrees with brute force on both sides of the
+        // range test.
+        let mut wide = data(300, 10, 31);
+        let q = data(40, 10, 32);
+        let got = kneighbors(wide.view(), Query::Rows(q.view()), 6).unwrap();
+        assert_eq!(got, brute(&wide, Some(&q), 6));
+        wide[[0, 0]] = 1e-20;
+        let got = kneighbors(wide.view(), Query::Rows(q.view()), 6).unwrap();
+        assert_eq!(got, brute(&wide, Some(&q), 6));
     }
 
     #[test]
