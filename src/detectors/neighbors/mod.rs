@@ -92,9 +92,6 @@ pub enum NeighborsError {
 /// (2^20 doubles = 8 MiB).
 const BLOCK_CELLS: usize = 1 << 20;
 
-/// Approximate values scanned per chunk against the k-th.
-const SCAN_CHUNK: usize = 8;
-
 /// Blocks a small query set is cut into (see [`kneighbors`]).
 const MIN_BLOCKS: usize = 8;
 
@@ -194,6 +191,9 @@ pub trait SelectionScalar: ndarray::LinalgScalar + Default + Send + Sync + Parti
     const EPSILON: f64;
     /// −2 in the type (exact).
     const MINUS_TWO: Self;
+    /// Approximate values scanned per chunk against a limit: 64 bytes,
+    /// one AVX-512 register.
+    const SCAN_CHUNK: usize;
     /// Exact widening.
     fn to_f64(self) -> f64;
     /// `max(self, 0)`.
@@ -205,6 +205,7 @@ pub trait SelectionScalar: ndarray::LinalgScalar + Default + Send + Sync + Parti
 impl SelectionScalar for f64 {
     const EPSILON: f64 = f64::EPSILON;
     const MINUS_TWO: Self = -2.0;
+    const SCAN_CHUNK: usize = 8;
     #[inline]
     fn to_f64(self) -> f64 {
         self
@@ -222,6 +223,7 @@ impl SelectionScalar for f64 {
 impl SelectionScalar for f32 {
     const EPSILON: f64 = f32::EPSILON as f64;
     const MINUS_TWO: Self = -2.0;
+    const SCAN_CHUNK: usize = 16;
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
@@ -504,18 +506,23 @@ impl<T: SelectionScalar> RowSearch<'_, T> {
             d,
             ..
         } = *self.exact;
-        fuse_row(approx, qn_t, self.norms_t);
         let q_norm = q.iter().fold(0.0, |acc, &x| acc + x * x);
-        // Top-k selection: a chunk is looked at only when something in it
-        // beats the current k-th (most chunks do not, once k are held). The
-        // test runs in T against the k-th rounded up, so it can only let
-        // more chunks through than the f64 test would.
+        // Norms added and top-k selection in one pass over the row: a chunk
+        // is looked at only when something in it beats the current k-th
+        // (most chunks do not, once k are held). The test runs in T against
+        // the k-th rounded up, so it can only let more chunks through than
+        // the f64 test would.
         best.clear();
-        for (c, chunk) in approx.chunks(SCAN_CHUNK).enumerate() {
+        for (c, (chunk, norms)) in approx
+            .chunks_mut(T::SCAN_CHUNK)
+            .zip(self.norms_t.chunks(T::SCAN_CHUNK))
+            .enumerate()
+        {
+            fuse_row(chunk, qn_t, norms);
             let limit = T::from_f64_up(best.limit());
             if chunk.iter().fold(false, |any, &a| any | (a < limit)) {
                 for (o, &a) in chunk.iter().enumerate() {
-                    let j = c * SCAN_CHUNK + o;
+                    let j = c * T::SCAN_CHUNK + o;
                     if j != self_index {
                         best.offer(a.to_f64(), j);
                     }
@@ -535,13 +542,13 @@ impl<T: SelectionScalar> RowSearch<'_, T> {
         let chunk_limit = T::from_f64_up(limit + bf * (q_norm + self.max_norm));
         candidates.clear();
         for (c, (chunk, norms)) in approx
-            .chunks(SCAN_CHUNK)
-            .zip(train_norms.chunks(SCAN_CHUNK))
+            .chunks(T::SCAN_CHUNK)
+            .zip(train_norms.chunks(T::SCAN_CHUNK))
             .enumerate()
         {
             if chunk.iter().fold(false, |any, &a| any | (a <= chunk_limit)) {
                 for (o, (&a, &xn)) in chunk.iter().zip(norms).enumerate() {
-                    let j = c * SCAN_CHUNK + o;
+                    let j = c * T::SCAN_CHUNK + o;
                     if j != self_index && admits(a.to_f64(), xn) {
                         candidates.push(j);
                     }
@@ -595,16 +602,24 @@ pub fn sq_distance_block<T: SelectionScalar>(
 }
 
 /// Whether the KD-tree beats the blocked GEMM search: few features (a tree
-/// prunes little beyond ~16) and enough rows to amortise building it.
-/// Measured crossover on this project's machine: benches/NOTES.md.
+/// prunes little beyond ~16) and enough rows to amortise building it. With
+/// the f32 selection product the brute search is fast enough to win at 16
+/// features on a few thousand rows (pendigits, 16 × 4,118: 0.73× the
+/// tree's CPU time), so 13–16 features take the tree only on many rows.
+/// Measured on this project's machine: benches/NOTES.md.
 pub fn use_kdtree(n_train: usize, d: usize) -> bool {
-    d <= KDTREE_MAX_FEATURES && n_train >= KDTREE_MIN_ROWS
+    (d <= KDTREE_MAX_FEATURES && n_train >= KDTREE_MIN_ROWS)
+        || (d <= KDTREE_MAX_FEATURES_MANY_ROWS && n_train >= KDTREE_MANY_ROWS)
 }
 
 /// See [`use_kdtree`].
-const KDTREE_MAX_FEATURES: usize = 16;
+const KDTREE_MAX_FEATURES: usize = 12;
 /// See [`use_kdtree`].
 const KDTREE_MIN_ROWS: usize = 2048;
+/// See [`use_kdtree`].
+const KDTREE_MAX_FEATURES_MANY_ROWS: usize = 16;
+/// See [`use_kdtree`].
+const KDTREE_MANY_ROWS: usize = 16384;
 
 /// Rows per parallel task of the tree search (fixed, so the partition does
 /// not depend on the thread count).
@@ -1017,6 +1032,8 @@ mod tests {
     fn large_low_dimensional_searches_use_the_tree() {
         assert!(use_kdtree(10_000, 10));
         assert!(!use_kdtree(10_000, 40));
+        assert!(!use_kdtree(4_118, 16));
+        assert!(use_kdtree(20_000, 16));
         assert!(!use_kdtree(500, 3));
         // Through the public entry point, on the tree path.
         let train = data(2500, 3, 5);
