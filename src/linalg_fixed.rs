@@ -90,11 +90,34 @@ fn hypot(a: f64, b: f64) -> f64 {
     }
 }
 
+/// `Σ a_k b_k` in a fixed order that does not wait on one long chain of
+/// additions: four partial sums over k mod 4 (the first 4⌊n/4⌋ terms), added
+/// as (s0 + s1) + (s2 + s3), then the remaining terms in order.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        s[0] += x[0] * y[0];
+        s[1] += x[1] * y[1];
+        s[2] += x[2] * y[2];
+        s[3] += x[3] * y[3];
+    }
+    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        total += x * y;
+    }
+    total
+}
+
 /// Householder reduction of the symmetric matrix in `v` (column-major n × n,
 /// `v[c * n + r]` = entry (r, c); only the lower triangle is read) to
 /// tridiagonal form: `d` gets the diagonal, `e` the subdiagonal (in
 /// `e[1..]`), `v` the orthogonal transformation. EISPACK's tred2, as JAMA
-/// writes it, with the inner loops running down columns (contiguous here).
+/// writes it, with the inner loops running down columns (contiguous here)
+/// and its dot products summed by [`dot`].
 fn tred2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
     for j in 0..n {
         d[j] = v[j * n + n - 1];
@@ -126,10 +149,9 @@ fn tred2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
             for j in 0..i {
                 f = d[j];
                 v[i * n + j] = f;
-                g = e[j] + v[j * n + j] * f;
                 let col = &v[j * n + j + 1..j * n + i];
-                for ((&vkj, &dk), ek) in col.iter().zip(&d[j + 1..i]).zip(&mut e[j + 1..i]) {
-                    g += vkj * dk;
+                g = e[j] + v[j * n + j] * f + dot(col, &d[j + 1..i]);
+                for (&vkj, ek) in col.iter().zip(&mut e[j + 1..i]) {
                     *ek += vkj * f;
                 }
                 e[j] = g;
@@ -169,10 +191,7 @@ fn tred2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
             }
             for j in 0..=i {
                 let col = &mut left[j * n..j * n + i + 1];
-                let mut g = 0.0;
-                for (&a, &b) in next[..=i].iter().zip(col.iter()) {
-                    g += a * b;
-                }
+                let g = dot(&next[..=i], col);
                 for (vkj, &dk) in col.iter_mut().zip(&d[..=i]) {
                     *vkj -= g * dk;
                 }
