@@ -32,6 +32,42 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 /// allows 30).
 const MAX_QL_ITERATIONS: usize = 30;
 
+/// `$name` runs `$body` compiled for AVX2 where the CPU has it, else for
+/// baseline x86-64. Both give the same bits: the bodies only add and
+/// multiply (never fused: AVX2 without FMA, and Rust does not contract
+/// `a * b + c`), and wider vectors only run more independent outputs side by
+/// side, never reorder one sum. `tests::avx2_and_baseline_give_the_same_bits`
+/// checks this.
+macro_rules! avx2_or_baseline {
+    ($name:ident, $avx2:ident, $body:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn $avx2($($arg: $ty),*) -> $ret {
+            $body($($arg),*)
+        }
+
+        fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { $avx2($($arg),*) };
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+avx2_or_baseline!(cov_sums, cov_sums_avx2, cov_sums_body,
+    (x: ArrayView2<'_, f64>, rows: &[usize], mean: &[f64], cov: &mut [f64]) -> ());
+avx2_or_baseline!(tred2, tred2_avx2, tred2_body,
+    (n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> ());
+avx2_or_baseline!(tql2, tql2_avx2, tql2_body,
+    (n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> Result<(), String>);
+avx2_or_baseline!(pinv_sums, pinv_sums_avx2, pinv_sums_body,
+    (s: &[f64], u: &[f64], cutoff: f64, p: &mut [f64]) -> ());
+avx2_or_baseline!(mahalanobis_rows, mahalanobis_rows_avx2, mahalanobis_rows_body,
+    (x: ArrayView2<'_, f64>, loc: &[f64], p: &[f64], out: &mut [f64]) -> ());
+
 /// Mean and biased covariance (`np.cov(X.T, bias=1)`) of the rows `rows` of
 /// `x`, in that order. Each mean is the sum over the rows in the given order
 /// divided by the row count; each covariance entry (i, j), i >= j, is the
@@ -51,19 +87,7 @@ pub fn mean_cov(x: ArrayView2<'_, f64>, rows: &[usize]) -> (Array1<f64>, Array2<
         *m /= h;
     }
     let mut cov = vec![0.0; d * d];
-    let mut centred = vec![0.0; d];
-    for &r in rows {
-        for ((c, v), m) in centred.iter_mut().zip(x.row(r)).zip(&mean) {
-            *c = v - m;
-        }
-        for i in 0..d {
-            let a = centred[i];
-            let row = &mut cov[i * d..i * d + i + 1];
-            for (cij, cj) in row.iter_mut().zip(&centred[..=i]) {
-                *cij += a * cj;
-            }
-        }
-    }
+    cov_sums(x, rows, &mean, &mut cov);
     for i in 0..d {
         for j in 0..=i {
             let v = cov[i * d + j] / h;
@@ -73,6 +97,56 @@ pub fn mean_cov(x: ArrayView2<'_, f64>, rows: &[usize]) -> (Array1<f64>, Array2<
     }
     let cov = Array2::from_shape_vec((d, d), cov).unwrap_or_else(|_| Array2::zeros((d, d)));
     (Array1::from(mean), cov)
+}
+
+/// The lower triangle of `Σ_r c_r c_rᵀ` over `rows` (c_r = x_r − mean),
+/// added to `cov` (d × d, row-major).
+#[inline(always)]
+fn cov_sums_body(x: ArrayView2<'_, f64>, rows: &[usize], mean: &[f64], cov: &mut [f64]) {
+    let d = mean.len();
+    // Rows are added four at a time (one load and store of each entry per
+    // four rows); each entry still adds the rows' products one after another
+    // in the given order, so the bits do not depend on the grouping.
+    let mut c = vec![0.0; 4 * d];
+    let centre = |dst: &mut [f64], r: usize| {
+        for ((ci, v), m) in dst.iter_mut().zip(x.row(r)).zip(mean) {
+            *ci = v - m;
+        }
+    };
+    let mut groups = rows.chunks_exact(4);
+    for g in &mut groups {
+        for (k, &r) in g.iter().enumerate() {
+            centre(&mut c[k * d..(k + 1) * d], r);
+        }
+        let (c0, rest) = c.split_at(d);
+        let (c1, rest) = rest.split_at(d);
+        let (c2, c3) = rest.split_at(d);
+        for i in 0..d {
+            let (a0, a1, a2, a3) = (c0[i], c1[i], c2[i], c3[i]);
+            let row = &mut cov[i * d..i * d + i + 1];
+            for ((((cij, &b0), &b1), &b2), &b3) in
+                row.iter_mut().zip(&c0[..=i]).zip(&c1[..=i]).zip(&c2[..=i]).zip(&c3[..=i])
+            {
+                let mut v = *cij;
+                v += a0 * b0;
+                v += a1 * b1;
+                v += a2 * b2;
+                v += a3 * b3;
+                *cij = v;
+            }
+        }
+    }
+    for &r in groups.remainder() {
+        centre(&mut c[..d], r);
+        let c0 = &c[..d];
+        for i in 0..d {
+            let a = c0[i];
+            let row = &mut cov[i * d..i * d + i + 1];
+            for (cij, &b) in row.iter_mut().zip(&c0[..=i]) {
+                *cij += a * b;
+            }
+        }
+    }
 }
 
 /// `sqrt(a² + b²)` without overflow, from IEEE operations only (JAMA's
@@ -118,7 +192,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// `e[1..]`), `v` the orthogonal transformation. EISPACK's tred2, as JAMA
 /// writes it, with the inner loops running down columns (contiguous here)
 /// and its dot products summed by [`dot`].
-fn tred2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
+#[inline(always)]
+fn tred2_body(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
     for j in 0..n {
         d[j] = v[j * n + n - 1];
     }
@@ -213,7 +288,8 @@ fn tred2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
 /// accumulating rotations into `v`'s columns, then the eigenvalues sorted
 /// ascending with their vectors (selection sort, first minimum: ties keep
 /// their order). EISPACK's tql2, as JAMA writes it.
-fn tql2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> Result<(), String> {
+#[inline(always)]
+fn tql2_body(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> Result<(), String> {
     if n == 0 {
         return Ok(());
     }
@@ -317,6 +393,14 @@ fn tql2(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> Result<(), Str
 /// seen) a QL iteration that does not converge.
 pub fn sym_eigen(a: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Array2<f64>), String> {
     let n = a.nrows();
+    let (d, v) = eigen_raw(a)?;
+    let vectors = Array2::from_shape_vec((n, n).f(), v).map_err(|e| e.to_string())?;
+    Ok((Array1::from(d), vectors))
+}
+
+/// [`sym_eigen`]'s values and its vectors one after another (column-major).
+fn eigen_raw(a: ArrayView2<'_, f64>) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let n = a.nrows();
     if a.ncols() != n {
         return Err(format!("eigendecomposition of a non-square {n} × {} matrix", a.ncols()));
     }
@@ -334,8 +418,27 @@ pub fn sym_eigen(a: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Array2<f64>), S
     let mut e = vec![0.0; n];
     tred2(n, &mut v, &mut d, &mut e);
     tql2(n, &mut v, &mut d, &mut e)?;
-    let vectors = Array2::from_shape_vec((n, n).f(), v).map_err(|e| e.to_string())?;
-    Ok((Array1::from(d), vectors))
+    Ok((d, v))
+}
+
+/// The lower triangle of `Σ_k u_k u_kᵀ / s_k` over the k with `|s_k| >
+/// cutoff`, in ascending k, added to `p` (d × d, row-major); `u` holds the
+/// vectors one after another (u_k = `u[k * d..(k + 1) * d]`).
+#[inline(always)]
+fn pinv_sums_body(s: &[f64], u: &[f64], cutoff: f64, p: &mut [f64]) {
+    let d = s.len();
+    for k in 0..d {
+        if s[k].abs() <= cutoff {
+            continue;
+        }
+        let uk = &u[k * d..(k + 1) * d];
+        for i in 0..d {
+            let a = uk[i] / s[k];
+            for (pij, &uj) in p[i * d..i * d + i + 1].iter_mut().zip(&uk[..=i]) {
+                *pij += a * uj;
+            }
+        }
+    }
 }
 
 /// scipy's `pinvh` with default tolerances: eigenvalues with
@@ -344,25 +447,11 @@ pub fn sym_eigen(a: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Array2<f64>), S
 /// each entry (i, j), i >= j, summed in that order and mirrored.
 pub fn pinvh(a: ArrayView2<'_, f64>) -> Result<Array2<f64>, String> {
     let d = a.nrows();
-    let (s, u) = sym_eigen(a)?;
+    let (s, u) = eigen_raw(a)?;
     let max = s.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let cutoff = max * d as f64 * f64::EPSILON;
     let mut p = vec![0.0; d * d];
-    let mut uk = vec![0.0; d];
-    for k in 0..d {
-        if s[k].abs() <= cutoff {
-            continue;
-        }
-        for (x, &y) in uk.iter_mut().zip(u.column(k)) {
-            *x = y;
-        }
-        for i in 0..d {
-            let a = uk[i] / s[k];
-            for (pij, &uj) in p[i * d..i * d + i + 1].iter_mut().zip(&uk[..=i]) {
-                *pij += a * uj;
-            }
-        }
-    }
+    pinv_sums(&s, &u, cutoff, &mut p);
     for i in 0..d {
         for j in 0..i {
             p[j * d + i] = p[i * d + j];
@@ -422,6 +511,62 @@ pub fn slogdet(a: ArrayView2<'_, f64>) -> (f64, f64) {
     (sign, ln)
 }
 
+/// The squared distances of `x`'s rows under `loc` and `p` (row-major d × d)
+/// into `out`.
+#[inline(always)]
+fn mahalanobis_rows_body(x: ArrayView2<'_, f64>, loc: &[f64], p: &[f64], out: &mut [f64]) {
+    let n = x.nrows();
+    let d = loc.len();
+    // Four rows at a time share each load of P's rows; every t_j of every
+    // row is still summed over i in order, so the grouping changes no bits.
+    let mut c = vec![0.0; 4 * d];
+    let mut t = vec![0.0; 4 * d];
+    let mut start = 0;
+    while start < n {
+        let m = (n - start).min(4);
+        for k in 0..4 {
+            let ck = &mut c[k * d..(k + 1) * d];
+            if k < m {
+                for ((ci, v), l) in ck.iter_mut().zip(x.row(start + k)).zip(loc) {
+                    *ci = v - l;
+                }
+            } else {
+                ck.fill(0.0);
+            }
+        }
+        t.fill(0.0);
+        {
+            let (t0, rest) = t.split_at_mut(d);
+            let (t1, rest) = rest.split_at_mut(d);
+            let (t2, t3) = rest.split_at_mut(d);
+            for i in 0..d {
+                let (a0, a1, a2, a3) = (c[i], c[d + i], c[2 * d + i], c[3 * d + i]);
+                let prow = &p[i * d..(i + 1) * d];
+                for ((((&pij, u0), u1), u2), u3) in prow
+                    .iter()
+                    .zip(t0.iter_mut())
+                    .zip(t1.iter_mut())
+                    .zip(t2.iter_mut())
+                    .zip(t3.iter_mut())
+                {
+                    *u0 += a0 * pij;
+                    *u1 += a1 * pij;
+                    *u2 += a2 * pij;
+                    *u3 += a3 * pij;
+                }
+            }
+        }
+        for k in 0..m {
+            let mut s = 0.0;
+            for (tj, cj) in t[k * d..(k + 1) * d].iter().zip(&c[k * d..(k + 1) * d]) {
+                s += tj * cj;
+            }
+            out[start + k] = s;
+        }
+        start += m;
+    }
+}
+
 /// Squared Mahalanobis distances `((x − loc) P) · (x − loc)` of the rows of
 /// `x`: for each row, `t_j = Σ_i c_i P_ij` summed over i in order, then
 /// `Σ_j t_j c_j` in order (c the centred row).
@@ -430,28 +575,10 @@ pub fn mahalanobis(
     location: ArrayView1<'_, f64>,
     precision: ArrayView2<'_, f64>,
 ) -> Array1<f64> {
-    let d = location.len();
     let p: Vec<f64> = precision.iter().copied().collect();
     let loc: Vec<f64> = location.to_vec();
-    let mut c = vec![0.0; d];
-    let mut t = vec![0.0; d];
-    let mut out = Vec::with_capacity(x.nrows());
-    for row in x.rows() {
-        for ((ci, v), m) in c.iter_mut().zip(row).zip(&loc) {
-            *ci = v - m;
-        }
-        t.fill(0.0);
-        for (i, &ci) in c.iter().enumerate() {
-            for (tj, &pij) in t.iter_mut().zip(&p[i * d..(i + 1) * d]) {
-                *tj += ci * pij;
-            }
-        }
-        let mut s = 0.0;
-        for (tj, cj) in t.iter().zip(&c) {
-            s += tj * cj;
-        }
-        out.push(s);
-    }
+    let mut out = vec![0.0; x.nrows()];
+    mahalanobis_rows(x, &loc, &p, &mut out);
     Array1::from(out)
 }
 
@@ -621,5 +748,63 @@ mod tests {
         let xf = x.t().to_owned().as_standard_layout().to_owned().reversed_axes();
         let again = mahalanobis(xf.view(), loc.view(), p.view());
         assert!(got.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    fn same_bits(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// The AVX2 builds of the kernels against the baseline x86-64 builds,
+    /// bit for bit: what a CPU without AVX2 computes is what one with it
+    /// does.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_baseline_give_the_same_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("this CPU has no AVX2: nothing to compare");
+            return;
+        }
+        for (seed, d) in [(21, 1), (22, 7), (23, 34), (24, 101)] {
+            let x = random(3 * d + 3, d, seed);
+            let rows: Vec<usize> = (0..x.nrows()).rev().collect();
+            let (mean, cov) = mean_cov(x.view(), &rows);
+            let mean = mean.to_vec();
+            let (mut c1, mut c2) = (vec![0.0; d * d], vec![0.0; d * d]);
+            cov_sums_body(x.view(), &rows, &mean, &mut c1);
+            // SAFETY: AVX2 is present (checked above).
+            unsafe { cov_sums_avx2(x.view(), &rows, &mean, &mut c2) };
+            assert!(same_bits(&c1, &c2), "cov d {d}");
+
+            let mut v1 = vec![0.0; d * d];
+            for c in 0..d {
+                for r in c..d {
+                    v1[c * d + r] = cov[[r, c]];
+                }
+            }
+            let mut v2 = v1.clone();
+            let (mut d1, mut e1) = (vec![0.0; d], vec![0.0; d]);
+            let (mut d2, mut e2) = (vec![0.0; d], vec![0.0; d]);
+            tred2_body(d, &mut v1, &mut d1, &mut e1);
+            tql2_body(d, &mut v1, &mut d1, &mut e1).unwrap();
+            // SAFETY: as above.
+            unsafe {
+                tred2_avx2(d, &mut v2, &mut d2, &mut e2);
+                tql2_avx2(d, &mut v2, &mut d2, &mut e2).unwrap();
+            }
+            assert!(same_bits(&d1, &d2) && same_bits(&v1, &v2), "eigen d {d}");
+
+            let cutoff = d1[d - 1].abs() * 1e-3;
+            let (mut p1, mut p2) = (vec![0.0; d * d], vec![0.0; d * d]);
+            pinv_sums_body(&d1, &v1, cutoff, &mut p1);
+            // SAFETY: as above.
+            unsafe { pinv_sums_avx2(&d1, &v1, cutoff, &mut p2) };
+            assert!(same_bits(&p1, &p2), "pinv d {d}");
+
+            let (mut m1, mut m2) = (vec![0.0; x.nrows()], vec![0.0; x.nrows()]);
+            mahalanobis_rows_body(x.view(), &mean, &p1, &mut m1);
+            // SAFETY: as above.
+            unsafe { mahalanobis_rows_avx2(x.view(), &mean, &p1, &mut m2) };
+            assert!(same_bits(&m1, &m2), "mahalanobis d {d}");
+        }
     }
 }
