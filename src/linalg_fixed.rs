@@ -124,8 +124,12 @@ fn cov_sums_body(x: ArrayView2<'_, f64>, rows: &[usize], mean: &[f64], cov: &mut
         for i in 0..d {
             let (a0, a1, a2, a3) = (c0[i], c1[i], c2[i], c3[i]);
             let row = &mut cov[i * d..i * d + i + 1];
-            for ((((cij, &b0), &b1), &b2), &b3) in
-                row.iter_mut().zip(&c0[..=i]).zip(&c1[..=i]).zip(&c2[..=i]).zip(&c3[..=i])
+            for ((((cij, &b0), &b1), &b2), &b3) in row
+                .iter_mut()
+                .zip(&c0[..=i])
+                .zip(&c1[..=i])
+                .zip(&c2[..=i])
+                .zip(&c3[..=i])
             {
                 let mut v = *cij;
                 v += a0 * b0;
@@ -402,7 +406,10 @@ pub fn sym_eigen(a: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Array2<f64>), S
 fn eigen_raw(a: ArrayView2<'_, f64>) -> Result<(Vec<f64>, Vec<f64>), String> {
     let n = a.nrows();
     if a.ncols() != n {
-        return Err(format!("eigendecomposition of a non-square {n} × {} matrix", a.ncols()));
+        return Err(format!(
+            "eigendecomposition of a non-square {n} × {} matrix",
+            a.ncols()
+        ));
     }
     if a.iter().any(|x| !x.is_finite()) {
         return Err("eigendecomposition: non-finite values".into());
@@ -717,7 +724,10 @@ mod tests {
             let (sign, ln) = slogdet(a.view());
             let (sign_ref, ln_ref) = a.sln_det().unwrap();
             assert_eq!(sign, sign_ref);
-            assert!((ln - ln_ref).abs() <= 1e-12 * ln_ref.abs().max(1.0), "{ln} {ln_ref}");
+            assert!(
+                (ln - ln_ref).abs() <= 1e-12 * ln_ref.abs().max(1.0),
+                "{ln} {ln_ref}"
+            );
         }
         // General matrices: negative determinant, needs pivoting.
         let a = array![[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.0, 1.0]];
@@ -745,9 +755,18 @@ mod tests {
             assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{g} vs {w}");
         }
         // Column-major input gives the same bits.
-        let xf = x.t().to_owned().as_standard_layout().to_owned().reversed_axes();
+        let xf = x
+            .t()
+            .to_owned()
+            .as_standard_layout()
+            .to_owned()
+            .reversed_axes();
         let again = mahalanobis(xf.view(), loc.view(), p.view());
-        assert!(got.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(
+            got.iter()
+                .zip(&again)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     fn same_bits(a: &[f64], b: &[f64]) -> bool {
