@@ -18,6 +18,7 @@ pub mod detectors;
 pub mod drift;
 pub mod error;
 pub mod hashing;
+pub mod linalg_fixed;
 pub mod memory;
 pub mod metrics;
 pub mod nn;

@@ -2,11 +2,18 @@
 //! it (`sklearn/covariance/_robust_covariance.py`: `_c_step`,
 //! `select_candidates`, `fast_mcd`, `MinCovDet.correct_covariance` and
 //! `reweight_covariance`), line by line, with anml's own random draws.
+//!
+//! No BLAS or LAPACK call is on this path: covariances, eigendecompositions,
+//! log-determinants and distances come from [`crate::linalg_fixed`], whose
+//! fixed order of operations gives the same bits on every CPU. With
+//! OpenBLAS's CPU-specific kernels, candidates whose log-determinants agree
+//! to rounding could be ranked differently on AVX-512 and AVX2 machines and
+//! change the fitted model (issue 22).
 
 use super::chi2::{chi2_ppf, consistency_factor};
 use super::model::{McdModel, mahalanobis};
+use crate::linalg_fixed;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use ndarray_linalg::{Determinant, Eigh, UPLO};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -29,40 +36,25 @@ enum Start<'a> {
 }
 
 /// scipy's `pinvh` with default tolerances: eigenvalues with
-/// `|s| <= max|s| · d · ε` are treated as 0.
+/// `|s| <= max|s| · d · ε` are treated as 0 (anml's fixed-order
+/// eigendecomposition, not LAPACK's: see [`crate::linalg_fixed`]).
 pub(super) fn pinvh(a: &Array2<f64>) -> Result<Array2<f64>, String> {
-    let d = a.nrows();
-    let (s, u) = a
-        .eigh(UPLO::Lower)
-        .map_err(|e| format!("eigendecomposition failed: {e}"))?;
-    let max = s.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let cutoff = max * d as f64 * f64::EPSILON;
-    let keep: Vec<usize> = (0..d).filter(|&i| s[i].abs() > cutoff).collect();
-    let uk = u.select(Axis(1), &keep);
-    let mut scaled = uk.clone();
-    for (mut col, &i) in scaled.columns_mut().into_iter().zip(&keep) {
-        col /= s[i];
-    }
-    Ok(scaled.dot(&uk.t()))
+    linalg_fixed::pinvh(a.view())
 }
 
 /// scikit-learn's `fast_logdet`: ln det, or −∞ when the determinant (by LU,
 /// as numpy's `slogdet`) is not positive.
 fn logdet(a: &Array2<f64>) -> f64 {
-    match a.sln_det() {
-        Ok((sign, ln)) if sign > 0.0 && ln.is_finite() => ln,
+    match linalg_fixed::slogdet(a.view()) {
+        (sign, ln) if sign > 0.0 && ln.is_finite() => ln,
         _ => f64::NEG_INFINITY,
     }
 }
 
-/// Mean and biased covariance (`np.cov(X.T, bias=1)`) of the rows `idx`.
+/// Mean and biased covariance (`np.cov(X.T, bias=1)`) of the rows `idx`,
+/// summed in row order.
 fn mean_cov(x: ArrayView2<'_, f64>, idx: &[usize]) -> (Array1<f64>, Array2<f64>) {
-    let xs = x.select(Axis(0), idx);
-    let h = idx.len().max(1) as f64;
-    let loc = xs.sum_axis(Axis(0)) / h;
-    let xc = &xs - &loc;
-    let cov = xc.t().dot(&xc) / h;
-    (loc, cov)
+    linalg_fixed::mean_cov(x, idx)
 }
 
 /// The `h` rows with the smallest distances (ties: lower index first), in
@@ -204,8 +196,6 @@ fn random_starts(rng: &mut ChaCha8Rng, n: usize) -> Vec<Start<'static>> {
 /// scikit-learn's `fast_mcd`: the raw (location, covariance, support,
 /// distances) for support size `h` (1 <= h <= n).
 pub(super) fn fast_mcd(x: ArrayView2<'_, f64>, h: usize, seed: u64) -> Result<Candidate, String> {
-    // Rayon runs the starts in parallel; each product stays on one thread.
-    crate::blas::single_threaded();
     let (n, d) = x.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     if d == 1 {

@@ -51,6 +51,11 @@
 //!   defaults, False and True, are what anml does); `random_state` is
 //!   `seed`.
 //!
+//! Same answers on every CPU: the covariances, eigendecompositions,
+//! log-determinants and distances come from [`crate::linalg_fixed`], not
+//! BLAS/LAPACK, whose CPU-specific kernels once changed which candidate won
+//! (issue 22); `tests/golden_roc_auc.rs` pins the ROC-AUC bit for bit.
+//!
 //! The χ² quantile and CDF come from [`chi2`] (regularised incomplete gamma
 //! function, checked against scipy).
 //!

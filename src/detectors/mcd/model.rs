@@ -3,7 +3,7 @@
 //! Mahalanobis score.
 
 use crate::detectors::Model;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// A fitted `mcd` detector.
@@ -79,15 +79,14 @@ impl McdModel {
     }
 }
 
-/// Squared Mahalanobis distances `((x − loc) P) · (x − loc)` per row.
+/// Squared Mahalanobis distances `((x − loc) P) · (x − loc)` per row, in
+/// anml's fixed order (no BLAS: the same bits on every CPU).
 pub(super) fn mahalanobis(
     x: ArrayView2<'_, f64>,
     location: &Array1<f64>,
     precision: &Array2<f64>,
 ) -> Array1<f64> {
-    let xc = &x - location;
-    let t = xc.dot(precision);
-    (t * &xc).sum_axis(Axis(1))
+    crate::linalg_fixed::mahalanobis(x, location.view(), precision.view())
 }
 
 impl Model for McdModel {
