@@ -12,8 +12,9 @@
 //! documented order, and loops that the compiler vectorises only vectorise
 //! across *independent* outputs (never reassociate a sum). Rust neither
 //! contracts `a * b + c` into an FMA nor reassociates floating-point
-//! arithmetic, and the only library function used is `ln` in [`slogdet`], so
-//! a baseline x86-64 build gives identical bits whatever CPU runs it.
+//! arithmetic, and the only library function used is `log` in [`slogdet`], from the
+//! pure-Rust `libm` crate (glibc's `log` has CPU-specific variants), so a
+//! baseline x86-64 build gives identical bits whatever CPU runs it.
 //!
 //! What it offers (d × d matrices up to a few hundred; all O(d³) at most):
 //! * [`mean_cov`]: mean and biased covariance of chosen rows (row-order sums);
@@ -513,7 +514,7 @@ pub fn slogdet(a: ArrayView2<'_, f64>) -> (f64, f64) {
         if pivot < 0.0 {
             sign = -sign;
         }
-        ln += pivot.abs().ln();
+        ln += libm::log(pivot.abs());
     }
     (sign, ln)
 }

@@ -4,6 +4,11 @@
 //! statistics crate for three functions; checked against scipy in
 //! `tests/mcd_parity.rs` (fixture `tests/fixtures/mcd/reference.json`).
 
+// libm's pure-Rust log/exp/sin, not the platform's: glibc picks CPU-specific
+// variants (FMA or not) at run time, which may differ in the last bit, and
+// these values feed FastMCD's cut-offs (the same bits on every CPU).
+use libm::{exp, log, sin};
+
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15).
 pub(crate) fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
@@ -21,7 +26,7 @@ pub(crate) fn ln_gamma(x: f64) -> f64 {
     if x < 0.5 {
         // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
         let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+        return log(pi / sin(pi * x)) - ln_gamma(1.0 - x);
     }
     let x = x - 1.0;
     let mut a = C[0];
@@ -29,7 +34,7 @@ pub(crate) fn ln_gamma(x: f64) -> f64 {
     for (i, &c) in C.iter().enumerate().skip(1) {
         a += c / (x + i as f64);
     }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+    0.5 * log(2.0 * std::f64::consts::PI) + (x + 0.5) * log(t) - t + log(a)
 }
 
 /// Regularised incomplete gamma functions (P(a, x), Q(a, x)) for a > 0,
@@ -38,7 +43,7 @@ pub(crate) fn gamma_pq(a: f64, x: f64) -> (f64, f64) {
     if x <= 0.0 {
         return (0.0, 1.0);
     }
-    let front = (-x + a * x.ln() - ln_gamma(a)).exp();
+    let front = exp(-x + a * log(x) - ln_gamma(a));
     if x < a + 1.0 {
         let mut ap = a;
         let mut del = 1.0 / a;
@@ -104,7 +109,7 @@ pub(crate) fn chi2_ppf(p: f64, df: f64) -> f64 {
         let (lo, hi) = gamma_pq(a, 0.5 * x);
         if upper { (1.0 - p) - hi } else { lo - p }
     };
-    let pdf = |x: f64| ((a - 1.0) * (0.5 * x).ln() - 0.5 * x - ln_gamma(a)).exp() * 0.5;
+    let pdf = |x: f64| exp((a - 1.0) * log(0.5 * x) - 0.5 * x - ln_gamma(a)) * 0.5;
     let (mut lo, mut hi) = (0.0, df.max(1.0));
     while f(hi) < 0.0 {
         lo = hi;

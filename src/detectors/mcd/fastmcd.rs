@@ -300,7 +300,7 @@ fn one_dimensional(x: ArrayView2<'_, f64>, h: usize) -> Candidate {
     Candidate {
         location: Array1::from_elem(1, location),
         covariance,
-        det: var.ln(),
+        det: libm::log(var),
         support,
         dist,
     }
