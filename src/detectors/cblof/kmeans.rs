@@ -2,9 +2,27 @@
 //! k-means++ seeding and Lloyd iterations, with its centring, tolerance,
 //! convergence test and empty-cluster relocation, so that from the same
 //! initial centres it converges to the same centres and labels.
+//!
+//! **Assignment** (the nearest centre of every row: each Lloyd step, and
+//! CBLOF's `predict`) follows the exactness rule of
+//! `detectors::neighbors`: one BLAS product per block of rows gives
+//! approximate squared distances to all centres, `‖x‖² + ‖c‖² − 2 xᵀc`
+//! (`neighbors::sq_distance_block`), which only *select*. With `a` the
+//! approximate minimum (at centre `m`) and `b_j = C (‖x‖² + ‖c_j‖²)`,
+//! `C = 8 (d + 4) ε`, the rounding-error bound of centre `j`, every centre
+//! with `approx_j ≤ a + b_m + b_j` may be the exact nearest and no other can;
+//! when that leaves one centre it is the answer, otherwise those centres are
+//! re-measured directly, `Σ_f (x_f − c_f)²` in feature order, and the first
+//! smallest wins. Labels are therefore exactly those of the direct distances
+//! to every centre (the rule used before, which the tests keep as the
+//! reference), whatever BLAS did; a row whose approximate values are not
+//! finite is measured against every centre. No distance value from the
+//! product is used anywhere else: the centre update, the relocation of empty
+//! clusters and CBLOF's scores use the direct sums.
 
-use crate::detectors::distance::sq_dists_to_rows;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use crate::detectors::distance::{sq_dists_to_listed_rows, sq_dists_to_rows};
+use crate::detectors::neighbors::sq_distance_block;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
@@ -35,31 +53,106 @@ pub(super) fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     s
 }
 
-/// The nearest centre of every row (the first one among equal distances),
-/// by [`sq_dists_to_rows`] (the same bits as [`sq_dist`]).
+/// Approximate distance cells (rows × centres) per assignment block: at
+/// most 2^17 doubles (1 MiB), so many centres shrink the block instead of
+/// growing its buffer.
+const ASSIGN_CELLS: usize = 1 << 17;
+
+/// Largest `‖x‖² + max_j ‖c_j‖²` for which the selection is used: below it no
+/// direct distance can overflow (`‖x − c‖² ≤ 2 (‖x‖² + ‖c‖²)`), so the
+/// rounding bound holds; above it a row is measured against every centre.
+const NORM_LIMIT: f64 = f64::MAX / 4.0;
+
+/// The nearest centre of every row (the first one among equal direct
+/// distances): the GEMM selection with exact re-measurement described in the
+/// module doc. Rows are cut into blocks whose size depends only on the
+/// number of centres, and each row's label depends only on that row and the
+/// centres, so the result is the same for any thread count.
 pub(super) fn assign(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
-    let d = centres.ncols();
+    let (n, d) = x.dim();
+    let k = centres.nrows();
+    if k <= 1 {
+        return vec![0; n];
+    }
+    crate::blas::single_threaded();
+    let centres = centres.as_standard_layout();
     let flat: Vec<f64> = centres.iter().copied().collect();
-    let mut labels = vec![0usize; x.nrows()];
+    let centre_norms: Vec<f64> = centres
+        .rows()
+        .into_iter()
+        .map(|c| c.iter().fold(0.0, |acc, &v| acc + v * v))
+        .collect();
+    let max_norm = centre_norms.iter().fold(0.0f64, |m, &v| m.max(v));
+    let centres_t = centres.t();
+    let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
+    let rows_per_block = (ASSIGN_CELLS / k).clamp(1, BLOCK_ROWS);
+    let mut labels = vec![0usize; n];
     labels
-        .par_chunks_mut(BLOCK_ROWS)
+        .par_chunks_mut(rows_per_block)
         .enumerate()
-        .for_each(|(b, block)| {
-            let mut row: Vec<f64> = Vec::with_capacity(d);
-            let mut dist = vec![0.0f64; centres.nrows()];
-            for (i, l) in block.iter_mut().enumerate() {
-                row.clear();
-                row.extend(x.row(b * BLOCK_ROWS + i).iter());
-                sq_dists_to_rows(&row, &flat, d, &mut dist);
-                let mut best = (0usize, f64::INFINITY);
-                for (j, &dj) in dist.iter().enumerate() {
-                    if dj < best.1 || j == 0 {
-                        best = (j, dj);
+        // One buffer per rayon job, reused: dgemm (β = 0) overwrites all of
+        // the part it is given.
+        .for_each_init(
+            || {
+                (
+                    Array2::<f64>::zeros((rows_per_block, k)),
+                    Vec::with_capacity(d),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            },
+            |(buf, row, candidates, exact), (b, block)| {
+                let first = b * rows_per_block;
+                let xb = x.slice(s![first..first + block.len(), ..]);
+                let mut approx = buf.slice_mut(s![..block.len(), ..]);
+                let x_norms = sq_distance_block(xb, centres_t, &centre_norms, approx.view_mut());
+                for (i, ((l, a_row), &xn)) in block
+                    .iter_mut()
+                    .zip(approx.rows())
+                    .zip(&x_norms)
+                    .enumerate()
+                {
+                    // The approximate nearest (NaN never wins; all NaN or ∞
+                    // leaves a = ∞ and every centre a candidate).
+                    let (mut m, mut a) = (0usize, f64::INFINITY);
+                    for (j, &v) in a_row.iter().enumerate() {
+                        if v < a {
+                            (m, a) = (j, v);
+                        }
                     }
+                    let limit = a + bound_factor * (xn + centre_norms[m]);
+                    candidates.clear();
+                    if xn + max_norm <= NORM_LIMIT {
+                        for (j, (&v, &cn)) in a_row.iter().zip(&centre_norms).enumerate() {
+                            // "Not above", so that a NaN value or bound admits.
+                            if !(v > limit + bound_factor * (xn + cn)) {
+                                candidates.push(j);
+                            }
+                        }
+                    } else {
+                        // Norms near overflow (or NaN): the bound means
+                        // nothing, so every centre is measured.
+                        candidates.extend(0..k);
+                    }
+                    if let [only] = candidates[..] {
+                        *l = only;
+                        continue;
+                    }
+                    // Near-ties: the direct distances of the candidates
+                    // (in increasing centre order), the first smallest.
+                    row.clear();
+                    row.extend(x.row(first + i).iter());
+                    sq_dists_to_listed_rows(row, &flat, d, candidates, exact);
+                    let mut best = (0usize, f64::INFINITY);
+                    for (c, (&j, &e)) in candidates.iter().zip(exact.iter()).enumerate() {
+                        if e < best.1 || c == 0 {
+                            best = (j, e);
+                        }
+                    }
+                    *l = best.0;
                 }
-                *l = best.0;
-            }
-        });
+            },
+        );
     labels
 }
 
@@ -260,4 +353,116 @@ pub fn kmeans<R: Rng + ?Sized>(x: ArrayView2<'_, f64>, k: usize, rng: &mut R) ->
     let idx = kmeans_plusplus(xc.view(), k, rng);
     let init = x.select(Axis(0), &idx);
     lloyd(x, init.view())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detectors::test_support::{data, in_pool};
+
+    /// The assignment as it was before the GEMM selection: the direct
+    /// distance to every centre, the first smallest.
+    fn assign_direct(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
+        x.rows()
+            .into_iter()
+            .map(|r| {
+                let mut best = (0usize, f64::INFINITY);
+                for (j, c) in centres.rows().into_iter().enumerate() {
+                    let dj = sq_dist(r, c);
+                    if dj < best.1 || j == 0 {
+                        best = (j, dj);
+                    }
+                }
+                best.0
+            })
+            .collect()
+    }
+
+    /// Integer-grid values (many exact ties), shifted by `offset` (a large
+    /// offset makes the product's cancellation error large).
+    fn grid(n: usize, d: usize, levels: u64, offset: f64, seed: u64) -> Array2<f64> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        Array2::from_shape_simple_fn((n, d), || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) % levels) as f64 + offset
+        })
+    }
+
+    fn check(x: &Array2<f64>, centres: &Array2<f64>, what: &str) {
+        let want = assign_direct(x.view(), centres.view());
+        assert_eq!(assign(x.view(), centres.view()), want, "{what}");
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_on_ties() {
+        for (d, levels, offset) in [(1, 3, 0.0), (2, 3, 0.0), (5, 4, 0.0), (36, 2, 0.0)] {
+            let x = grid(3000, d, levels, offset, 1);
+            // Centres on the grid too (duplicates of rows), half-way points
+            // (rows equidistant from two centres) and repeated centres.
+            let mut centres = grid(10, d, levels, offset, 2);
+            let dup = centres.row(1).to_owned();
+            centres.row_mut(3).assign(&dup);
+            let half = (&centres.row(0) + &centres.row(2)) * 0.5;
+            centres.row_mut(4).assign(&half);
+            check(&x, &centres, &format!("grid d={d} levels={levels}"));
+            // Every row a centre: distance 0 ties with the duplicates.
+            let c = x.slice(s![..40, ..]).to_owned();
+            check(&x, &c, &format!("rows as centres d={d}"));
+        }
+        // Many duplicated rows and identical centres.
+        let x = Array2::from_elem((500, 4), 1.5);
+        let c = Array2::from_elem((7, 4), 1.5);
+        assert_eq!(assign(x.view(), c.view()), vec![0; 500]);
+        check(&x, &(&c + 0.25), "all equal");
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_with_large_offsets() {
+        // Values 1e6 + small grid steps: the product form loses most digits,
+        // so nearly every row goes through the exact re-measurement.
+        for d in [2, 9, 64] {
+            let x = grid(2000, d, 5, 1e6, 3) + &(data(2000, d, 4) * 1e-7);
+            let centres = grid(12, d, 5, 1e6, 5) + &(data(12, d, 6) * 1e-7);
+            check(&x, &centres, &format!("offset d={d}"));
+        }
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_on_random_data() {
+        for (n, d, k) in [(5000, 3, 10), (1500, 36, 10), (700, 100, 25), (300, 7, 600)] {
+            let x = data(n, d, 7);
+            let centres = data(k, d, 8) * 0.5;
+            check(&x, &centres, &format!("random n={n} d={d} k={k}"));
+            // Centres drawn from the rows (as k-means++ does).
+            let c = x.slice(s![..k.min(n), ..]).to_owned();
+            check(&x, &c, &format!("row centres n={n} d={d} k={k}"));
+        }
+        // Non-standard layouts of rows and centres.
+        let x = data(900, 6, 9);
+        let c = data(6, 9, 10).reversed_axes(); // 9 centres, column-major
+        let xt = x.t().to_owned();
+        let want = assign_direct(x.view(), c.view());
+        assert_eq!(assign(xt.t(), c.view()), want);
+    }
+
+    #[test]
+    fn gemm_assignment_with_huge_norms_measures_everything() {
+        let x = ndarray::array![[1e154, 0.0], [1e154, 1.0], [-1e154, 3.0], [0.0, 0.0]];
+        let c = ndarray::array![[1e154, 0.5], [-1e154, 0.0], [0.0, 1e-300]];
+        check(&x, &c, "huge");
+        let c = ndarray::array![[1e300, 0.0], [-1e300, 0.0]];
+        check(&x, &c, "overflow");
+    }
+
+    #[test]
+    fn gemm_assignment_is_thread_count_independent() {
+        let x = grid(5000, 8, 3, 0.0, 11);
+        let c = grid(10, 8, 3, 0.0, 12);
+        let one = in_pool(1, || assign(x.view(), c.view()));
+        let three = in_pool(3, || assign(x.view(), c.view()));
+        assert_eq!(one, three);
+        assert_eq!(one, assign_direct(x.view(), c.view()));
+    }
 }
