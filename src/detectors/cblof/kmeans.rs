@@ -146,7 +146,9 @@ fn assign_normed(
                     // p_j ≤ a + b_m + b_j, b_j = C (‖x‖² + ‖c_j‖²).
                     let limit = a + 2.0 * bound_factor * xn + centre_bounds[m];
                     // "Not above", so that a NaN value or bound admits.
-                    let admits = |v: f64, bc: f64| !(v > limit + bc);
+                    let admits = |v: f64, bc: f64| {
+                        v.partial_cmp(&(limit + bc)) != Some(std::cmp::Ordering::Greater)
+                    };
                     let count = p
                         .iter()
                         .zip(&centre_bounds)
