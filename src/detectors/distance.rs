@@ -36,3 +36,38 @@ pub fn sq_dists_to_rows(q: &[f64], rows: &[f64], d: usize, out: &mut [f64]) {
         *o = acc;
     }
 }
+
+/// [`sq_dists_to_rows`] for the listed rows only: `out` gets, in the order of
+/// `idx`, `Σ_f (q_f − x_f)²` summed in feature order from `q` to row `idx[i]`
+/// of the row-major `rows` (`d` columns). The same bits as
+/// [`sq_dists_to_rows`] for those rows; eight listed rows side by side.
+pub fn sq_dists_to_listed_rows(
+    q: &[f64],
+    rows: &[f64],
+    d: usize,
+    idx: &[usize],
+    out: &mut Vec<f64>,
+) {
+    const LANES: usize = 8;
+    out.clear();
+    let mut groups = idx.chunks_exact(LANES);
+    for group in &mut groups {
+        let xs: [&[f64]; LANES] = std::array::from_fn(|l| &rows[group[l] * d..][..d]);
+        let mut acc = [0.0f64; LANES];
+        for (f, &v) in q.iter().enumerate() {
+            for (a, x) in acc.iter_mut().zip(&xs) {
+                let t = v - x[f];
+                *a += t * t;
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+    for &j in groups.remainder() {
+        let mut acc = 0.0;
+        for (&v, &w) in q.iter().zip(&rows[j * d..][..d]) {
+            let t = v - w;
+            acc += t * t;
+        }
+        out.push(acc);
+    }
+}

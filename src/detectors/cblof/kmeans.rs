@@ -2,9 +2,27 @@
 //! k-means++ seeding and Lloyd iterations, with its centring, tolerance,
 //! convergence test and empty-cluster relocation, so that from the same
 //! initial centres it converges to the same centres and labels.
+//!
+//! **Assignment** (the nearest centre of every row: each Lloyd step, and
+//! CBLOF's `predict`) follows the exactness rule of
+//! `detectors::neighbors`: one BLAS product per block of rows gives
+//! approximate squared distances to all centres, `‖x‖² + ‖c‖² − 2 xᵀc`
+//! (`neighbors::sq_distance_block`), which only *select*. With `a` the
+//! approximate minimum (at centre `m`) and `b_j = C (‖x‖² + ‖c_j‖²)`,
+//! `C = 8 (d + 4) ε`, the rounding-error bound of centre `j`, every centre
+//! with `approx_j ≤ a + b_m + b_j` may be the exact nearest and no other can;
+//! when that leaves one centre it is the answer, otherwise those centres are
+//! re-measured directly, `Σ_f (x_f − c_f)²` in feature order, and the first
+//! smallest wins. Labels are therefore exactly those of the direct distances
+//! to every centre (the rule used before, which the tests keep as the
+//! reference), whatever BLAS did; a row whose approximate values are not
+//! finite is measured against every centre. No distance value from the
+//! product is used anywhere else: the centre update, the relocation of empty
+//! clusters and CBLOF's scores use the direct sums.
 
-use crate::detectors::distance::sq_dists_to_rows;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use crate::detectors::distance::{sq_dists_to_listed_rows, sq_dists_to_rows};
+use crate::detectors::neighbors::sq_distance_block;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
@@ -35,31 +53,139 @@ pub(super) fn sq_dist(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>) -> f64 {
     s
 }
 
-/// The nearest centre of every row (the first one among equal distances),
-/// by [`sq_dists_to_rows`] (the same bits as [`sq_dist`]).
+/// Approximate distance cells (rows × centres) per assignment block: at
+/// most 2^17 doubles (1 MiB), so many centres shrink the block instead of
+/// growing its buffer.
+const ASSIGN_CELLS: usize = 1 << 17;
+
+/// Largest `‖x‖² + max_j ‖c_j‖²` for which the selection is used: below it no
+/// direct distance can overflow (`‖x − c‖² ≤ 2 (‖x‖² + ‖c‖²)`), so the
+/// rounding bound holds; above it a row is measured against every centre.
+const NORM_LIMIT: f64 = f64::MAX / 4.0;
+
+/// Squared norms of the rows (only for the rounding bound).
+fn row_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
+    x.rows()
+        .into_iter()
+        .map(|r| r.iter().fold(0.0, |acc, &v| acc + v * v))
+        .collect()
+}
+
+/// The nearest centre of every row (the first one among equal direct
+/// distances): the GEMM selection with exact re-measurement described in the
+/// module doc.
 pub(super) fn assign(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
-    let d = centres.ncols();
+    assign_normed(x, &row_norms(x), centres)
+}
+
+/// [`assign`] with the rows' squared norms given (Lloyd computes them once).
+/// Rows are cut into blocks whose size depends only on the number of
+/// centres, and each row's label depends only on that row and the centres,
+/// so the result is the same for any thread count.
+///
+/// The product gives `p_j = ‖c_j‖² − 2 xᵀc_j`, the approximate distance less
+/// the row's own `‖x‖²` (the same for every centre, so left out, as
+/// scikit-learn does); it is compared within the bound of the module doc.
+fn assign_normed(
+    x: ArrayView2<'_, f64>,
+    x_norms: &[f64],
+    centres: ArrayView2<'_, f64>,
+) -> Vec<usize> {
+    let (n, d) = x.dim();
+    let k = centres.nrows();
+    if k <= 1 {
+        return vec![0; n];
+    }
+    crate::blas::single_threaded();
+    let centres = centres.as_standard_layout();
     let flat: Vec<f64> = centres.iter().copied().collect();
-    let mut labels = vec![0usize; x.nrows()];
+    let centre_norms = row_norms(centres.view());
+    let max_norm = centre_norms.iter().fold(0.0f64, |m, &v| m.max(v));
+    let centres_t = centres.t();
+    let bound_factor = 8.0 * (d as f64 + 4.0) * f64::EPSILON;
+    let centre_bounds: Vec<f64> = centre_norms.iter().map(|&c| bound_factor * c).collect();
+    let rows_per_block = (ASSIGN_CELLS / k).clamp(1, BLOCK_ROWS);
+    let mut labels = vec![0usize; n];
     labels
-        .par_chunks_mut(BLOCK_ROWS)
+        .par_chunks_mut(rows_per_block)
         .enumerate()
-        .for_each(|(b, block)| {
-            let mut row: Vec<f64> = Vec::with_capacity(d);
-            let mut dist = vec![0.0f64; centres.nrows()];
-            for (i, l) in block.iter_mut().enumerate() {
-                row.clear();
-                row.extend(x.row(b * BLOCK_ROWS + i).iter());
-                sq_dists_to_rows(&row, &flat, d, &mut dist);
-                let mut best = (0usize, f64::INFINITY);
-                for (j, &dj) in dist.iter().enumerate() {
-                    if dj < best.1 || j == 0 {
-                        best = (j, dj);
+        // One buffer per rayon job, reused: dgemm (β = 0) overwrites all of
+        // the part it is given.
+        .for_each_init(
+            || {
+                (
+                    Array2::<f64>::zeros((rows_per_block, k)),
+                    Vec::with_capacity(d),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            },
+            |(buf, row, candidates, exact), (b, block)| {
+                let first = b * rows_per_block;
+                let xb = x.slice(s![first..first + block.len(), ..]);
+                let mut prod = buf.slice_mut(s![..block.len(), ..]);
+                ndarray::linalg::general_mat_mul(-2.0, &xb, &centres_t, 0.0, &mut prod);
+                for (i, (l, mut p_row)) in block.iter_mut().zip(prod.rows_mut()).enumerate() {
+                    let xn = x_norms[first + i];
+                    // `buf` is standard layout, so its rows are contiguous.
+                    let Some(p) = p_row.as_slice_mut() else {
+                        continue;
+                    };
+                    for (v, &cn) in p.iter_mut().zip(&centre_norms) {
+                        *v += cn;
                     }
+                    // The approximate nearest (NaN never wins; all NaN or ∞
+                    // leaves a = ∞ and every centre a candidate).
+                    let (mut m, mut a) = (0usize, f64::INFINITY);
+                    for (j, &v) in p.iter().enumerate() {
+                        let better = v < a;
+                        a = if better { v } else { a };
+                        m = if better { j } else { m };
+                    }
+                    // Centre j may be the exact nearest only if
+                    // p_j ≤ a + b_m + b_j, b_j = C (‖x‖² + ‖c_j‖²).
+                    let limit = a + 2.0 * bound_factor * xn + centre_bounds[m];
+                    // "Not above", so that a NaN value or bound admits.
+                    let admits = |v: f64, bc: f64| {
+                        v.partial_cmp(&(limit + bc)) != Some(std::cmp::Ordering::Greater)
+                    };
+                    let count = p
+                        .iter()
+                        .zip(&centre_bounds)
+                        .fold(0usize, |c, (&v, &bc)| c + usize::from(admits(v, bc)));
+                    let trusted = xn + max_norm <= NORM_LIMIT;
+                    if trusted && count == 1 {
+                        // Only the approximate nearest itself is admitted.
+                        *l = m;
+                        continue;
+                    }
+                    candidates.clear();
+                    if trusted {
+                        for (j, (&v, &bc)) in p.iter().zip(&centre_bounds).enumerate() {
+                            if admits(v, bc) {
+                                candidates.push(j);
+                            }
+                        }
+                    } else {
+                        // Norms near overflow (or NaN): the bound means
+                        // nothing, so every centre is measured.
+                        candidates.extend(0..k);
+                    }
+                    // Near-ties: the direct distances of the candidates
+                    // (in increasing centre order), the first smallest.
+                    row.clear();
+                    row.extend(x.row(first + i).iter());
+                    sq_dists_to_listed_rows(row, &flat, d, candidates, exact);
+                    let mut best = (0usize, f64::INFINITY);
+                    for (c, (&j, &e)) in candidates.iter().zip(exact.iter()).enumerate() {
+                        if e < best.1 || c == 0 {
+                            best = (j, e);
+                        }
+                    }
+                    *l = best.0;
                 }
-                *l = best.0;
-            }
-        });
+            },
+        );
     labels
 }
 
@@ -78,15 +204,31 @@ fn tolerance(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> f64 {
 
 /// k-means++ as scikit-learn's `_kmeans_plusplus` (greedy, `2 + ⌊ln k⌋`
 /// local trials per centre), drawing from `rng`. Returns row indices.
+///
+/// Each trial's potential needs `min(dist(row, candidate), closest[row])`
+/// for every row, in direct feature-order sums. One BLAS product per block
+/// of rows gives approximate distances to all of a step's candidates; where
+/// the approximate value minus its rounding bound (as in [`assign`]) is
+/// already at least `closest[row]`, the minimum is `closest[row]` itself
+/// and the direct sum is skipped. Every value is the one the direct sums
+/// give, so the draws and the chosen rows are unchanged.
 pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
     x: ArrayView2<'_, f64>,
     k: usize,
     rng: &mut R,
 ) -> Vec<usize> {
+    crate::blas::single_threaded();
     let n = x.nrows();
     let trials = 2 + (k as f64).ln() as usize;
     let dim = x.ncols();
+    let x = x.as_standard_layout();
     let flat: Vec<f64> = x.iter().copied().collect();
+    let norms: Vec<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().fold(0.0, |acc, &v| acc + v * v))
+        .collect();
+    let bound_factor = 8.0 * (dim as f64 + 4.0) * f64::EPSILON;
     let distances_to = |c: usize| -> Vec<f64> {
         let centre = &flat[c * dim..][..dim];
         let mut d = vec![0.0; n];
@@ -117,24 +259,90 @@ pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
                 cumsum.partition_point(|&c| c < r).min(n - 1)
             })
             .collect();
-        let mut best: Option<(usize, f64, Vec<f64>)> = None;
-        for &c in &candidates {
-            let mut d = distances_to(c);
-            for (v, &old) in d.iter_mut().zip(&closest) {
-                *v = v.min(old);
-            }
-            let p: f64 = d.iter().sum();
+        let new = trial_distances(
+            &x.view(),
+            &flat,
+            &norms,
+            &candidates,
+            &closest,
+            bound_factor,
+        );
+        let mut best: Option<(usize, f64)> = None;
+        for t in 0..candidates.len() {
+            let p: f64 = new.iter().skip(t).step_by(trials).sum();
             // np.argmin: the first minimum.
-            if best.as_ref().is_none_or(|b| p < b.1) {
-                best = Some((c, p, d));
+            if best.is_none_or(|b| p < b.1) {
+                best = Some((t, p));
             }
         }
-        let Some((c, p, d)) = best else { break };
-        indices.push(c);
+        let Some((t, p)) = best else { break };
+        indices.push(candidates[t]);
         pot = p;
-        closest = d;
+        for (o, &v) in closest.iter_mut().zip(new.iter().skip(t).step_by(trials)) {
+            *o = v;
+        }
     }
     indices
+}
+
+/// For every row `i` and candidate `t` (rows of `x`), `min(dist(x_i,
+/// x_{candidates[t]}), closest[i])` with the direct feature-order distance,
+/// row-major n × candidates. See [`kmeans_plusplus`] for the skip rule.
+fn trial_distances(
+    x: &ArrayView2<'_, f64>,
+    flat: &[f64],
+    norms: &[f64],
+    candidates: &[usize],
+    closest: &[f64],
+    bound_factor: f64,
+) -> Vec<f64> {
+    let (n, dim) = x.dim();
+    let m = candidates.len();
+    let cand = x.select(Axis(0), candidates);
+    let cand_flat: Vec<f64> = cand.iter().copied().collect();
+    let cand_norms: Vec<f64> = candidates.iter().map(|&c| norms[c]).collect();
+    let cand_t = cand.t();
+    let mut out = vec![0.0f64; n * m];
+    out.par_chunks_mut(BLOCK_ROWS * m)
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(need, exact), (b, block)| {
+                let first = b * BLOCK_ROWS;
+                let rows = block.len() / m;
+                let mut approx = Array2::<f64>::zeros((rows, m));
+                sq_distance_block(
+                    x.slice(s![first..first + rows, ..]),
+                    cand_t,
+                    &cand_norms[..],
+                    approx.view_mut(),
+                );
+                for (r, (o, a_row)) in block.chunks_mut(m).zip(approx.rows()).enumerate() {
+                    let i = first + r;
+                    let (xn, old) = (norms[i], closest[i]);
+                    need.clear();
+                    for (t, ((slot, &a), &cn)) in
+                        o.iter_mut().zip(a_row).zip(&cand_norms).enumerate()
+                    {
+                        // The direct distance is at least `a − bound`: when
+                        // that is already ≥ `old`, the minimum is `old`.
+                        if xn + cn <= NORM_LIMIT && a - bound_factor * (xn + cn) >= old {
+                            *slot = old;
+                        } else {
+                            need.push(t);
+                        }
+                    }
+                    if need.is_empty() {
+                        continue;
+                    }
+                    sq_dists_to_listed_rows(&flat[i * dim..][..dim], &cand_flat, dim, need, exact);
+                    for (&t, &e) in need.iter().zip(exact.iter()) {
+                        o[t] = e.min(old);
+                    }
+                }
+            },
+        );
+    out
 }
 
 /// Lloyd's algorithm from `init` (k × d, in the input's coordinates),
@@ -145,7 +353,11 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
     let k = init.nrows();
     let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
     let tol = tolerance(x, &mean);
-    let xc = &x - &mean;
+    let mut xc = &x - &mean;
+    if !xc.is_standard_layout() {
+        xc = xc.as_standard_layout().into_owned();
+    }
+    let x_norms = row_norms(xc.view());
     let mut centres = &init - &mean;
     let mut labels_old = vec![usize::MAX; n];
     let mut labels = labels_old.clone();
@@ -153,15 +365,28 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
     let mut n_iter = 0;
     for _ in 0..MAX_ITER {
         n_iter += 1;
-        labels = assign(xc.view(), centres.view());
-        // M-step: sums in row order (scikit-learn's single-thread order).
-        let mut sums = Array2::<f64>::zeros((k, d));
+        labels = assign_normed(xc.view(), &x_norms, centres.view());
+        // M-step: sums in row order (scikit-learn's single-thread order),
+        // element by element on contiguous rows.
+        let mut flat_sums = vec![0.0f64; k * d];
         let mut weight = vec![0.0f64; k];
-        for (i, &l) in labels.iter().enumerate() {
-            weight[l] += 1.0;
-            let mut s = sums.row_mut(l);
-            s += &xc.row(i);
+        match xc.as_slice() {
+            Some(rows) if d > 0 => {
+                for (row, &l) in rows.chunks_exact(d).zip(&labels) {
+                    weight[l] += 1.0;
+                    for (a, &v) in flat_sums[l * d..][..d].iter_mut().zip(row) {
+                        *a += v;
+                    }
+                }
+            }
+            _ => {
+                for &l in &labels {
+                    weight[l] += 1.0;
+                }
+            }
         }
+        let mut sums =
+            Array2::from_shape_vec((k, d), flat_sums).unwrap_or_else(|_| Array2::zeros((k, d)));
         relocate_empty(&xc, &centres, &mut sums, &mut weight, &labels);
         average(&mut sums, &weight);
         let shift: f64 = sums
@@ -184,7 +409,7 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
         labels_old.clone_from(&labels);
     }
     if !strict {
-        labels = assign(xc.view(), centres.view());
+        labels = assign_normed(xc.view(), &x_norms, centres.view());
     }
     KMeansFit {
         centres: centres + &mean,
@@ -260,4 +485,181 @@ pub fn kmeans<R: Rng + ?Sized>(x: ArrayView2<'_, f64>, k: usize, rng: &mut R) ->
     let idx = kmeans_plusplus(xc.view(), k, rng);
     let init = x.select(Axis(0), &idx);
     lloyd(x, init.view())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detectors::test_support::{data, in_pool};
+
+    /// The assignment as it was before the GEMM selection: the direct
+    /// distance to every centre, the first smallest.
+    fn assign_direct(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
+        x.rows()
+            .into_iter()
+            .map(|r| {
+                let mut best = (0usize, f64::INFINITY);
+                for (j, c) in centres.rows().into_iter().enumerate() {
+                    let dj = sq_dist(r, c);
+                    if dj < best.1 || j == 0 {
+                        best = (j, dj);
+                    }
+                }
+                best.0
+            })
+            .collect()
+    }
+
+    /// Integer-grid values (many exact ties), shifted by `offset` (a large
+    /// offset makes the product's cancellation error large).
+    fn grid(n: usize, d: usize, levels: u64, offset: f64, seed: u64) -> Array2<f64> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        Array2::from_shape_simple_fn((n, d), || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) % levels) as f64 + offset
+        })
+    }
+
+    fn check(x: &Array2<f64>, centres: &Array2<f64>, what: &str) {
+        let want = assign_direct(x.view(), centres.view());
+        assert_eq!(assign(x.view(), centres.view()), want, "{what}");
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_on_ties() {
+        for (d, levels, offset) in [(1, 3, 0.0), (2, 3, 0.0), (5, 4, 0.0), (36, 2, 0.0)] {
+            let x = grid(3000, d, levels, offset, 1);
+            // Centres on the grid too (duplicates of rows), half-way points
+            // (rows equidistant from two centres) and repeated centres.
+            let mut centres = grid(10, d, levels, offset, 2);
+            let dup = centres.row(1).to_owned();
+            centres.row_mut(3).assign(&dup);
+            let half = (&centres.row(0) + &centres.row(2)) * 0.5;
+            centres.row_mut(4).assign(&half);
+            check(&x, &centres, &format!("grid d={d} levels={levels}"));
+            // Every row a centre: distance 0 ties with the duplicates.
+            let c = x.slice(s![..40, ..]).to_owned();
+            check(&x, &c, &format!("rows as centres d={d}"));
+        }
+        // Many duplicated rows and identical centres.
+        let x = Array2::from_elem((500, 4), 1.5);
+        let c = Array2::from_elem((7, 4), 1.5);
+        assert_eq!(assign(x.view(), c.view()), vec![0; 500]);
+        check(&x, &(&c + 0.25), "all equal");
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_with_large_offsets() {
+        // Values 1e6 + small grid steps: the product form loses most digits,
+        // so nearly every row goes through the exact re-measurement.
+        for d in [2, 9, 64] {
+            let x = grid(2000, d, 5, 1e6, 3) + &(data(2000, d, 4) * 1e-7);
+            let centres = grid(12, d, 5, 1e6, 5) + &(data(12, d, 6) * 1e-7);
+            check(&x, &centres, &format!("offset d={d}"));
+        }
+    }
+
+    #[test]
+    fn gemm_assignment_equals_the_direct_one_on_random_data() {
+        for (n, d, k) in [(5000, 3, 10), (1500, 36, 10), (700, 100, 25), (300, 7, 600)] {
+            let x = data(n, d, 7);
+            let centres = data(k, d, 8) * 0.5;
+            check(&x, &centres, &format!("random n={n} d={d} k={k}"));
+            // Centres drawn from the rows (as k-means++ does).
+            let c = x.slice(s![..k.min(n), ..]).to_owned();
+            check(&x, &c, &format!("row centres n={n} d={d} k={k}"));
+        }
+        // Non-standard layouts of rows and centres.
+        let x = data(900, 6, 9);
+        let c = data(6, 9, 10).reversed_axes(); // 9 centres, column-major
+        let xt = x.t().to_owned();
+        let want = assign_direct(x.view(), c.view());
+        assert_eq!(assign(xt.t(), c.view()), want);
+    }
+
+    #[test]
+    fn gemm_assignment_with_huge_norms_measures_everything() {
+        let x = ndarray::array![[1e154, 0.0], [1e154, 1.0], [-1e154, 3.0], [0.0, 0.0]];
+        let c = ndarray::array![[1e154, 0.5], [-1e154, 0.0], [0.0, 1e-300]];
+        check(&x, &c, "huge");
+        let c = ndarray::array![[1e300, 0.0], [-1e300, 0.0]];
+        check(&x, &c, "overflow");
+    }
+
+    /// k-means++ as it was before the GEMM skip: every distance direct.
+    fn kmeans_plusplus_direct(x: ArrayView2<'_, f64>, k: usize, rng: &mut impl Rng) -> Vec<usize> {
+        let n = x.nrows();
+        let trials = 2 + (k as f64).ln() as usize;
+        let dist =
+            |c: usize| -> Vec<f64> { x.rows().into_iter().map(|r| sq_dist(x.row(c), r)).collect() };
+        let first = rng.random_range(0..n);
+        let mut indices = vec![first];
+        let mut closest = dist(first);
+        let mut pot: f64 = closest.iter().sum();
+        while indices.len() < k {
+            let mut cumsum = Vec::with_capacity(n);
+            let mut acc = 0.0;
+            for &d in &closest {
+                acc += d;
+                cumsum.push(acc);
+            }
+            let candidates: Vec<usize> = (0..trials)
+                .map(|_| {
+                    let r = rng.random::<f64>() * pot;
+                    cumsum.partition_point(|&c| c < r).min(n - 1)
+                })
+                .collect();
+            let mut best: Option<(usize, f64, Vec<f64>)> = None;
+            for &c in &candidates {
+                let mut d = dist(c);
+                for (v, &old) in d.iter_mut().zip(&closest) {
+                    *v = v.min(old);
+                }
+                let p: f64 = d.iter().sum();
+                if best.as_ref().is_none_or(|b| p < b.1) {
+                    best = Some((c, p, d));
+                }
+            }
+            let Some((c, p, d)) = best else { break };
+            indices.push(c);
+            pot = p;
+            closest = d;
+        }
+        indices
+    }
+
+    #[test]
+    fn kmeans_plusplus_draws_the_direct_rows() {
+        use rand::SeedableRng;
+        let cases = [
+            grid(3000, 4, 3, 0.0, 21),
+            grid(1500, 30, 2, 0.0, 22),
+            grid(2000, 6, 5, 1e6, 23) + &(data(2000, 6, 24) * 1e-7),
+            data(2500, 36, 25),
+            Array2::from_elem((300, 3), 0.5),
+        ];
+        for (c, x) in cases.iter().enumerate() {
+            for (k, seed) in [(2, 1u64), (10, 2), (25, 3)] {
+                let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                let mut b = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                assert_eq!(
+                    kmeans_plusplus(x.view(), k, &mut a),
+                    kmeans_plusplus_direct(x.view(), k, &mut b),
+                    "case {c}, k = {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_assignment_is_thread_count_independent() {
+        let x = grid(5000, 8, 3, 0.0, 11);
+        let c = grid(10, 8, 3, 0.0, 12);
+        let one = in_pool(1, || assign(x.view(), c.view()));
+        let three = in_pool(3, || assign(x.view(), c.view()));
+        assert_eq!(one, three);
+        assert_eq!(one, assign_direct(x.view(), c.view()));
+    }
 }
