@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-/// One seed's measurement.
+/// One seed's measurement (the medians over its repeats).
 #[derive(Debug, Clone, Serialize)]
 pub struct TimedRun {
     pub seed: u64,
@@ -44,18 +44,23 @@ pub struct TimingReport {
     /// Worker threads rayon uses (anml's parallelism; BLAS is kept at one
     /// thread per worker, see `blas`).
     pub threads: usize,
+    /// Fits + scores per seed; each seed's times are their medians.
+    pub repeats: usize,
 }
 
 /// Time `detector` on `dataset` under `protocol` for each seed in turn (one
 /// at a time, so a run has the whole machine, as the peer's loop does).
-/// `cancel`, when set, stops before the next seed.
+/// Each seed is fitted and scored `repeats` times (at least once) and its
+/// times are the medians. `cancel`, when set, stops before the next seed.
 pub fn time_runs(
     dataset: &Dataset,
     detector: &Detector,
     protocol: Protocol,
     seeds: &[u64],
+    repeats: usize,
     cancel: Option<&Arc<AtomicBool>>,
 ) -> Result<TimingReport, BenchError> {
+    let repeats = repeats.max(1);
     if seeds.is_empty() {
         return Err(BenchError::Grid("no seeds to time".into()));
     }
@@ -69,12 +74,23 @@ pub fn time_runs(
         let prepared = protocol.prepare(dataset, seed)?;
         shape = (prepared.info.n_train, prepared.info.n_test, shape.2);
 
-        let t0 = Instant::now();
-        let fitted = resolved.fit(prepared.x_train.view())?;
-        let fit_seconds = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let scores = fitted.score_samples(prepared.x_test.view())?;
-        let score_seconds = t1.elapsed().as_secs_f64();
+        let (mut fits, mut scorings, mut totals) = (Vec::new(), Vec::new(), Vec::new());
+        let mut scores = None;
+        for _ in 0..repeats {
+            let t0 = Instant::now();
+            let fitted = resolved.fit(prepared.x_train.view())?;
+            let fit_seconds = t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            let s = fitted.score_samples(prepared.x_test.view())?;
+            let score_seconds = t1.elapsed().as_secs_f64();
+            fits.push(fit_seconds);
+            scorings.push(score_seconds);
+            totals.push(fit_seconds + score_seconds);
+            scores = Some(s);
+        }
+        let Some(scores) = scores else {
+            return Err(BenchError::Grid("no repeat ran".into()));
+        };
 
         let roc_auc =
             metrics::roc_auc(prepared.y_test.view(), scores.view()).map_err(|source| {
@@ -86,9 +102,9 @@ pub fn time_runs(
             })?;
         runs.push(TimedRun {
             seed,
-            fit_seconds,
-            score_seconds,
-            fit_score_seconds: fit_seconds + score_seconds,
+            fit_seconds: median(&fits),
+            score_seconds: median(&scorings),
+            fit_score_seconds: median(&totals),
             roc_auc,
         });
     }
@@ -103,6 +119,7 @@ pub fn time_runs(
         median_fit_score_seconds: median(&times),
         runs,
         threads: rayon::current_num_threads(),
+        repeats,
     })
 }
 
@@ -162,7 +179,7 @@ mod tests {
     fn times_every_seed_with_the_protocol_split() {
         let ds = toy(285, 15);
         let det = Detector::new("knn", &serde_json::Map::new()).unwrap();
-        let r = time_runs(&ds, &det, Protocol::Pyod, &[0, 1, 2], None).unwrap();
+        let r = time_runs(&ds, &det, Protocol::Pyod, &[0, 1, 2], 1, None).unwrap();
         assert_eq!(r.runs.iter().map(|x| x.seed).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!((r.n_train, r.n_test, r.n_features), (180, 120, 4));
         for run in &r.runs {
@@ -178,12 +195,29 @@ mod tests {
     }
 
     #[test]
+    fn repeats_give_the_same_scores_and_median_times() {
+        let ds = toy(285, 15);
+        let det = Detector::new("knn", &serde_json::Map::new()).unwrap();
+        let once = time_runs(&ds, &det, Protocol::Pyod, &[0, 1], 1, None).unwrap();
+        let five = time_runs(&ds, &det, Protocol::Pyod, &[0, 1], 5, None).unwrap();
+        assert_eq!((once.repeats, five.repeats), (1, 5));
+        let aucs = |r: &TimingReport| r.runs.iter().map(|x| x.roc_auc).collect::<Vec<_>>();
+        assert_eq!(aucs(&once), aucs(&five));
+        for run in &five.runs {
+            assert!(run.fit_score_seconds >= run.fit_seconds);
+        }
+        // 0 repeats still measures once.
+        let zero = time_runs(&ds, &det, Protocol::Pyod, &[0], 0, None).unwrap();
+        assert_eq!(zero.repeats, 1);
+    }
+
+    #[test]
     fn a_set_cancel_flag_stops_before_the_first_seed() {
         let ds = toy(90, 10);
         let det = Detector::new("hbos", &serde_json::Map::new()).unwrap();
         let flag = Arc::new(AtomicBool::new(true));
-        let e = time_runs(&ds, &det, Protocol::Pyod, &[0], Some(&flag)).unwrap_err();
+        let e = time_runs(&ds, &det, Protocol::Pyod, &[0], 1, Some(&flag)).unwrap_err();
         assert!(matches!(e, BenchError::Interrupted { finished: 0 }), "{e}");
-        assert!(time_runs(&ds, &det, Protocol::Pyod, &[], None).is_err());
+        assert!(time_runs(&ds, &det, Protocol::Pyod, &[], 1, None).is_err());
     }
 }

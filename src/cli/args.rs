@@ -177,6 +177,10 @@ pub struct PerfArgs {
     /// Detector parameter as NAME=VALUE (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
+    /// Fit + score each seed this many times and report the medians (for
+    /// pairs too fast for one run's time to mean much).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeats: u32,
     /// Print the report as JSON (per-seed times, median, peak RSS, BLAS).
     #[arg(long)]
     pub json: bool,

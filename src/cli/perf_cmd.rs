@@ -30,6 +30,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
         &detector,
         protocol,
         &seeds,
+        a.repeats as usize,
         Some(&interrupt.flag()),
     ) {
         Err(e @ BenchError::Interrupted { .. }) => {

@@ -52,6 +52,7 @@
 
 mod kdtree;
 
+use crate::detectors::distance::sq_dists_to_listed_rows;
 use kdtree::{KdTree, OrderedTopK};
 use ndarray::{Array2, ArrayView2, Axis, CowArray, s};
 use rayon::prelude::*;
@@ -555,7 +556,7 @@ impl<T: SelectionScalar> RowSearch<'_, T> {
                 }
             }
         }
-        exact_sq_distances(q, train_rows, d, candidates, exact);
+        sq_dists_to_listed_rows(q, train_rows, d, candidates, exact);
         best.clear();
         for (&j, &e) in candidates.iter().zip(exact.iter()) {
             best.offer(e, j);
@@ -699,37 +700,6 @@ fn exact_sq_distance(q: &[f64], x: ndarray::ArrayView1<'_, f64>) -> f64 {
         acc += t * t;
     }
     acc
-}
-
-/// `Σ_f (q_f − x_f)²`, summed in feature order, from `q` to each of the rows `rows` of the
-/// row-major `train` (`d` columns), into `out`. Eight rows at a time, each
-/// with its own accumulator: every sum is still taken in feature order (the
-/// same bits as one at a time), but eight independent chains keep the adder
-/// busy instead of waiting on one chain's latency.
-fn exact_sq_distances(q: &[f64], train: &[f64], d: usize, rows: &[usize], out: &mut Vec<f64>) {
-    const LANES: usize = 8;
-    out.clear();
-    let mut groups = rows.chunks_exact(LANES);
-    for group in &mut groups {
-        let xs: [&[f64]; LANES] = std::array::from_fn(|l| &train[group[l] * d..][..d]);
-        let mut acc = [0.0f64; LANES];
-        for (f, &qf) in q.iter().enumerate() {
-            for l in 0..LANES {
-                let t = qf - xs[l][f];
-                acc[l] += t * t;
-            }
-        }
-        out.extend_from_slice(&acc);
-    }
-    for &j in groups.remainder() {
-        let x = &train[j * d..][..d];
-        let mut acc = 0.0;
-        for (&a, &b) in q.iter().zip(x) {
-            let t = a - b;
-            acc += t * t;
-        }
-        out.push(acc);
-    }
 }
 
 /// The k smallest `(value, index)` pairs seen, kept sorted ascending by
