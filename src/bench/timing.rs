@@ -51,7 +51,8 @@ pub struct TimingReport {
 /// Time `detector` on `dataset` under `protocol` for each seed in turn (one
 /// at a time, so a run has the whole machine, as the peer's loop does).
 /// Each seed is fitted and scored `repeats` times (at least once) and its
-/// times are the medians. `cancel`, when set, stops before the next seed.
+/// times are the medians. `cancel`, when set, stops before the next seed
+/// or repeat.
 pub fn time_runs(
     dataset: &Dataset,
     detector: &Detector,
@@ -77,6 +78,11 @@ pub fn time_runs(
         let (mut fits, mut scorings, mut totals) = (Vec::new(), Vec::new(), Vec::new());
         let mut scores = None;
         for _ in 0..repeats {
+            // Checked between repeats too: a seed repeated many times may
+            // take long, and Ctrl-C should not wait for all of it.
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(BenchError::Interrupted { finished: done });
+            }
             let t0 = Instant::now();
             let fitted = resolved.fit(prepared.x_train.view())?;
             let fit_seconds = t0.elapsed().as_secs_f64();
