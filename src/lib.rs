@@ -17,6 +17,7 @@ pub mod data;
 pub mod detectors;
 pub mod drift;
 pub mod error;
+pub mod exp_fixed;
 pub mod hashing;
 pub mod linalg_fixed;
 pub mod memory;

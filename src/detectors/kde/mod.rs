@@ -20,7 +20,9 @@
 //! anml computes the sum exactly: squared distances by blocked GEMM (rows
 //! whose rounding bound could matter are recomputed with direct differences;
 //! see [`KdeModel::log_density`]) and a log-sum-exp per row shifted by the
-//! row's largest term, so nothing underflows: far from the data the log
+//! row's largest term (exponentials and sums from `crate::exp_fixed`:
+//! vectorised, fixed order, the same bits on every CPU), so nothing
+//! underflows: far from the data the log
 //! density is a large negative finite number, never `-inf` (it is `-inf`,
 //! the score `+inf`, only when every term `−‖x − t_j‖²/2h²` itself overflows,
 //! as in scikit-learn).

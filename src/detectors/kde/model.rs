@@ -3,6 +3,7 @@
 
 use crate::detectors::Model;
 use crate::detectors::neighbors::block_rows;
+use crate::exp_fixed;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, s};
 use rayon::prelude::*;
 use std::f64::consts::PI;
@@ -60,13 +61,18 @@ fn sq_norm(v: ArrayView1<'_, f64>) -> f64 {
 
 /// `ln Σ_j exp(a_j)`, shifted by the maximum so that nothing overflows or
 /// underflows to a wrong result; `-inf` when every term is `-inf`.
-pub(super) fn log_sum_exp(a: &[f64]) -> f64 {
-    let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+/// The exponentials and the sum use [`exp_fixed`] (fixed order, same bits
+/// on every CPU); `a` is overwritten.
+pub(super) fn log_sum_exp(a: &mut [f64]) -> f64 {
+    let m = exp_fixed::max_fixed(a);
     if m == f64::NEG_INFINITY {
         return m;
     }
-    let sum: f64 = a.iter().map(|&v| (v - m).exp()).sum();
-    m + sum.ln()
+    for v in a.iter_mut() {
+        *v -= m;
+    }
+    exp_fixed::exp_in_place(a);
+    m + libm::log(exp_fixed::sum_fixed(a))
 }
 
 impl KdeModel {
@@ -137,23 +143,15 @@ impl KdeModel {
                     .zip(products.axis_iter(Axis(0)))
                 {
                     let q_norm = sq_norm(q_row);
-                    for ((t, &p), &t_norm) in terms.iter_mut().zip(prod_row).zip(&self.train_norms)
-                    {
-                        let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
-                        *t = -0.5 * sq / h2;
-                    }
-                    // First-order error of the log-sum-exp: the softmax-weighted
-                    // mean of the terms' bounds C (‖q‖² + ‖t_j‖²) / 2h².
-                    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let (mut w_sum, mut w_norm) = (0.0, 0.0);
-                    for (&t, &t_norm) in terms.iter().zip(&self.train_norms) {
-                        let w = (t - m).exp();
-                        w_sum += w;
-                        w_norm += w * t_norm;
-                    }
+                    let prod_row = prod_row.as_slice().map_or_else(
+                        || std::borrow::Cow::Owned(prod_row.to_vec()),
+                        std::borrow::Cow::Borrowed,
+                    );
+                    let (m, w_sum, w_norm) =
+                        row_sums(q_norm, &prod_row, &self.train_norms, h2, &mut terms);
                     let bound = bound_factor * (q_norm + w_norm / w_sum) / (2.0 * h2);
                     *o = if bound <= MAX_LOG_DENSITY_ERROR {
-                        m + w_sum.ln() + offset
+                        m + libm::log(w_sum) + offset
                     } else {
                         for (t, t_row) in terms.iter_mut().zip(self.train.rows()) {
                             let sq = q_row
@@ -162,12 +160,45 @@ impl KdeModel {
                                 .fold(0.0, |acc, (&a, &b)| acc + (a - b) * (a - b));
                             *t = -0.5 * sq / h2;
                         }
-                        log_sum_exp(&terms) + offset
+                        log_sum_exp(&mut terms) + offset
                     };
                 }
             });
         Array1::from(out)
     }
+}
+
+exp_fixed::widest_simd!(row_sums, row_sums_avx512, row_sums_avx2, row_sums_body,
+    (q_norm: f64, products: &[f64], train_norms: &[f64], h2: f64, terms: &mut [f64])
+        -> (f64, f64, f64));
+
+/// One query row's log-sum-exp pieces from its products `qᵀt_j` with the
+/// training rows: the terms `−‖q − t_j‖² / 2h²` (squared distances in GEMM
+/// form, clamped at 0), their maximum `m`, and `Σ_j w_j`, `Σ_j w_j ‖t_j‖²`
+/// with `w_j = exp(term_j − m)` (fixed-order sums, [`exp_fixed`]). `terms`
+/// ends holding the `w_j`. Returns `(m, Σ w, Σ w ‖t‖²)`.
+#[inline(always)]
+fn row_sums_body(
+    q_norm: f64,
+    products: &[f64],
+    train_norms: &[f64],
+    h2: f64,
+    terms: &mut [f64],
+) -> (f64, f64, f64) {
+    for ((t, &p), &t_norm) in terms.iter_mut().zip(products).zip(train_norms) {
+        let sq = (q_norm + t_norm - 2.0 * p).max(0.0);
+        *t = -0.5 * sq / h2;
+    }
+    let m = exp_fixed::max_fixed(terms);
+    for t in terms.iter_mut() {
+        *t -= m;
+    }
+    exp_fixed::exp_in_place_body(terms);
+    (
+        m,
+        exp_fixed::sum_fixed_body(terms),
+        exp_fixed::dot_fixed_body(terms, train_norms),
+    )
 }
 
 impl Model for KdeModel {

@@ -10,9 +10,14 @@
 //! scikit-learn's. A row entry is
 //! `(f32) exp(−γ (‖x_i‖² + ‖x_j‖² − 2 x_iᵀx_j))`, the dot products of a row
 //! coming from one GEMV over the requested positions; the diagonal `QD` is
-//! kept in double precision as libsvm does.
+//! kept in double precision as libsvm does. The exponentials come from
+//! [`crate::exp_fixed`] (vectorised, within 2 ulp of libm's before the
+//! rounding to f32, the same bits on every CPU) rather than the C library's
+//! scalar `exp` that libsvm calls: on shuttle that took the fit from 9.6 s to
+//! 6.2 s (benches/NOTES.md).
 
-use ndarray::{Array2, ArrayView2, Axis, s};
+use crate::exp_fixed;
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis, s};
 
 /// Cells of one block of full kernel rows computed by GEMM (2^21 doubles =
 /// 16 MiB).
@@ -159,6 +164,40 @@ impl Cache {
     }
 }
 
+/// `out[j] = (f32) exp(−γ (sq_i + sq[j] − 2 dots[j]))`: kernel entries of one
+/// row, several at a time ([`exp_fixed`]; the same bits on every CPU).
+/// `dots` and `sq` are as long as `out`.
+fn kernel_entries(
+    gamma: f64,
+    sq_i: f64,
+    dots: ArrayView1<'_, f64>,
+    sq: &[f64],
+    scratch: &mut Vec<f64>,
+    out: &mut [f32],
+) {
+    scratch.clear();
+    match dots.as_slice() {
+        Some(d) => scratch.extend_from_slice(d),
+        None => scratch.extend(dots.iter()),
+    }
+    kernel_entries_in_place(gamma, sq_i, sq, scratch, out);
+}
+
+exp_fixed::widest_simd!(kernel_entries_in_place, kernel_entries_avx512, kernel_entries_avx2,
+    kernel_entries_body, (gamma: f64, sq_i: f64, sq: &[f64], dots: &mut [f64], out: &mut [f32]) -> ());
+
+/// [`kernel_entries`] with the dot products in `dots` (overwritten).
+#[inline(always)]
+fn kernel_entries_body(gamma: f64, sq_i: f64, sq: &[f64], dots: &mut [f64], out: &mut [f32]) {
+    for (d, &sq_j) in dots.iter_mut().zip(sq) {
+        *d = -gamma * (sq_i + sq_j - 2.0 * *d);
+    }
+    exp_fixed::exp_in_place_body(dots);
+    for (o, &v) in out.iter_mut().zip(dots.iter()) {
+        *o = v as f32;
+    }
+}
+
 /// The one-class kernel matrix with libsvm's row cache.
 pub(super) struct OneClassQ {
     /// Training rows in the solver's current order.
@@ -167,6 +206,8 @@ pub(super) struct OneClassQ {
     qd: Vec<f64>,
     gamma: f64,
     cache: Cache,
+    /// Exponent arguments of the row being computed.
+    scratch: Vec<f64>,
 }
 
 impl OneClassQ {
@@ -178,7 +219,7 @@ impl OneClassQ {
         let qd = (0..l)
             .map(|i| {
                 let dot = x_square[i];
-                (-gamma * (x_square[i] + x_square[i] - 2.0 * dot)).exp()
+                exp_fixed::exp(-gamma * (x_square[i] + x_square[i] - 2.0 * dot))
             })
             .collect();
         Self {
@@ -187,6 +228,7 @@ impl OneClassQ {
             qd,
             gamma,
             cache: Cache::new(l, cache_bytes),
+            scratch: Vec::new(),
         }
     }
 
@@ -203,16 +245,15 @@ impl OneClassQ {
         if start < len {
             let xi = self.x.row(i);
             let dots = self.x.slice(s![start..len, ..]).dot(&xi);
-            let sq_i = self.x_square[i];
-            let g = self.gamma;
             let row = &mut self.cache.data[i][start..len];
-            for ((out, &dot), &sq_j) in row
-                .iter_mut()
-                .zip(dots.iter())
-                .zip(&self.x_square[start..len])
-            {
-                *out = (-g * (sq_i + sq_j - 2.0 * dot)).exp() as f32;
-            }
+            kernel_entries(
+                self.gamma,
+                self.x_square[i],
+                dots.view(),
+                &self.x_square[start..len],
+                &mut self.scratch,
+                row,
+            );
         }
     }
 
@@ -229,16 +270,15 @@ impl OneClassQ {
             for (&i, dots) in chunk.iter().zip(cross.rows()) {
                 let start = self.cache.get_data(i, l);
                 if start < l {
-                    let sq_i = self.x_square[i];
-                    let g = self.gamma;
                     let row = &mut self.cache.data[i][start..l];
-                    for ((out, &dot), &sq_j) in row
-                        .iter_mut()
-                        .zip(dots.slice(s![start..l]).iter())
-                        .zip(&self.x_square[start..l])
-                    {
-                        *out = (-g * (sq_i + sq_j - 2.0 * dot)).exp() as f32;
-                    }
+                    kernel_entries(
+                        self.gamma,
+                        self.x_square[i],
+                        dots.slice(s![start..l]),
+                        &self.x_square[start..l],
+                        &mut self.scratch,
+                        row,
+                    );
                 }
                 f(i, &self.cache.data[i][..l]);
             }
@@ -278,7 +318,7 @@ mod tests {
 
     fn k(a: &[f64], b: &[f64], g: f64) -> f32 {
         let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
-        (-g * d).exp() as f32
+        exp_fixed::exp(-g * d) as f32
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::kernel::OneClassQ;
 use super::solver;
 use crate::detectors::Model;
+use crate::exp_fixed;
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -189,20 +190,44 @@ impl OcsvmModel {
     }
 
     /// Scores of one block of rows into `out`.
-    fn score_block(&self, xb: ArrayView2<'_, f64>, out: &mut [f64]) {
+    fn score_block(
+        &self,
+        xb: ArrayView2<'_, f64>,
+        coef: &[f64],
+        sv_square: &[f64],
+        out: &mut [f64],
+    ) {
         let cross = xb.dot(&self.support_vectors.t());
         let g = self.gamma;
+        let mut k = Vec::with_capacity(sv_square.len());
         for ((o, row), cr) in out.iter_mut().zip(xb.rows()).zip(cross.rows()) {
             let sq = row.dot(&row);
-            let mut sum = 0.0;
-            for ((&c, &a), &sv_sq) in cr.iter().zip(&self.dual_coef).zip(&self.sv_square) {
-                let d2 = (sq + sv_sq - 2.0 * c).max(0.0);
-                sum += a * (-g * d2).exp();
+            k.clear();
+            match cr.as_slice() {
+                Some(c) => k.extend_from_slice(c),
+                None => k.extend(cr.iter()),
             }
+            let sum = kernel_sum(g, sq, sv_square, coef, &mut k);
             // PyOD's score: −(Σ α_i K(x_i, x) − ρ).
             *o = -(sum - self.rho);
         }
     }
+}
+
+exp_fixed::widest_simd!(kernel_sum, kernel_sum_avx512, kernel_sum_avx2, kernel_sum_body,
+    (gamma: f64, sq: f64, sv_square: &[f64], coef: &[f64], cross: &mut [f64]) -> f64);
+
+/// `Σ_i coef_i exp(−γ max(sq + sv_square_i − 2 cross_i, 0))` for one row
+/// (`cross`: its products with the support vectors, overwritten), in the
+/// fixed order of [`exp_fixed::dot_fixed`].
+#[inline(always)]
+fn kernel_sum_body(gamma: f64, sq: f64, sv_square: &[f64], coef: &[f64], cross: &mut [f64]) -> f64 {
+    for (c, &sv_sq) in cross.iter_mut().zip(sv_square) {
+        let d2 = (sq + sv_sq - 2.0 * *c).max(0.0);
+        *c = -gamma * d2;
+    }
+    exp_fixed::exp_in_place_body(cross);
+    exp_fixed::dot_fixed_body(coef, cross)
 }
 
 impl Model for OcsvmModel {
@@ -210,8 +235,9 @@ impl Model for OcsvmModel {
     /// scikit-learn's. Squared distances come from one GEMM per block of
     /// rows (`‖x‖² + ‖sv‖² − 2 xᵀsv`, clamped at 0); blocks run in parallel
     /// on rayon with a partition that depends only on the model, and each
-    /// row's sum runs over the support vectors in order, so the result is
-    /// identical for any thread count. Input of the wrong width (which
+    /// row's sum runs over the support vectors in the fixed order of
+    /// [`exp_fixed::dot_fixed`] (exponentials from [`exp_fixed`]), so the
+    /// result is identical for any thread count and CPU. Input of the wrong width (which
     /// [`crate::detectors::FittedDetector`] rejects first) scores NaN.
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         let n = x.nrows();
@@ -221,10 +247,12 @@ impl Model for OcsvmModel {
         crate::blas::single_threaded();
         let rows = self.block_rows();
         let mut out = vec![0.0; n];
+        let coef = self.dual_coef.to_vec();
+        let sv_square = self.sv_square.to_vec();
         out.par_chunks_mut(rows).enumerate().for_each(|(b, chunk)| {
             let start = b * rows;
             let xb = x.slice(s![start..start + chunk.len(), ..]);
-            self.score_block(xb, chunk);
+            self.score_block(xb, &coef, &sv_square, chunk);
         });
         Array1::from_vec(out)
     }
