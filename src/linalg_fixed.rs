@@ -14,7 +14,11 @@
 //! contracts `a * b + c` into an FMA nor reassociates floating-point
 //! arithmetic, and the only library function used is `log` in [`slogdet`], from the
 //! pure-Rust `libm` crate (glibc's `log` has CPU-specific variants), so a
-//! baseline x86-64 build gives identical bits whatever CPU runs it.
+//! baseline x86-64 build gives identical bits whatever CPU runs it. The
+//! kernels also get AVX-512F and AVX2 builds, chosen at run time
+//! (`crate::exp_fixed::widest_simd`): wider vectors only run more
+//! independent outputs side by side, so they give the same bits
+//! (`tests::every_simd_build_gives_the_same_bits`).
 //!
 //! What it offers (d × d matrices up to a few hundred; all O(d³) at most):
 //! * [`mean_cov`]: mean and biased covariance of chosen rows (row-order sums);
@@ -33,40 +37,16 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 /// allows 30).
 const MAX_QL_ITERATIONS: usize = 30;
 
-/// `$name` runs `$body` compiled for AVX2 where the CPU has it, else for
-/// baseline x86-64. Both give the same bits: the bodies only add and
-/// multiply (never fused: AVX2 without FMA, and Rust does not contract
-/// `a * b + c`), and wider vectors only run more independent outputs side by
-/// side, never reorder one sum. `tests::avx2_and_baseline_give_the_same_bits`
-/// checks this.
-macro_rules! avx2_or_baseline {
-    ($name:ident, $avx2:ident, $body:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        fn $avx2($($arg: $ty),*) -> $ret {
-            $body($($arg),*)
-        }
-
-        fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                return unsafe { $avx2($($arg),*) };
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
-avx2_or_baseline!(cov_sums, cov_sums_avx2, cov_sums_body,
+crate::exp_fixed::widest_simd!(cov_sums, cov_sums_avx512, cov_sums_avx2, cov_sums_body,
     (x: ArrayView2<'_, f64>, rows: &[usize], mean: &[f64], cov: &mut [f64]) -> ());
-avx2_or_baseline!(tred2, tred2_avx2, tred2_body,
+crate::exp_fixed::widest_simd!(tred2, tred2_avx512, tred2_avx2, tred2_body,
     (n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> ());
-avx2_or_baseline!(tql2, tql2_avx2, tql2_body,
+crate::exp_fixed::widest_simd!(tql2, tql2_avx512, tql2_avx2, tql2_body,
     (n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) -> Result<(), String>);
-avx2_or_baseline!(pinv_sums, pinv_sums_avx2, pinv_sums_body,
+crate::exp_fixed::widest_simd!(pinv_sums, pinv_sums_avx512, pinv_sums_avx2, pinv_sums_body,
     (s: &[f64], u: &[f64], cutoff: f64, p: &mut [f64]) -> ());
-avx2_or_baseline!(mahalanobis_rows, mahalanobis_rows_avx2, mahalanobis_rows_body,
+crate::exp_fixed::widest_simd!(mahalanobis_rows, mahalanobis_rows_avx512, mahalanobis_rows_avx2,
+    mahalanobis_rows_body,
     (x: ArrayView2<'_, f64>, loc: &[f64], p: &[f64], out: &mut [f64]) -> ());
 
 /// Mean and biased covariance (`np.cov(X.T, bias=1)`) of the rows `rows` of
@@ -519,20 +499,37 @@ pub fn slogdet(a: ArrayView2<'_, f64>) -> (f64, f64) {
     (sign, ln)
 }
 
+/// Query rows per register block of [`mahalanobis_rows_body`].
+const MAHA_ROWS: usize = 8;
+/// Columns per register block of [`mahalanobis_rows_body`] (one AVX-512
+/// register, two AVX2 registers of f64).
+const MAHA_COLS: usize = 8;
+
 /// The squared distances of `x`'s rows under `loc` and `p` (row-major d × d)
 /// into `out`.
+///
+/// Register-blocked: for [`MAHA_ROWS`] rows at a time and [`MAHA_COLS`]
+/// columns j at a time, the partial sums `t_j` of all those rows stay in
+/// registers while i runs over 0..d, so each loaded value of P serves four
+/// rows and no `t_j` is stored and reloaded per i. Every `t_j` is still
+/// `0 + c_0 P_0j + c_1 P_1j + ...` in order of i, so the blocking changes no
+/// bits. P is copied once into rows padded to a multiple of [`MAHA_COLS`]
+/// (zeros; the padded columns' sums are never read).
 #[inline(always)]
 fn mahalanobis_rows_body(x: ArrayView2<'_, f64>, loc: &[f64], p: &[f64], out: &mut [f64]) {
     let n = x.nrows();
     let d = loc.len();
-    // Four rows at a time share each load of P's rows; every t_j of every
-    // row is still summed over i in order, so the grouping changes no bits.
-    let mut c = vec![0.0; 4 * d];
-    let mut t = vec![0.0; 4 * d];
+    let dp = d.div_ceil(MAHA_COLS) * MAHA_COLS;
+    let mut pp = vec![0.0; d * dp];
+    for (dst, src) in pp.chunks_exact_mut(dp).zip(p.chunks_exact(d)) {
+        dst[..d].copy_from_slice(src);
+    }
+    let mut c = vec![0.0; MAHA_ROWS * d];
+    let mut t = vec![0.0; MAHA_ROWS * dp];
     let mut start = 0;
     while start < n {
-        let m = (n - start).min(4);
-        for k in 0..4 {
+        let m = (n - start).min(MAHA_ROWS);
+        for k in 0..MAHA_ROWS {
             let ck = &mut c[k * d..(k + 1) * d];
             if k < m {
                 for ((ci, v), l) in ck.iter_mut().zip(x.row(start + k)).zip(loc) {
@@ -542,31 +539,24 @@ fn mahalanobis_rows_body(x: ArrayView2<'_, f64>, loc: &[f64], p: &[f64], out: &m
                 ck.fill(0.0);
             }
         }
-        t.fill(0.0);
-        {
-            let (t0, rest) = t.split_at_mut(d);
-            let (t1, rest) = rest.split_at_mut(d);
-            let (t2, t3) = rest.split_at_mut(d);
+        for jb in (0..dp).step_by(MAHA_COLS) {
+            let mut acc = [[0.0f64; MAHA_COLS]; MAHA_ROWS];
             for i in 0..d {
-                let (a0, a1, a2, a3) = (c[i], c[d + i], c[2 * d + i], c[3 * d + i]);
-                let prow = &p[i * d..(i + 1) * d];
-                for ((((&pij, u0), u1), u2), u3) in prow
-                    .iter()
-                    .zip(t0.iter_mut())
-                    .zip(t1.iter_mut())
-                    .zip(t2.iter_mut())
-                    .zip(t3.iter_mut())
-                {
-                    *u0 += a0 * pij;
-                    *u1 += a1 * pij;
-                    *u2 += a2 * pij;
-                    *u3 += a3 * pij;
+                let pv = &pp[i * dp + jb..i * dp + jb + MAHA_COLS];
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    let a = c[r * d + i];
+                    for (u, &pij) in acc_r.iter_mut().zip(pv) {
+                        *u += a * pij;
+                    }
                 }
+            }
+            for (r, acc_r) in acc.iter().enumerate() {
+                t[r * dp + jb..r * dp + jb + MAHA_COLS].copy_from_slice(acc_r);
             }
         }
         for k in 0..m {
             let mut s = 0.0;
-            for (tj, cj) in t[k * d..(k + 1) * d].iter().zip(&c[k * d..(k + 1) * d]) {
+            for (tj, cj) in t[k * dp..k * dp + d].iter().zip(&c[k * d..(k + 1) * d]) {
                 s += tj * cj;
             }
             out[start + k] = s;
@@ -774,16 +764,17 @@ mod tests {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
-    /// The AVX2 builds of the kernels against the baseline x86-64 builds,
-    /// bit for bit: what a CPU without AVX2 computes is what one with it
-    /// does.
+    /// The AVX2 and AVX-512F builds of the kernels against the baseline
+    /// x86-64 builds, bit for bit: what a CPU without them computes is what
+    /// one with them does.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx2_and_baseline_give_the_same_bits() {
+    fn every_simd_build_gives_the_same_bits() {
         if !std::arch::is_x86_feature_detected!("avx2") {
             eprintln!("this CPU has no AVX2: nothing to compare");
             return;
         }
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
         for (seed, d) in [(21, 1), (22, 7), (23, 34), (24, 101)] {
             let x = random(3 * d + 3, d, seed);
             let rows: Vec<usize> = (0..x.nrows()).rev().collect();
@@ -794,6 +785,12 @@ mod tests {
             // SAFETY: AVX2 is present (checked above).
             unsafe { cov_sums_avx2(x.view(), &rows, &mean, &mut c2) };
             assert!(same_bits(&c1, &c2), "cov d {d}");
+            if avx512 {
+                c2.fill(0.0);
+                // SAFETY: AVX-512F is present (checked at the top).
+                unsafe { cov_sums_avx512(x.view(), &rows, &mean, &mut c2) };
+                assert!(same_bits(&c1, &c2), "cov avx512 d {d}");
+            }
 
             let mut v1 = vec![0.0; d * d];
             for c in 0..d {
@@ -802,6 +799,7 @@ mod tests {
                 }
             }
             let mut v2 = v1.clone();
+            let v0 = v1.clone();
             let (mut d1, mut e1) = (vec![0.0; d], vec![0.0; d]);
             let (mut d2, mut e2) = (vec![0.0; d], vec![0.0; d]);
             tred2_body(d, &mut v1, &mut d1, &mut e1);
@@ -812,6 +810,19 @@ mod tests {
                 tql2_avx2(d, &mut v2, &mut d2, &mut e2).unwrap();
             }
             assert!(same_bits(&d1, &d2) && same_bits(&v1, &v2), "eigen d {d}");
+            if avx512 {
+                let mut v3 = v0.clone();
+                let (mut d3, mut e3) = (vec![0.0; d], vec![0.0; d]);
+                // SAFETY: AVX-512F is present (checked at the top).
+                unsafe {
+                    tred2_avx512(d, &mut v3, &mut d3, &mut e3);
+                    tql2_avx512(d, &mut v3, &mut d3, &mut e3).unwrap();
+                }
+                assert!(
+                    same_bits(&d1, &d3) && same_bits(&v1, &v3),
+                    "eigen avx512 d {d}"
+                );
+            }
 
             let cutoff = d1[d - 1].abs() * 1e-3;
             let (mut p1, mut p2) = (vec![0.0; d * d], vec![0.0; d * d]);
@@ -819,12 +830,43 @@ mod tests {
             // SAFETY: as above.
             unsafe { pinv_sums_avx2(&d1, &v1, cutoff, &mut p2) };
             assert!(same_bits(&p1, &p2), "pinv d {d}");
+            if avx512 {
+                p2.fill(0.0);
+                // SAFETY: AVX-512F is present (checked at the top).
+                unsafe { pinv_sums_avx512(&d1, &v1, cutoff, &mut p2) };
+                assert!(same_bits(&p1, &p2), "pinv avx512 d {d}");
+            }
 
             let (mut m1, mut m2) = (vec![0.0; x.nrows()], vec![0.0; x.nrows()]);
             mahalanobis_rows_body(x.view(), &mean, &p1, &mut m1);
             // SAFETY: as above.
             unsafe { mahalanobis_rows_avx2(x.view(), &mean, &p1, &mut m2) };
             assert!(same_bits(&m1, &m2), "mahalanobis d {d}");
+            if avx512 {
+                m2.fill(0.0);
+                // SAFETY: AVX-512F is present (checked at the top).
+                unsafe { mahalanobis_rows_avx512(x.view(), &mean, &p1, &mut m2) };
+                assert!(same_bits(&m1, &m2), "mahalanobis avx512 d {d}");
+            }
+            // The register blocking keeps the documented order: t_j summed
+            // over i in order, then Σ_j t_j c_j in order.
+            let naive: Vec<f64> = x
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    let c: Vec<f64> = row.iter().zip(&mean).map(|(v, l)| v - l).collect();
+                    let mut s = 0.0;
+                    for j in 0..d {
+                        let mut tj = 0.0;
+                        for i in 0..d {
+                            tj += c[i] * p1[i * d + j];
+                        }
+                        s += tj * c[j];
+                    }
+                    s
+                })
+                .collect();
+            assert!(same_bits(&m1, &naive), "mahalanobis order d {d}");
         }
     }
 }
