@@ -8,12 +8,14 @@
 //! runs on a KD-tree (`kdtree`); otherwise it is the blocked GEMM search
 //! below. Both return the same bits (the tree's rules are in its module).
 //!
-//! **Search.** Query rows are taken in fixed blocks of [`block_rows`] rows
-//! (the partition depends only on the training size, never on the thread
-//! count); blocks run in parallel on rayon. For a block, squared Euclidean
-//! distances to every training row come from one matrix product through
-//! BLAS: `‖q‖² + ‖x‖² − 2 qᵀx`, clamped at 0. Memory is O(block × n_train);
-//! no n × n matrix is ever formed.
+//! **Search.** Query rows are taken in fixed blocks of up to 256 rows (the
+//! partition depends only on the sizes, never on the thread count); blocks
+//! run in parallel on rayon. Within a block, the training rows are taken in
+//! tiles small enough (512 KiB of products) that a tile stays in L2 between
+//! the GEMM that writes it and the scan that reads it; for small training
+//! sets one tile holds them all. A tile's squared Euclidean distances come
+//! from one matrix product through BLAS: `‖q‖² + ‖x‖² − 2 qᵀx`, clamped at
+//! 0. Memory is O(block × tile); no n × n matrix is ever formed.
 //!
 //! **Exactness rule.** The GEMM form loses precision when two points are
 //! close relative to their norms, so it only *selects*: each row's k smallest
@@ -25,7 +27,11 @@
 //! smallest of those exact values. The returned distances are therefore the
 //! direct-difference distances of the true k nearest rows (the same numbers
 //! scikit-learn's KD-tree computes), whatever BLAS did. Square roots are taken
-//! last.
+//! last. Each row's products are read once: the scan that selects the k
+//! smallest also keeps a short list holding every row that rule could still
+//! admit (a proven superset, see `RowSearch::scan_body`), and the rule is
+//! applied to that list at the end, so the candidates are the same rows in
+//! the same order as a second full scan would find.
 //!
 //! **f32 selection.** Since the product only selects, it runs in f32 (twice
 //! the GEMM rate, half the memory traffic) when the data allow it
@@ -89,8 +95,8 @@ pub enum NeighborsError {
     Shape,
 }
 
-/// Number of training × query cells one block's distance matrix may hold
-/// (2^20 doubles = 8 MiB).
+/// Number of training × query cells [`block_rows`] aims a block at (2^20
+/// doubles = 8 MiB), for the other GEMM-form users (KDE).
 const BLOCK_CELLS: usize = 1 << 20;
 
 /// Blocks a small query set is cut into (see [`kneighbors`]).
@@ -163,6 +169,7 @@ pub fn kneighbors(
             query32.view(),
             query.view(),
             Simd::detect(),
+            TILE_BYTES,
         )
     } else {
         brute_search::<f64>(
@@ -171,6 +178,7 @@ pub fn kneighbors(
             query.view(),
             query.view(),
             Simd::detect(),
+            TILE_BYTES,
         )
     }
 }
@@ -201,12 +209,17 @@ pub trait SelectionScalar: ndarray::LinalgScalar + Default + Send + Sync + Parti
     fn max0(self) -> Self;
     /// The nearest value of the type not below `v` (∞ stays ∞).
     fn from_f64_up(v: f64) -> Self;
+    /// `1 + 4ε` of the type: two non-negative values each widened by this
+    /// and rounded up to the type have a rounded sum not below the exact
+    /// sum of the originals.
+    const ROUND_UP_MARGIN: Self;
 }
 
 impl SelectionScalar for f64 {
     const EPSILON: f64 = f64::EPSILON;
     const MINUS_TWO: Self = -2.0;
     const SCAN_CHUNK: usize = 8;
+    const ROUND_UP_MARGIN: Self = 1.0 + 4.0 * f64::EPSILON;
     #[inline]
     fn to_f64(self) -> f64 {
         self
@@ -225,6 +238,7 @@ impl SelectionScalar for f32 {
     const EPSILON: f64 = f32::EPSILON as f64;
     const MINUS_TWO: Self = -2.0;
     const SCAN_CHUNK: usize = 16;
+    const ROUND_UP_MARGIN: Self = 1.0 + 4.0 * f32::EPSILON;
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
@@ -278,6 +292,7 @@ fn brute_search<T: SelectionScalar>(
     query_t: ArrayView2<'_, T>,
     query: ArrayView2<'_, f64>,
     simd: Simd,
+    tile_bytes: usize,
 ) -> Result<Neighbors, NeighborsError> {
     let Exact {
         train_norms, d, k, ..
@@ -286,13 +301,19 @@ fn brute_search<T: SelectionScalar>(
     let n_query = query.nrows();
     let norms_t: Vec<T> = train_t.rows().into_iter().map(sq_norm_t).collect();
     let train_tt = train_t.t();
+    // The rounding-error bound of one approximate value is
+    // `bound_factor · (‖q‖² + ‖x‖²)` (module doc), with the f64 norms.
+    let bound_factor = 8.0 * (d as f64 + 4.0) * T::EPSILON;
+    let bx: Vec<f64> = train_norms.iter().map(|&n| bound_factor * n).collect();
+    let widen = T::ROUND_UP_MARGIN.to_f64();
+    let bx_t: Vec<T> = bx.iter().map(|&b| T::from_f64_up(b * widen)).collect();
     let rows = RowSearch {
         exact,
         norms_t: &norms_t,
-        // The rounding-error bound of one approximate value is
-        // `bound_factor · (‖q‖² + ‖x‖²)` (module doc), with the f64 norms.
-        bound_factor: 8.0 * (d as f64 + 4.0) * T::EPSILON,
+        bound_factor,
         max_norm: train_norms.iter().copied().fold(0.0, f64::max),
+        bx: &bx,
+        bx_t: &bx_t,
         simd,
     };
 
@@ -301,58 +322,75 @@ fn brute_search<T: SelectionScalar>(
     // Small query sets are cut finer (at least MIN_BLOCKS blocks when that
     // leaves 8 rows each), so both cores get work; still fixed by the sizes
     // alone, never by the thread count.
-    let rows_per_block = block_rows(n_train).min(n_query.div_ceil(MIN_BLOCKS).max(8));
-    // Block buffers are reused across rayon jobs (a fresh zeroed one per
-    // job was 7% of mnist's time): the GEMM (β = 0) overwrites all of a
-    // buffer, so reuse cannot change a result.
+    let rows_per_block = QUERY_BLOCK_ROWS.min(n_query.div_ceil(MIN_BLOCKS).max(8));
+    let tile = tile_columns::<T>(rows_per_block, n_train, tile_bytes);
+    // Tile buffers are reused across rayon jobs (a fresh zeroed one per
+    // job was 7% of mnist's time): the GEMM (β = 0) overwrites all of the
+    // part that is read, so reuse cannot change a result.
     let pool = std::sync::Mutex::new(Vec::<Array2<T>>::new());
     distances
         .par_chunks_mut(rows_per_block * k)
         .zip(indices.par_chunks_mut(rows_per_block * k))
         .enumerate()
         .for_each_init(
-            || Pooled::take(&pool, (rows_per_block, n_train)),
+            || Pooled::take(&pool, (rows_per_block, tile)),
             |buf, (b, (dist_block, idx_block))| {
                 let first = b * rows_per_block;
                 let n_rows = dist_block.len() / k;
                 let q_block = query.slice(s![first..first + n_rows, ..]);
                 let q_block_t = query_t.slice(s![first..first + n_rows, ..]);
-                // n_rows × n_train products −2 qᵀx in one GEMM; the norms
-                // are added row by row just before each row is scanned,
-                // while the row is in cache.
-                let mut block = buf.buf.slice_mut(s![..n_rows, ..]);
-                ndarray::linalg::general_mat_mul(
-                    T::MINUS_TWO,
-                    &q_block_t,
-                    &train_tt,
-                    T::zero(),
-                    &mut block,
-                );
-                let mut scratch = Scratch::new(k);
-                for (r, ((q_row, q_row_t), mut approx)) in q_block
+                let mut states: Vec<RowState<T>> = q_block
                     .axis_iter(Axis(0))
                     .zip(q_block_t.axis_iter(Axis(0)))
-                    .zip(block.axis_iter_mut(Axis(0)))
+                    .enumerate()
+                    .map(|(r, (q_row, q_row_t))| RowState {
+                        best: TopK::new(k),
+                        kept: Vec::new(),
+                        q_norm: q_row.iter().fold(0.0, |acc, &x| acc + x * x),
+                        qn_t: sq_norm_t(q_row_t),
+                        self_index: if exact.exclude_self {
+                            first + r
+                        } else {
+                            usize::MAX
+                        },
+                    })
+                    .collect();
+                // One tile of training rows at a time: n_rows × tile
+                // products −2 qᵀx in one GEMM (small enough to stay in L2
+                // while every row of it is scanned once).
+                for j0 in (0..n_train).step_by(tile) {
+                    let j1 = (j0 + tile).min(n_train);
+                    let mut block = buf.buf.slice_mut(s![..n_rows, ..j1 - j0]);
+                    ndarray::linalg::general_mat_mul(
+                        T::MINUS_TWO,
+                        &q_block_t,
+                        &train_tt.slice(s![.., j0..j1]),
+                        T::zero(),
+                        &mut block,
+                    );
+                    for (state, approx) in states.iter_mut().zip(block.axis_iter(Axis(0))) {
+                        // (`block` holds the leading part of rows of a
+                        // standard-layout buffer, so each row is contiguous.)
+                        match approx.to_slice() {
+                            Some(a) => rows.scan(state, a, j0),
+                            None => rows.scan(state, &approx.to_vec(), j0),
+                        }
+                    }
+                }
+                let mut scratch = Scratch::default();
+                for (r, (state, q_row)) in states
+                    .iter_mut()
+                    .zip(q_block.axis_iter(Axis(0)))
                     .enumerate()
                 {
-                    // (`block` holds whole rows of a standard-layout buffer,
-                    // so its rows are contiguous.)
-                    let Some(approx) = approx.as_slice_mut() else {
-                        continue;
-                    };
                     scratch.q.clear();
                     scratch.q.extend(q_row.iter());
-                    let self_index = if exact.exclude_self {
-                        first + r
-                    } else {
-                        usize::MAX
-                    };
-                    rows.search(sq_norm_t(q_row_t), approx, self_index, &mut scratch);
+                    rows.finish(state, &mut scratch);
                     let out = r * k..(r + 1) * k;
                     for ((dist, idx), (sq, j)) in dist_block[out.clone()]
                         .iter_mut()
                         .zip(idx_block[out].iter_mut())
-                        .zip(scratch.best.entries())
+                        .zip(state.best.entries())
                     {
                         *dist = sq.sqrt();
                         *idx = j;
@@ -365,6 +403,26 @@ fn brute_search<T: SelectionScalar>(
         distances: Array2::from_shape_vec(shape, distances).map_err(|_| NeighborsError::Shape)?,
         indices: Array2::from_shape_vec(shape, indices).map_err(|_| NeighborsError::Shape)?,
     })
+}
+
+/// Query rows per block of the brute-force search (fewer for small query
+/// sets, see [`brute_search`]).
+const QUERY_BLOCK_ROWS: usize = 256;
+/// Bytes of one tile of approximate values (query rows × training rows):
+/// small enough to stay in a core's L2 between the GEMM that writes it and
+/// the scan that reads it.
+const TILE_BYTES: usize = 1 << 19;
+
+/// Training rows per tile for blocks of `rows` query rows: all `n_train`
+/// when that block is at most twice `tile_bytes` (one GEMM per block),
+/// else `tile_bytes` ([`TILE_BYTES`] outside tests) worth of `T`, a
+/// multiple of the scan chunk, at least one chunk.
+fn tile_columns<T: SelectionScalar>(rows: usize, n_train: usize, tile_bytes: usize) -> usize {
+    let cells = tile_bytes / std::mem::size_of::<T>();
+    if rows.saturating_mul(n_train) <= 2 * cells {
+        return n_train.max(1);
+    }
+    (cells / rows.max(1) / T::SCAN_CHUNK).max(1) * T::SCAN_CHUNK
 }
 
 /// A block buffer borrowed from a search's pool, returned when the rayon
@@ -392,23 +450,26 @@ impl<T: SelectionScalar> Drop for Pooled<'_, T> {
     }
 }
 
-/// One worker's per-row buffers.
-struct Scratch {
+/// One query row's state across the tiles of a block.
+struct RowState<T> {
+    /// The k smallest approximate values seen so far.
     best: TopK,
+    /// Every `(approximate value, training index)` that may still be a
+    /// candidate (see [`RowSearch::scan`]), in index order.
+    kept: Vec<(f64, usize)>,
+    /// ‖q‖² in f64 and in T.
+    q_norm: f64,
+    qn_t: T,
+    /// The query's own training index (usize::MAX for new rows).
+    self_index: usize,
+}
+
+/// One worker's per-row buffers for the exact re-measure.
+#[derive(Default)]
+struct Scratch {
     q: Vec<f64>,
     candidates: Vec<usize>,
     exact: Vec<f64>,
-}
-
-impl Scratch {
-    fn new(k: usize) -> Self {
-        Self {
-            best: TopK::new(k),
-            q: Vec::new(),
-            candidates: Vec::new(),
-            exact: Vec::new(),
-        }
-    }
 }
 
 /// Which instruction set the per-row scans are compiled for. Only the
@@ -454,49 +515,142 @@ impl Simd {
     }
 }
 
-/// The per-row part of the brute-force search: add the norms to one row of
-/// products, select the k smallest approximate values, collect every row
-/// the rounding bound cannot rule out, and re-measure those exactly.
+/// The per-row part of the brute-force search: add the norms to each tile
+/// of a row's products, keep the k smallest approximate values and every
+/// value that may still be a candidate ([`Self::scan`]), then re-measure
+/// the candidates exactly ([`Self::finish`]).
 struct RowSearch<'a, T> {
     exact: &'a Exact<'a>,
     norms_t: &'a [T],
     bound_factor: f64,
-    /// The largest training squared norm (for a chunk-level pre-filter).
+    /// The largest training squared norm.
     max_norm: f64,
+    /// Each training row's rounding bound `C ‖x‖²`, in f64, and in T
+    /// widened by `T::ROUND_UP_MARGIN` and rounded up (see `scan_body`).
+    bx: &'a [f64],
+    bx_t: &'a [T],
     simd: Simd,
 }
 
+/// Relative widening of the keep threshold in [`RowSearch::scan`], far
+/// above the roundings of the few operations it covers (each ≤ 2⁻⁵³
+/// relative).
+const KEEP_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 40) as f64;
+
 impl<T: SelectionScalar> RowSearch<'_, T> {
-    /// `approx` holds `−2 qᵀxⱼ` for every training row on entry; `scratch.q`
-    /// holds the query row. The k nearest end in `scratch.best`.
-    fn search(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
+    /// Scan one tile: `approx` holds `−2 qᵀxⱼ` for training rows
+    /// `j0..j0 + approx.len()`.
+    fn scan(&self, state: &mut RowState<T>, approx: &[T], j0: usize) {
         match self.simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Simd::detect` saw the CPU support AVX-512F.
-            Simd::Avx512 => unsafe { self.search_avx512(qn_t, approx, self_index, scratch) },
+            Simd::Avx512 => unsafe { self.scan_avx512(state, approx, j0) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Simd::detect` saw the CPU support AVX2.
-            Simd::Avx2 => unsafe { self.search_avx2(qn_t, approx, self_index, scratch) },
-            Simd::Baseline => self.search_body(qn_t, approx, self_index, scratch),
+            Simd::Avx2 => unsafe { self.scan_avx2(state, approx, j0) },
+            Simd::Baseline => self.scan_body(state, approx, j0),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn search_avx512(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
-        self.search_body(qn_t, approx, self_index, scratch);
+    fn scan_avx512(&self, state: &mut RowState<T>, approx: &[T], j0: usize) {
+        self.scan_body(state, approx, j0);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn search_avx2(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
-        self.search_body(qn_t, approx, self_index, scratch);
+    fn scan_avx2(&self, state: &mut RowState<T>, approx: &[T], j0: usize) {
+        self.scan_body(state, approx, j0);
     }
 
+    /// Norms added and top-k selection in one pass over the tile, which
+    /// also keeps every value that the final admission rule
+    /// ([`Self::finish`]) could still let in, so the row is never scanned
+    /// twice. That rule admits training row j when
+    /// `a_j ≤ W + S + b_j`: W the final k-th approximate value, S the
+    /// largest bound `C (‖q‖² + ‖x‖²)` among the final k, `b_j` row j's own
+    /// bound. While scanning, W is at most the current k-th `w`. Each of
+    /// the final k has `a ≤ W ≤ w` and `a ≥ (‖x‖ − ‖q‖)² − C (‖q‖² + ‖x‖²)`,
+    /// which bounds its norm: `‖x‖ ≤ u(w)`, the larger root of
+    /// `(1 − C) u² − 2 ‖q‖ u + (1 − C) ‖q‖² − w` (and `‖x‖² ≤ max ‖x‖²`), so
+    /// `S ≤ C (‖q‖² + min(u(w)², max ‖x‖²))`. Keeping every j with
+    /// `a_j ≤ (w + that + b_j)` (widened by [`KEEP_MARGIN`] for the
+    /// roundings of these few operations) keeps a superset of the
+    /// candidates, in index order. A chunk is looked at only when some
+    /// value in it passes the same test in T, `a ≤ base_t + b_t`, both
+    /// parts widened by `1 + 4ε_T` and rounded up, so that the rounded T sum
+    /// is not below the f64 threshold (more chunks, never fewer).
     #[inline(always)]
-    fn search_body(&self, qn_t: T, approx: &mut [T], self_index: usize, scratch: &mut Scratch) {
-        let Scratch {
+    fn scan_body(&self, state: &mut RowState<T>, approx: &[T], j0: usize) {
+        let RowState {
             best,
+            kept,
+            q_norm,
+            qn_t,
+            self_index,
+        } = state;
+        let range = j0..j0 + approx.len();
+        let (norms, bx, bx_t) = (
+            &self.norms_t[range.clone()],
+            &self.bx[range.clone()],
+            &self.bx_t[range],
+        );
+        let widen = T::ROUND_UP_MARGIN.to_f64();
+        let mut base = self.keep_base(*q_norm, best.limit());
+        let mut base_t = T::from_f64_up(base * widen);
+        let mut fused = [T::zero(); MAX_SCAN_CHUNK];
+        for (c, ((chunk, norms), bx_t)) in approx
+            .chunks(T::SCAN_CHUNK)
+            .zip(norms.chunks(T::SCAN_CHUNK))
+            .zip(bx_t.chunks(T::SCAN_CHUNK))
+            .enumerate()
+        {
+            let fused = &mut fused[..chunk.len()];
+            let mut any = false;
+            for (((f, &a), &xn), &b) in fused.iter_mut().zip(chunk).zip(norms).zip(bx_t) {
+                *f = (*qn_t + xn + a).max0();
+                any |= *f <= base_t + b;
+            }
+            if any {
+                let first = c * T::SCAN_CHUNK;
+                for (o, (&a, &b)) in fused.iter().zip(&bx[first..]).enumerate() {
+                    let j = j0 + first + o;
+                    let a = a.to_f64();
+                    if j != *self_index && a <= (base + b) * KEEP_MARGIN {
+                        best.offer(a, j);
+                        kept.push((a, j));
+                    }
+                }
+                base = self.keep_base(*q_norm, best.limit());
+                base_t = T::from_f64_up(base * widen);
+            }
+        }
+        // Drop what the k-th has since ruled out (the same test), so the
+        // list stays short across tiles.
+        kept.retain(|&(a, j)| a <= (base + self.bx[j]) * KEEP_MARGIN);
+    }
+
+    /// `w + C (‖q‖² + min(u(w)², max ‖x‖²)) + C ‖q‖²`: the part of the keep
+    /// threshold of [`Self::scan_body`] that does not depend on the
+    /// training row (∞ while fewer than k values are held).
+    #[inline(always)]
+    fn keep_base(&self, q_norm: f64, w: f64) -> f64 {
+        let c = self.bound_factor;
+        let v = q_norm.sqrt();
+        let one_c = 1.0 - c;
+        let disc = v * v - one_c * (one_c * q_norm - w);
+        let u = (v + disc.max(0.0).sqrt()) / one_c;
+        let sel = (u * u).min(self.max_norm);
+        w + c * (q_norm + sel) + c * q_norm
+    }
+
+    /// The candidates: every kept row the exact admission rule lets in (in
+    /// index order, the order a full second scan of the row would list
+    /// them); they are re-measured exactly and the final k nearest end in
+    /// `state.best`. `scratch.q` holds the query row.
+    fn finish(&self, state: &mut RowState<T>, scratch: &mut Scratch) {
+        let Scratch {
             q,
             candidates,
             exact,
@@ -507,55 +661,22 @@ impl<T: SelectionScalar> RowSearch<'_, T> {
             d,
             ..
         } = *self.exact;
-        let q_norm = q.iter().fold(0.0, |acc, &x| acc + x * x);
-        // Norms added and top-k selection in one pass over the row: a chunk
-        // is looked at only when something in it beats the current k-th
-        // (most chunks do not, once k are held). The test runs in T against
-        // the k-th rounded up, so it can only let more chunks through than
-        // the f64 test would.
-        best.clear();
-        for (c, (chunk, norms)) in approx
-            .chunks_mut(T::SCAN_CHUNK)
-            .zip(self.norms_t.chunks(T::SCAN_CHUNK))
-            .enumerate()
-        {
-            fuse_row(chunk, qn_t, norms);
-            let limit = T::from_f64_up(best.limit());
-            if chunk.iter().fold(false, |any, &a| any | (a < limit)) {
-                for (o, &a) in chunk.iter().enumerate() {
-                    let j = c * T::SCAN_CHUNK + o;
-                    if j != self_index {
-                        best.offer(a.to_f64(), j);
-                    }
-                }
-            }
-        }
-        // Candidates: every row that could belong to the exact k nearest.
+        let RowState {
+            best, kept, q_norm, ..
+        } = state;
+        let q_norm = *q_norm;
         let bf = self.bound_factor;
         let selected_bound = best
             .indices()
             .map(|j| bf * (q_norm + train_norms[j]))
             .fold(0.0f64, f64::max);
         let limit = best.worst() + selected_bound;
-        let admits = |a: f64, x_norm: f64| a <= limit + bf * (q_norm + x_norm);
-        // No row's own admission limit exceeds this one (the largest norm),
-        // so a chunk with nothing at or below it holds no candidate.
-        let chunk_limit = T::from_f64_up(limit + bf * (q_norm + self.max_norm));
         candidates.clear();
-        for (c, (chunk, norms)) in approx
-            .chunks(T::SCAN_CHUNK)
-            .zip(train_norms.chunks(T::SCAN_CHUNK))
-            .enumerate()
-        {
-            if chunk.iter().fold(false, |any, &a| any | (a <= chunk_limit)) {
-                for (o, (&a, &xn)) in chunk.iter().zip(norms).enumerate() {
-                    let j = c * T::SCAN_CHUNK + o;
-                    if j != self_index && admits(a.to_f64(), xn) {
-                        candidates.push(j);
-                    }
-                }
-            }
-        }
+        candidates.extend(
+            kept.iter()
+                .filter(|&&(a, j)| a <= limit + bf * (q_norm + train_norms[j]))
+                .map(|&(_, j)| j),
+        );
         sq_dists_to_listed_rows(q, train_rows, d, candidates, exact);
         best.clear();
         for (&j, &e) in candidates.iter().zip(exact.iter()) {
@@ -563,6 +684,9 @@ impl<T: SelectionScalar> RowSearch<'_, T> {
         }
     }
 }
+
+/// The widest scan chunk of any [`SelectionScalar`] (f32's 16).
+const MAX_SCAN_CHUNK: usize = 16;
 
 /// `row[j] = max(qn + norms[j] + row[j], 0)`: turns one row of `−2 qᵀx`
 /// products into approximate squared distances.
@@ -864,6 +988,25 @@ mod tests {
         assert_eq!(nb.indices, array![[0, 1, 2]]);
     }
 
+    #[test]
+    fn a_neighbour_whose_f32_value_rounds_above_the_kth_is_still_found() {
+        // Row 0 (B) and row 32 (A) lie within f32's rounding of each other:
+        // A is nearer the origin exactly (‖A‖² = 1 − 5.8e-8 against
+        // 1 − 4.76e-8), but in f32 A rounds to (1, 0), ‖·‖² = 1, and B to a
+        // norm below 1. By the time A's chunk is scanned the 1st-nearest
+        // approximate value is B's, below A's: only the rounding slack keeps
+        // A a candidate (a keep test without it returns row 0).
+        let mut rows = vec![[1.0 - 3.1e-8, 1.2e-4]];
+        rows.extend((1..32).map(|i| [100.0 + f64::from(i), 100.0]));
+        rows.push([1.0 - 2.9e-8, 0.0]);
+        let train = Array2::from_shape_fn((rows.len(), 2), |(i, j)| rows[i][j]);
+        let q = array![[0.0, 0.0]];
+        let (f64_product, f32_product) = both_precisions(&train, Some(&q), 1);
+        assert_eq!(f32_product.indices, array![[32]]);
+        assert_eq!(f64_product, f32_product);
+        assert_eq!(f32_product, brute(&train, Some(&q), 1));
+    }
+
     /// The brute-force search with the selection product forced to f64 and
     /// to f32 (each checked to give the same result on every SIMD path the
     /// CPU has).
@@ -883,14 +1026,20 @@ mod tests {
         };
         let q = query.unwrap_or(train);
         let (t32, q32) = (train.mapv(|v| v as f32), q.mapv(|v| v as f32));
-        let mut results = Simd::available().into_iter().map(|simd| {
-            (
-                brute_search::<f64>(&exact, train.view(), q.view(), q.view(), simd).unwrap(),
-                brute_search::<f32>(&exact, t32.view(), q32.view(), q.view(), simd).unwrap(),
-            )
+        // Whole rows per GEMM, a few tiles per row, and one scan chunk per
+        // tile (the keep list then carries every row across many tiles).
+        let mut results = Simd::available().into_iter().flat_map(|simd| {
+            [TILE_BYTES, 3000, 1].map(|tile_bytes| {
+                (
+                    brute_search::<f64>(&exact, train.view(), q.view(), q.view(), simd, tile_bytes)
+                        .unwrap(),
+                    brute_search::<f32>(&exact, t32.view(), q32.view(), q.view(), simd, tile_bytes)
+                        .unwrap(),
+                )
+            })
         });
         let first = results.next().unwrap();
-        // Every instruction set gives the same bits.
+        // Every instruction set and tiling gives the same bits.
         for other in results {
             assert_eq!(other, first);
         }
