@@ -175,25 +175,36 @@ fn kernel_entries(
     scratch: &mut Vec<f64>,
     out: &mut [f32],
 ) {
-    scratch.clear();
+    scratch.resize(out.len(), 0.0);
     match dots.as_slice() {
-        Some(d) => scratch.extend_from_slice(d),
-        None => scratch.extend(dots.iter()),
+        Some(d) => kernel_entries_from(gamma, sq_i, d, sq, scratch, out),
+        None => {
+            let d = dots.to_vec();
+            kernel_entries_from(gamma, sq_i, &d, sq, scratch, out);
+        }
     }
-    kernel_entries_in_place(gamma, sq_i, sq, scratch, out);
 }
 
-exp_fixed::widest_simd!(kernel_entries_in_place, kernel_entries_avx512, kernel_entries_avx2,
-    kernel_entries_body, (gamma: f64, sq_i: f64, sq: &[f64], dots: &mut [f64], out: &mut [f32]) -> ());
+exp_fixed::widest_simd!(kernel_entries_from, kernel_entries_avx512, kernel_entries_avx2,
+    kernel_entries_body,
+    (gamma: f64, sq_i: f64, dots: &[f64], sq: &[f64], args: &mut [f64], out: &mut [f32]) -> ());
 
-/// [`kernel_entries`] with the dot products in `dots` (overwritten).
+/// [`kernel_entries`] from the dot products as a slice (`args`: scratch as
+/// long as `out`).
 #[inline(always)]
-fn kernel_entries_body(gamma: f64, sq_i: f64, sq: &[f64], dots: &mut [f64], out: &mut [f32]) {
-    for (d, &sq_j) in dots.iter_mut().zip(sq) {
-        *d = -gamma * (sq_i + sq_j - 2.0 * *d);
+fn kernel_entries_body(
+    gamma: f64,
+    sq_i: f64,
+    dots: &[f64],
+    sq: &[f64],
+    args: &mut [f64],
+    out: &mut [f32],
+) {
+    for ((a, &dot), &sq_j) in args.iter_mut().zip(dots).zip(sq) {
+        *a = -gamma * (sq_i + sq_j - 2.0 * dot);
     }
-    exp_fixed::exp_in_place_body(dots);
-    for (o, &v) in out.iter_mut().zip(dots.iter()) {
+    exp_fixed::exp_in_place_body(args);
+    for (o, &v) in out.iter_mut().zip(args.iter()) {
         *o = v as f32;
     }
 }

@@ -80,6 +80,39 @@ fn status_of(a: f64) -> Status {
     }
 }
 
+crate::exp_fixed::widest_simd!(add_scaled, add_scaled_avx512, add_scaled_avx2, add_scaled_body,
+    (g: &mut [f64], a: f64, q: &[f32]) -> ());
+crate::exp_fixed::widest_simd!(sub_scaled, sub_scaled_avx512, sub_scaled_avx2, sub_scaled_body,
+    (g: &mut [f64], a: f64, q: &[f32]) -> ());
+crate::exp_fixed::widest_simd!(add_two_scaled, add_two_scaled_avx512, add_two_scaled_avx2,
+    add_two_scaled_body, (g: &mut [f64], a: f64, qa: &[f32], b: f64, qb: &[f32]) -> ());
+
+/// `g[k] += a · q[k]` (q widened to f64): libsvm's gradient updates,
+/// vectorised (each element is one independent update, so every SIMD build
+/// gives the same bits).
+#[inline(always)]
+fn add_scaled_body(g: &mut [f64], a: f64, q: &[f32]) {
+    for (gk, &qk) in g.iter_mut().zip(q) {
+        *gk += a * f64::from(qk);
+    }
+}
+
+/// `g[k] -= a · q[k]` (see [`add_scaled_body`]).
+#[inline(always)]
+fn sub_scaled_body(g: &mut [f64], a: f64, q: &[f32]) {
+    for (gk, &qk) in g.iter_mut().zip(q) {
+        *gk -= a * f64::from(qk);
+    }
+}
+
+/// `g[k] += qa[k] · a + qb[k] · b`, libsvm's order (see [`add_scaled_body`]).
+#[inline(always)]
+fn add_two_scaled_body(g: &mut [f64], a: f64, qa: &[f32], b: f64, qb: &[f32]) {
+    for ((gk, &x), &y) in g.iter_mut().zip(qa).zip(qb) {
+        *gk += f64::from(x) * a + f64::from(y) * b;
+    }
+}
+
 /// libsvm's initial point for the one-class problem.
 pub(super) fn initial_alpha(l: usize, nu: f64) -> Vec<f64> {
     let mut nu_l = 0.0f64;
@@ -161,14 +194,9 @@ impl Solver<'_> {
             ..
         } = self;
         q.for_each_full_row(&rows, |i, qi| {
-            let alpha_i = alpha[i];
-            for (gj, &qij) in g.iter_mut().zip(qi) {
-                *gj += alpha_i * qij as f64;
-            }
+            add_scaled(g, alpha[i], qi);
             if status[i] == Status::Upper {
-                for (gb, &qij) in g_bar.iter_mut().zip(qi) {
-                    *gb += C * qij as f64;
-                }
+                add_scaled(g_bar, C, qi);
             }
         });
     }
@@ -249,13 +277,13 @@ impl Solver<'_> {
         }
         let d_i = self.alpha[i] - old_i;
         let d_j = self.alpha[j] - old_j;
-        {
-            let qi = &self.q.row(i)[..active];
-            let qj = &self.q.row(j)[..active];
-            for ((g, &a), &b) in self.g[..active].iter_mut().zip(qi).zip(qj) {
-                *g += a as f64 * d_i + b as f64 * d_j;
-            }
-        }
+        add_two_scaled(
+            &mut self.g[..active],
+            d_i,
+            &self.q.row(i)[..active],
+            d_j,
+            &self.q.row(j)[..active],
+        );
         let ui = self.is_upper(i);
         let uj = self.is_upper(j);
         self.status[i] = status_of(self.alpha[i]);
@@ -265,13 +293,9 @@ impl Solver<'_> {
                 self.q.ensure(k, l);
                 let qk = &self.q.row(k)[..l];
                 if was_upper {
-                    for (gb, &v) in self.g_bar.iter_mut().zip(qk) {
-                        *gb -= C * v as f64;
-                    }
+                    sub_scaled(&mut self.g_bar, C, qk);
                 } else {
-                    for (gb, &v) in self.g_bar.iter_mut().zip(qk) {
-                        *gb += C * v as f64;
-                    }
+                    add_scaled(&mut self.g_bar, C, qk);
                 }
             }
         }
