@@ -16,6 +16,36 @@ pub fn single_threaded() {
     ONCE.call_once(|| unsafe { openblas_set_num_threads(1) });
 }
 
+/// For a process that uses BLAS only through anml (the `anml` binary):
+/// [`single_threaded`], then stop OpenBLAS's idle worker threads.
+///
+/// Why: the pthreads build of OpenBLAS starts its worker threads when the
+/// library loads, and each spins on `sched_yield` for about 2²⁸ cycles
+/// (~0.1 s) before it sleeps. With one BLAS thread they are never used, but
+/// on a 2-core machine that spin takes a core from rayon during a short run:
+/// a whole-process profile of `anml perf --dataset optdigits --model knn
+/// --seeds 0` had 37% of its CPU samples in that thread's `sched_yield`.
+/// `blas_thread_shutdown_` (what OpenBLAS's own fork handler calls) stops
+/// and joins them; it is looked up at run time, because OpenMP builds of
+/// OpenBLAS do not have it (nothing is done there). Call it before any BLAS
+/// work starts, from the one thread that exists then: a shutdown during a
+/// multi-threaded BLAS call would break that call.
+pub fn single_threaded_process() {
+    single_threaded();
+    let name = c"blas_thread_shutdown_";
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks
+    // the symbol up; a null result means it is absent.
+    let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    if !f.is_null() {
+        // SAFETY: OpenBLAS defines `int blas_thread_shutdown_(void)`; no BLAS
+        // call is in flight (see above), and with one BLAS thread OpenBLAS
+        // never needs the workers again (it restarts them itself if a later
+        // call asks for more threads).
+        let shutdown: unsafe extern "C" fn() -> std::ffi::c_int = unsafe { std::mem::transmute(f) };
+        unsafe { shutdown() };
+    }
+}
+
 #[link(name = "openblas")]
 unsafe extern "C" {
     fn openblas_get_config() -> *const std::ffi::c_char;

@@ -8,6 +8,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, while this is the only thread: one BLAS thread, and OpenBLAS's
+    // idle workers stopped (they would spin on a core for ~0.1 s).
+    anml::blas::single_threaded_process();
     ignore_file_size_signal();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
