@@ -40,7 +40,12 @@ s = clf.decision_function(xte)
 
 
 def timed(cmd, env, repeats):
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        sys.exit(f"cold_start: cannot run {cmd[0]}: {e} (cargo build --release first)")
+    if done.returncode != 0:
+        sys.exit(f"cold_start: {' '.join(cmd[:3])} ... failed ({done.returncode}): {done.stderr.strip()[-500:]}")
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -54,6 +59,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--anml", type=pathlib.Path, default=ROOT / "target" / "release" / "anml")
     args = ap.parse_args()
+    if args.repeats < 1:
+        sys.exit("cold_start: --repeats must be at least 1")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     with tempfile.TemporaryDirectory() as ws:
         env = dict(os.environ, ANML_DATA_MIRROR=str(DATA), ANML_DATA_DIR=os.path.join(ws, "cache"))

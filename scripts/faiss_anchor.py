@@ -50,9 +50,14 @@ def anml_seconds(binary, name, repeats):
     env.setdefault("ANML_DATA_MIRROR", str(peer_bench.DATA))
     times = []
     for _ in range(repeats):
-        out = subprocess.run([str(binary), "perf", "--dataset", name, "--model", "knn", "--seeds", "0", "--json"],
-                             env=env, check=True, capture_output=True, text=True).stdout
-        times.append(json.loads(out)["median_fit_score_seconds"])
+        cmd = [str(binary), "perf", "--dataset", name, "--model", "knn", "--seeds", "0", "--json"]
+        try:
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        except OSError as e:
+            sys.exit(f"faiss_anchor: cannot run {binary}: {e} (cargo build --release first)")
+        if done.returncode != 0:
+            sys.exit(f"faiss_anchor: {' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
+        times.append(json.loads(done.stdout)["median_fit_score_seconds"])
     return statistics.median(times)
 
 
@@ -63,6 +68,13 @@ def main():
     ap.add_argument("--k", type=int, default=5, help="PyOD KNN's n_neighbors")
     ap.add_argument("--anml", type=pathlib.Path, default=peer_bench.ROOT / "target" / "release" / "anml")
     args = ap.parse_args()
+    names = [n for n in args.datasets.split(",") if n]
+    for name in names:
+        path = peer_bench.DATA / "odds" / f"{name}.mat"
+        if not path.is_file():
+            sys.exit(f"faiss_anchor: no ODDS dataset {name!r} (no file {path})")
+    if args.repeats < 1:
+        sys.exit("faiss_anchor: --repeats must be at least 1")
     import numpy as np
     from sklearn.model_selection import train_test_split
     from pyod.utils.utility import standardizer
@@ -73,7 +85,7 @@ def main():
     print(f"# CPU: {cpu} ({simd}), {os.cpu_count()} cores\n")
     print("| dataset | rows × features (train) | FAISS | anml | anml / FAISS |")
     print("|---|---|---:|---:|---:|")
-    for name in args.datasets.split(","):
+    for name in names:
         x, y = peer_bench.load(peer_bench.DATA / "odds" / f"{name}.mat")
         x_tr, x_te, _, _ = train_test_split(x, y, test_size=0.4, random_state=np.random.RandomState(0))
         x_tr, x_te = standardizer(x_tr, x_te)

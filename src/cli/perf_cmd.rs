@@ -33,8 +33,13 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
         a.repeats as usize,
         Some(&interrupt.flag()),
     ) {
-        Err(e @ BenchError::Interrupted { .. }) => {
-            eprintln!("{e}");
+        Err(BenchError::Interrupted { finished }) => {
+            // (Not BenchError's message: `anml perf` stores nothing, so
+            // there is nothing to resume.)
+            eprintln!(
+                "interrupted (Ctrl-C) after {finished} of {} seeds; nothing is written",
+                seeds.len()
+            );
             return Ok(Outcome::Interrupted);
         }
         other => other?,
