@@ -67,7 +67,7 @@ const INV_FACT: [f64; 12] = [
 ];
 
 /// `e^x` (see the module doc for the method and its accuracy). The same bits
-/// as every lane of [`exp_slice`].
+/// as every lane of [`exp_in_place`].
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     // (`clamp` keeps NaN as NaN.)
@@ -161,22 +161,12 @@ macro_rules! widest_simd {
 }
 pub(crate) use widest_simd;
 
-widest_simd!(pub exp_slice, exp_slice_avx512, exp_slice_avx2, exp_slice_body,
-    (x: &[f64], out: &mut [f64]) -> ());
 widest_simd!(pub exp_in_place, exp_in_place_avx512, exp_in_place_avx2, exp_in_place_body,
     (v: &mut [f64]) -> ());
 widest_simd!(pub sum_fixed, sum_fixed_avx512, sum_fixed_avx2, sum_fixed_body,
     (v: &[f64]) -> f64);
 widest_simd!(pub dot_fixed, dot_fixed_avx512, dot_fixed_avx2, dot_fixed_body,
     (a: &[f64], b: &[f64]) -> f64);
-
-/// `out[i] = exp(x[i])` for `i < min(len)` ([`exp_slice`]).
-#[inline(always)]
-fn exp_slice_body(x: &[f64], out: &mut [f64]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = exp(v);
-    }
-}
 
 /// `v[i] = exp(v[i])` ([`exp_in_place`]).
 #[inline(always)]
@@ -317,15 +307,27 @@ mod tests {
             .chain([f64::NAN, 0.0, -0.0, 1e-300, -1e-300])
             .collect();
         let want: Vec<u64> = xs.iter().map(|&x| exp(x).to_bits()).collect();
-        let mut out = vec![0.0; xs.len()];
-        exp_slice_body(&xs, &mut out);
-        assert_eq!(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
-        let mut out = vec![0.0; xs.len()];
-        exp_slice(&xs, &mut out);
-        assert_eq!(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+        let mut v = xs.clone();
+        exp_in_place_body(&mut v);
+        assert_eq!(v.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
         let mut v = xs.clone();
         exp_in_place(&mut v);
         assert_eq!(v.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut v = xs.clone();
+                // SAFETY: AVX2 is present (checked just above).
+                unsafe { exp_in_place_avx2(&mut v) };
+                assert_eq!(v.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut v = xs.clone();
+                // SAFETY: AVX-512F is present (checked just above).
+                unsafe { exp_in_place_avx512(&mut v) };
+                assert_eq!(v.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+            }
+        }
     }
 
     #[test]
