@@ -4,8 +4,12 @@
 //! initial centres it converges to the same centres and labels.
 //!
 //! **Assignment** (the nearest centre of every row: each Lloyd step, and
-//! CBLOF's `predict`) follows the exactness rule of
-//! `detectors::neighbors`: one BLAS product per block of rows gives
+//! CBLOF's `predict`) gives the labels of the direct distances to every
+//! centre, `Σ_f (x_f − c_f)²` in feature order, first smallest winning.
+//! With at most 16 centres or at most 32 features (CBLOF's default is 8
+//! centres) it measures exactly that, eight rows side by side in vector
+//! lanes (`distance::nearest_points`). Otherwise it follows the exactness
+//! rule of `detectors::neighbors`: one BLAS product per block of rows gives
 //! approximate squared distances to all centres, `‖x‖² + ‖c‖² − 2 xᵀc`
 //! (`neighbors::sq_distance_block`), which only *select*. With `a` the
 //! approximate minimum (at centre `m`) and `b_j = C (‖x‖² + ‖c_j‖²)`,
@@ -20,8 +24,9 @@
 //! product is used anywhere else: the centre update, the relocation of empty
 //! clusters and CBLOF's scores use the direct sums.
 
-use crate::detectors::distance::{sq_dists_to_listed_rows, sq_dists_to_rows};
-use crate::detectors::neighbors::sq_distance_block;
+use crate::detectors::distance::{
+    RowLanes, nearest_points, sq_dists_min, sq_dists_to_listed_rows, sq_dists_to_rows,
+};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
@@ -63,6 +68,27 @@ const ASSIGN_CELLS: usize = 1 << 17;
 /// rounding bound holds; above it a row is measured against every centre.
 const NORM_LIMIT: f64 = f64::MAX / 4.0;
 
+/// Whether [`assign`] measures every distance directly ([`nearest_points`])
+/// instead of selecting with a BLAS product. With few centres or few
+/// features the product is thin, and its packing, the per-row scan of its
+/// values and the re-checks cost more than the exact sums (measured on the
+/// ODDS data: `benches/NOTES.md` item 22).
+fn direct_is_faster(d: usize, k: usize) -> bool {
+    k <= 16 || d <= 32
+}
+
+/// [`assign`] for narrow data: every distance measured directly, on rows
+/// already laid out in lanes.
+fn assign_lanes(lanes: &RowLanes, centres: ArrayView2<'_, f64>) -> Vec<usize> {
+    let flat: Vec<f64> = centres.iter().copied().collect();
+    let mut labels = vec![0usize; lanes.len()];
+    labels
+        .par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .for_each(|(b, block)| nearest_points(lanes, b * BLOCK_ROWS, &flat, block));
+    labels
+}
+
 /// Squared norms of the rows (only for the rounding bound).
 fn row_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
     x.rows()
@@ -75,6 +101,9 @@ fn row_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
 /// distances): the GEMM selection with exact re-measurement described in the
 /// module doc.
 pub(super) fn assign(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
+    if direct_is_faster(x.ncols(), centres.nrows()) {
+        return assign_lanes(&RowLanes::new(x), centres);
+    }
     assign_normed(x, &row_norms(x), centres)
 }
 
@@ -206,29 +235,20 @@ fn tolerance(x: ArrayView2<'_, f64>, mean: &Array1<f64>) -> f64 {
 /// local trials per centre), drawing from `rng`. Returns row indices.
 ///
 /// Each trial's potential needs `min(dist(row, candidate), closest[row])`
-/// for every row, in direct feature-order sums. One BLAS product per block
-/// of rows gives approximate distances to all of a step's candidates; where
-/// the approximate value minus its rounding bound (as in [`assign`]) is
-/// already at least `closest[row]`, the minimum is `closest[row]` itself
-/// and the direct sum is skipped. Every value is the one the direct sums
-/// give, so the draws and the chosen rows are unchanged.
+/// for every row, in direct feature-order sums: a step has only
+/// `2 + ⌊ln k⌋` candidates, too few for a BLAS product to pay, so they are
+/// measured directly, eight rows side by side ([`sq_dists_min`]).
 pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
     x: ArrayView2<'_, f64>,
     k: usize,
     rng: &mut R,
 ) -> Vec<usize> {
-    crate::blas::single_threaded();
     let n = x.nrows();
     let trials = 2 + (k as f64).ln() as usize;
     let dim = x.ncols();
     let x = x.as_standard_layout();
     let flat: Vec<f64> = x.iter().copied().collect();
-    let norms: Vec<f64> = x
-        .rows()
-        .into_iter()
-        .map(|r| r.iter().fold(0.0, |acc, &v| acc + v * v))
-        .collect();
-    let bound_factor = 8.0 * (dim as f64 + 4.0) * f64::EPSILON;
+    let lanes = RowLanes::new(x.view());
     let distances_to = |c: usize| -> Vec<f64> {
         let centre = &flat[c * dim..][..dim];
         let mut d = vec![0.0; n];
@@ -259,14 +279,11 @@ pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
                 cumsum.partition_point(|&c| c < r).min(n - 1)
             })
             .collect();
-        let new = trial_distances(
-            &x.view(),
-            &flat,
-            &norms,
-            &candidates,
-            &closest,
-            bound_factor,
-        );
+        let cand: Vec<f64> = candidates
+            .iter()
+            .flat_map(|&c| flat[c * dim..][..dim].iter().copied())
+            .collect();
+        let new = trial_distances(&lanes, &cand, candidates.len(), &closest);
         let mut best: Option<(usize, f64)> = None;
         for t in 0..candidates.len() {
             let p: f64 = new.iter().skip(t).step_by(trials).sum();
@@ -285,63 +302,15 @@ pub(super) fn kmeans_plusplus<R: Rng + ?Sized>(
     indices
 }
 
-/// For every row `i` and candidate `t` (rows of `x`), `min(dist(x_i,
-/// x_{candidates[t]}), closest[i])` with the direct feature-order distance,
-/// row-major n × candidates. See [`kmeans_plusplus`] for the skip rule.
-fn trial_distances(
-    x: &ArrayView2<'_, f64>,
-    flat: &[f64],
-    norms: &[f64],
-    candidates: &[usize],
-    closest: &[f64],
-    bound_factor: f64,
-) -> Vec<f64> {
-    let (n, dim) = x.dim();
-    let m = candidates.len();
-    let cand = x.select(Axis(0), candidates);
-    let cand_flat: Vec<f64> = cand.iter().copied().collect();
-    let cand_norms: Vec<f64> = candidates.iter().map(|&c| norms[c]).collect();
-    let cand_t = cand.t();
-    let mut out = vec![0.0f64; n * m];
+/// For every row `i` and candidate `t` (m rows, `cand` row-major),
+/// `min(dist(x_i, cand_t), closest[i])` with the direct feature-order
+/// distance, row-major n × m.
+fn trial_distances(lanes: &RowLanes, cand: &[f64], m: usize, closest: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0f64; closest.len() * m];
     out.par_chunks_mut(BLOCK_ROWS * m)
+        .zip(closest.par_chunks(BLOCK_ROWS))
         .enumerate()
-        .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(need, exact), (b, block)| {
-                let first = b * BLOCK_ROWS;
-                let rows = block.len() / m;
-                let mut approx = Array2::<f64>::zeros((rows, m));
-                sq_distance_block(
-                    x.slice(s![first..first + rows, ..]),
-                    cand_t,
-                    &cand_norms[..],
-                    approx.view_mut(),
-                );
-                for (r, (o, a_row)) in block.chunks_mut(m).zip(approx.rows()).enumerate() {
-                    let i = first + r;
-                    let (xn, old) = (norms[i], closest[i]);
-                    need.clear();
-                    for (t, ((slot, &a), &cn)) in
-                        o.iter_mut().zip(a_row).zip(&cand_norms).enumerate()
-                    {
-                        // The direct distance is at least `a − bound`: when
-                        // that is already ≥ `old`, the minimum is `old`.
-                        if xn + cn <= NORM_LIMIT && a - bound_factor * (xn + cn) >= old {
-                            *slot = old;
-                        } else {
-                            need.push(t);
-                        }
-                    }
-                    if need.is_empty() {
-                        continue;
-                    }
-                    sq_dists_to_listed_rows(&flat[i * dim..][..dim], &cand_flat, dim, need, exact);
-                    for (&t, &e) in need.iter().zip(exact.iter()) {
-                        o[t] = e.min(old);
-                    }
-                }
-            },
-        );
+        .for_each(|(b, (block, caps))| sq_dists_min(lanes, b * BLOCK_ROWS, cand, caps, block));
     out
 }
 
@@ -358,6 +327,11 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
         xc = xc.as_standard_layout().into_owned();
     }
     let x_norms = row_norms(xc.view());
+    let lanes = direct_is_faster(d, k).then(|| RowLanes::new(xc.view()));
+    let assign_all = |centres: ArrayView2<'_, f64>| match &lanes {
+        Some(lanes) => assign_lanes(lanes, centres),
+        None => assign_normed(xc.view(), &x_norms, centres),
+    };
     let mut centres = &init - &mean;
     let mut labels_old = vec![usize::MAX; n];
     let mut labels = labels_old.clone();
@@ -365,7 +339,7 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
     let mut n_iter = 0;
     for _ in 0..MAX_ITER {
         n_iter += 1;
-        labels = assign_normed(xc.view(), &x_norms, centres.view());
+        labels = assign_all(centres.view());
         // M-step: sums in row order (scikit-learn's single-thread order),
         // element by element on contiguous rows.
         let mut flat_sums = vec![0.0f64; k * d];
@@ -409,7 +383,7 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
         labels_old.clone_from(&labels);
     }
     if !strict {
-        labels = assign_normed(xc.view(), &x_norms, centres.view());
+        labels = assign_all(centres.view());
     }
     KMeansFit {
         centres: centres + &mean,
@@ -522,9 +496,15 @@ mod tests {
         })
     }
 
+    /// [`assign`], and both of its paths whatever it picks for this shape,
+    /// give the direct labels.
     fn check(x: &Array2<f64>, centres: &Array2<f64>, what: &str) {
         let want = assign_direct(x.view(), centres.view());
         assert_eq!(assign(x.view(), centres.view()), want, "{what}");
+        let product = assign_normed(x.view(), &row_norms(x.view()), centres.view());
+        assert_eq!(product, want, "{what} (product)");
+        let lanes = assign_lanes(&RowLanes::new(x.view()), centres.view());
+        assert_eq!(lanes, want, "{what} (lanes)");
     }
 
     #[test]
@@ -577,6 +557,9 @@ mod tests {
         let xt = x.t().to_owned();
         let want = assign_direct(x.view(), c.view());
         assert_eq!(assign(xt.t(), c.view()), want);
+        let product = assign_normed(xt.t(), &row_norms(xt.t()), c.view());
+        assert_eq!(product, want);
+        assert_eq!(assign_lanes(&RowLanes::new(xt.t()), c.view()), want);
     }
 
     #[test]
@@ -657,9 +640,14 @@ mod tests {
     fn gemm_assignment_is_thread_count_independent() {
         let x = grid(5000, 8, 3, 0.0, 11);
         let c = grid(10, 8, 3, 0.0, 12);
-        let one = in_pool(1, || assign(x.view(), c.view()));
-        let three = in_pool(3, || assign(x.view(), c.view()));
+        let both = || {
+            let product = assign_normed(x.view(), &row_norms(x.view()), c.view());
+            (product, assign_lanes(&RowLanes::new(x.view()), c.view()))
+        };
+        let one = in_pool(1, both);
+        let three = in_pool(3, both);
         assert_eq!(one, three);
-        assert_eq!(one, assign_direct(x.view(), c.view()));
+        let want = assign_direct(x.view(), c.view());
+        assert_eq!((&one.0, &one.1), (&want, &want));
     }
 }
