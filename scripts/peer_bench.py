@@ -27,6 +27,13 @@ BLAS: numpy's bundled OpenBLAS detects the CPU itself; anml links Debian's
 OpenBLAS, which gets OPENBLAS_CORETYPE=--coretype (default SkylakeX) for
 this run only. Both settings are printed and stored.
 
+--avx2-only runs both sides as on a CPU without AVX-512, on one that has
+it: anml with ANML_SIMD=avx2 (its own kernels' AVX2 builds) and
+OPENBLAS_CORETYPE=Haswell; the peer with OPENBLAS_CORETYPE=Haswell (numpy's
+and scipy's OpenBLAS) and NPY_DISABLE_CPU_FEATURES naming every AVX-512
+feature (numpy's own dispatch). It does not make the machine an AVX2 one
+(caches, clocks and the cores' other units stay), so its tables say so.
+
 Usage (repository root, venv with numpy scipy scikit-learn pyod from PyPI):
 
     cargo build --release
@@ -231,7 +238,7 @@ def measure(name, file, model, seeds, args, blas_env):
 def measure_once(name, file, model, seeds, args, blas_env, repeats):
     py_cmd = [sys.executable, __file__, "worker", "--file", str(file), "--model", model,
               "--seeds", seeds, "--seed-budget", str(args.seed_budget), "--repeats", str(repeats)]
-    env = dict(os.environ)
+    env = dict(os.environ, **peer_extra_env(args))
     out, err, wall, status = run_child(py_cmd, env, args.peer_limit)
     runs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     rss = max((r["peak_rss_kib"] for r in runs), default=None)
@@ -245,16 +252,35 @@ def measure_once(name, file, model, seeds, args, blas_env, repeats):
     done = ",".join(str(r["seed"]) for r in runs) or seeds.split(",")[0].split("-")[0]
     a_cmd = [str(args.anml), "perf", "--dataset", name, "--model", model, "--seeds", done,
              "--repeats", str(repeats), "--json", "--offline", "--data-mirror", str(DATA)]
-    a_env = dict(os.environ, **blas_env)
+    a_env = dict(os.environ, **blas_env, **anml_extra_env(args))
     out, err, wall, status = run_child(a_cmd, a_env, args.peer_limit)
     anml = {"status": status, "process_seconds": wall}
     if status == "ok":
         rep = json.loads(out)
         anml.update(peak_rss_kib=rep["peak_rss_kib"], runs=rep["runs"], median_fit_score_seconds=rep["median_fit_score_seconds"],
-                    blas=rep["blas"], threads=rep["threads"], n_train=rep["n_train"])
+                    blas=rep["blas"], threads=rep["threads"], n_train=rep["n_train"],
+                    simd=rep.get("simd"))
     else:
         anml["error"] = err.strip().splitlines()[-3:]
     return {"dataset": name, "model": model, "repeats": repeats, "peer": peer, "anml": anml}
+
+
+NUMPY_AVX512 = ("AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
+                "AVX512_CNL AVX512_ICL AVX512_SPR")
+
+
+def anml_extra_env(args):
+    """anml's environment beyond --coretype: --avx2-only's caps."""
+    if getattr(args, "avx2_only", False):
+        return {"ANML_SIMD": "avx2", "OPENBLAS_CORETYPE": "Haswell"}
+    return {}
+
+
+def peer_extra_env(args):
+    """The peer's environment: --avx2-only's caps on numpy and OpenBLAS."""
+    if getattr(args, "avx2_only", False):
+        return {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NUMPY_AVX512}
+    return {}
 
 
 def ratio(row):
@@ -297,8 +323,11 @@ def print_table(doc, file=sys.stdout):
     w(f"# anml vs PyOD, fit + score (median over seeds), one run on {doc['machine']}\n")
     if doc.get("cpu"):
         w(f"# CPU: {doc['cpu']}\n")
+    if doc.get("emulation"):
+        w(f"# {doc['emulation']}\n")
     w(f"# peer: {doc['peer_versions']}; BLAS: numpy's own OpenBLAS (self-detected)\n")
-    w(f"# anml: {doc.get('anml_blas', '?')}; threads {doc.get('anml_threads', '?')}\n\n")
+    simd = f"; kernels {doc['anml_simd']}" if doc.get("anml_simd") else ""
+    w(f"# anml: {doc.get('anml_blas', '?')}; threads {doc.get('anml_threads', '?')}{simd}\n\n")
     w("(seeds × N: a pair under 5 ms, each seed's fit + score repeated N times on both sides, its median taken)\n\n")
     w("| dataset | detector | n_train | seeds | anml | PyOD | anml/PyOD | RSS anml MiB | RSS PyOD MiB | anml process s |\n")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -395,6 +424,8 @@ def main():
     ap.add_argument("--repeat-below", type=float, default=0.005, metavar="SECONDS")
     ap.add_argument("--coretype", default="SkylakeX",
                     help="OPENBLAS_CORETYPE for anml's Debian OpenBLAS ('' leaves it unset)")
+    ap.add_argument("--avx2-only", action="store_true",
+                    help="both sides as without AVX-512 (see the module doc)")
     ap.add_argument("--anml", type=pathlib.Path, default=ROOT / "target" / "release" / "anml")
     ap.add_argument("--out", type=pathlib.Path)
     args = ap.parse_args()
@@ -419,6 +450,11 @@ def main():
         "peer_limit": args.peer_limit, "seed_budget": args.seed_budget, "seeds": args.seeds,
         "suite_seeds": len(parse_seeds(args.seeds)), "rows": [],
     }
+    if args.avx2_only:
+        doc["emulation"] = (
+            "AVX2-only run on this AVX-512 CPU: anml ANML_SIMD=avx2 OPENBLAS_CORETYPE=Haswell; "
+            "peer OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES=<every AVX-512 feature>. "
+            "The same instructions as an AVX2-only CPU, not its caches or clocks.")
     t_start = time.time()
     for name, file in pairs:
         for model in detectors:
@@ -426,6 +462,8 @@ def main():
             doc["rows"].append(row)
             doc.setdefault("anml_blas", row["anml"].get("blas"))
             doc.setdefault("anml_threads", row["anml"].get("threads"))
+            if row["anml"].get("simd"):
+                doc.setdefault("anml_simd", row["anml"]["simd"])
             q = ratio(row)
             print(f"{name:16s} {model:17s} anml {fmt_s(row['anml'].get('median_fit_score_seconds')):>10s}  "
                   f"PyOD {fmt_s(row['peer'].get('median_fit_score_seconds')):>10s} "

@@ -122,7 +122,8 @@ fn times_pow2(p: f64, kf: f64) -> f64 {
 }
 
 /// `$name` runs `$body` compiled for AVX-512F or AVX2 where the CPU has
-/// them, else for baseline x86-64. Every build gives the same bits: the
+/// them (and `ANML_SIMD` does not cap them: `crate::simd::level`), else for
+/// baseline x86-64. Every build gives the same bits: the
 /// bodies only add, multiply, compare and move bits (never fused: Rust does
 /// not contract `a * b + c`), and wider vectors only run more independent
 /// lanes side by side, never reorder a sum.
@@ -146,13 +147,12 @@ macro_rules! widest_simd {
         $vis fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has AVX-512F, checked just above.
-                    return unsafe { $avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2, checked just above.
-                    return unsafe { $avx2($($arg),*) };
+                match $crate::simd::level() {
+                    // SAFETY: `level` is never above what the CPU has.
+                    $crate::simd::SimdLevel::Avx512 => return unsafe { $avx512($($arg),*) },
+                    // SAFETY: as above.
+                    $crate::simd::SimdLevel::Avx2 => return unsafe { $avx2($($arg),*) },
+                    $crate::simd::SimdLevel::Baseline => {}
                 }
             }
             $body($($arg),*)

@@ -28,6 +28,7 @@ pub mod plot;
 pub mod registry;
 pub mod results;
 pub mod script;
+pub mod simd;
 pub mod slurm;
 pub mod thresholds;
 pub mod workspace;

@@ -14,6 +14,10 @@ fn main() -> ExitCode {
     ignore_file_size_signal();
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    if let Err(e) = anml::simd::check_env() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let interrupt = Interrupt::new();
     let flag = interrupt.clone();
     // First Ctrl-C stops the running script (the REPL survives); a second

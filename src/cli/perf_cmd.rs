@@ -54,6 +54,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
         if let Some(m) = v.as_object_mut() {
             m.insert("peak_rss_kib".into(), json!(peak));
             m.insert("blas".into(), json!(blas));
+            m.insert("simd".into(), json!(crate::simd::level().name()));
             m.insert("anml_version".into(), json!(crate::VERSION));
         }
         println!("{v}");
@@ -71,7 +72,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
     }
     println!("{t}");
     println!(
-        "{} on {} ({} train × {} features, {} test): median fit+score {:.4} s over {} seeds; peak RSS {}; {} threads; BLAS {}",
+        "{} on {} ({} train × {} features, {} test): median fit+score {:.4} s over {} seeds; peak RSS {}; {} threads; anml kernels {}; BLAS {}",
         report.model,
         report.dataset,
         report.n_train,
@@ -84,6 +85,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
             k as f64 / 1024.0
         )),
         report.threads,
+        crate::simd::level().name(),
         blas
     );
     Ok(Outcome::Success)

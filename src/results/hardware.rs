@@ -64,8 +64,10 @@ impl Hardware {
             driver: blas_description(),
             num_devices: cores,
             notes: format!(
-                "{cores} logical cores; rayon threads {}; OPENBLAS_CORETYPE={coretype}; {} {}",
+                "{cores} logical cores; rayon threads {}; OPENBLAS_CORETYPE={coretype}; \
+                 anml kernels {}; {} {}",
                 rayon::current_num_threads(),
+                crate::simd::level().name(),
                 std::env::consts::OS,
                 std::env::consts::ARCH
             ),

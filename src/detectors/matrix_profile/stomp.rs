@@ -66,11 +66,19 @@ impl Kernel {
     fn resolve(self) -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
-            let avx512 = std::is_x86_feature_detected!("avx512f");
-            let avx2 = std::is_x86_feature_detected!("avx2");
+            use crate::simd::{SimdLevel, detected, level};
+            // `Auto` honours `ANML_SIMD`; a named kernel (the tests') only
+            // needs the CPU to have it.
+            let cpu = if self == Kernel::Auto {
+                level()
+            } else {
+                detected()
+            };
             match self {
-                Kernel::Auto | Kernel::Avx512 if avx512 => Kernel::Avx512,
-                Kernel::Auto | Kernel::Avx512 | Kernel::Avx2 if avx2 => Kernel::Avx2,
+                Kernel::Auto | Kernel::Avx512 if cpu >= SimdLevel::Avx512 => Kernel::Avx512,
+                Kernel::Auto | Kernel::Avx512 | Kernel::Avx2 if cpu >= SimdLevel::Avx2 => {
+                    Kernel::Avx2
+                }
                 _ => Kernel::Portable,
             }
         }

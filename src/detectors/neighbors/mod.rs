@@ -502,16 +502,13 @@ impl Simd {
     }
 
     fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                return Simd::Avx2;
-            }
+        match crate::simd::level() {
+            #[cfg(target_arch = "x86_64")]
+            crate::simd::SimdLevel::Avx512 => Simd::Avx512,
+            #[cfg(target_arch = "x86_64")]
+            crate::simd::SimdLevel::Avx2 => Simd::Avx2,
+            _ => Simd::Baseline,
         }
-        Simd::Baseline
     }
 }
 
