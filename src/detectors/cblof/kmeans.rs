@@ -98,8 +98,8 @@ fn row_norms(x: ArrayView2<'_, f64>) -> Vec<f64> {
 }
 
 /// The nearest centre of every row (the first one among equal direct
-/// distances): the GEMM selection with exact re-measurement described in the
-/// module doc.
+/// distances): measured directly in lanes, or the GEMM selection with exact
+/// re-measurement, as the module doc describes.
 pub(super) fn assign(x: ArrayView2<'_, f64>, centres: ArrayView2<'_, f64>) -> Vec<usize> {
     if direct_is_faster(x.ncols(), centres.nrows()) {
         return assign_lanes(&RowLanes::new(x), centres);
