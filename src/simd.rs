@@ -5,7 +5,7 @@
 //!
 //! Every build gives the same bits (each kernel's tests compare them), so
 //! the cap changes only speed. It exists to time the AVX2 kernels on an
-//! AVX-512 machine (`benches/README.md`) and to rule a build out when one
+//! AVX-512 machine (`benches/NOTES.md` item 23) and to rule a build out when one
 //! is suspected; it can lower the level, never raise it past the CPU. The
 //! binary refuses a value it does not know before doing anything
 //! ([`check_env`]); the library, which cannot report it, ignores one.
