@@ -39,10 +39,15 @@ impl SimdLevel {
             "baseline" => Ok(SimdLevel::Baseline),
             "avx2" => Ok(SimdLevel::Avx2),
             "avx512" | "avx512f" => Ok(SimdLevel::Avx512),
-            other => Err(format!(
-                "{ENV}={other:?} is not a SIMD level; use avx512, avx2 or baseline \
-                 (or leave it unset for the widest this CPU has)"
-            )),
+            other => {
+                // A long value is cut in the message (it is never used).
+                let shown: String = other.chars().take(40).collect();
+                let cut = if shown.len() < other.len() { "…" } else { "" };
+                Err(format!(
+                    "{ENV}={shown:?}{cut} is not a SIMD level; use avx512, avx2 or baseline \
+                     (or leave it unset for the widest this CPU has)"
+                ))
+            }
         }
     }
 }
@@ -102,6 +107,8 @@ mod tests {
         assert_eq!(SimdLevel::parse(" AVX2 "), Ok(SimdLevel::Avx2));
         let e = SimdLevel::parse("sse9").unwrap_err();
         assert!(e.contains("ANML_SIMD") && e.contains("avx2"), "{e}");
+        let long = SimdLevel::parse(&"a".repeat(100_000)).unwrap_err();
+        assert!(long.len() < 200 && long.contains('…'), "{long}");
         assert!(SimdLevel::Baseline < SimdLevel::Avx2 && SimdLevel::Avx2 < SimdLevel::Avx512);
     }
 

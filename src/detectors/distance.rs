@@ -168,6 +168,7 @@ fn nearest_points_body(rows: &RowLanes, first: usize, points: &[f64], labels: &m
     }
     let k = points.len() / d;
     let padded = padded_points(points, d);
+    debug_assert_eq!(first % LANES, 0, "blocks start on a group of rows");
     let g0 = first / LANES;
     for (g, out) in labels.chunks_mut(LANES).enumerate() {
         let xg = &rows.groups[(g0 + g) * d * LANES..][..d * LANES];
@@ -210,6 +211,7 @@ fn sq_dists_min_body(rows: &RowLanes, first: usize, points: &[f64], cap: &[f64],
     }
     let m = points.len() / d;
     let padded = padded_points(points, d);
+    debug_assert_eq!(first % LANES, 0, "blocks start on a group of rows");
     let g0 = first / LANES;
     for (g, (caps, o)) in cap.chunks(LANES).zip(out.chunks_mut(LANES * m)).enumerate() {
         let xg = &rows.groups[(g0 + g) * d * LANES..][..d * LANES];

@@ -37,6 +37,8 @@ pub const TOL: f64 = 1e-4;
 
 /// Rows per parallel assignment task (fixed, independent of thread count).
 const BLOCK_ROWS: usize = 1024;
+// The lane kernels take blocks that start on a group of rows.
+const _: () = assert!(BLOCK_ROWS.is_multiple_of(RowLanes::GROUP));
 
 /// A k-means result: centres (k × d, in the input's coordinates), the label
 /// of every row, and the number of Lloyd iterations run.
@@ -326,8 +328,13 @@ pub fn lloyd(x: ArrayView2<'_, f64>, init: ArrayView2<'_, f64>) -> KMeansFit {
     if !xc.is_standard_layout() {
         xc = xc.as_standard_layout().into_owned();
     }
-    let x_norms = row_norms(xc.view());
-    let lanes = direct_is_faster(d, k).then(|| RowLanes::new(xc.view()));
+    // The rows in lanes for the direct path, or their norms for the
+    // product's rounding bound: each path prepares only what it reads.
+    let (lanes, x_norms) = if direct_is_faster(d, k) {
+        (Some(RowLanes::new(xc.view())), Vec::new())
+    } else {
+        (None, row_norms(xc.view()))
+    };
     let assign_all = |centres: ArrayView2<'_, f64>| match &lanes {
         Some(lanes) => assign_lanes(lanes, centres),
         None => assign_normed(xc.view(), &x_norms, centres),
