@@ -3,7 +3,7 @@
 //! The library holds everything; the `anml` binary (src/main.rs) only parses
 //! arguments and prints errors. Dependency direction, lowest first:
 //!
-//! `data` → `nn` → `detectors` → `metrics` → `thresholds` → `drift` → `plot` → `results` → `compare` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
+//! `gpu` → `data` → `nn` → `detectors` → `metrics` → `thresholds` → `drift` → `plot` → `results` → `compare` → `registry` → `bench` → `slurm` → `script` → `notebook` → `cli`
 //!
 //! A module may use the ones before it, never the ones after it.
 
@@ -18,6 +18,7 @@ pub mod detectors;
 pub mod drift;
 pub mod error;
 pub mod exp_fixed;
+pub mod gpu;
 pub mod hashing;
 pub mod linalg_fixed;
 pub mod memory;
