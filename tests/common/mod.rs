@@ -364,3 +364,23 @@ pub fn interrupt_when(
     let t = Instant::now();
     (child.wait_with_output().unwrap(), t)
 }
+
+/// The GPU for the GPU equivalence tests (`tests/gpu_*.rs`, all
+/// `#[ignore]`d: `cargo test -- --include-ignored` on a GPU machine). Where
+/// no GPU can be used it says so and returns `None`, unless
+/// `ANML_REQUIRE_GPU=1`, where that fails the test.
+#[cfg(feature = "cuda")]
+#[allow(dead_code)]
+pub fn gpu_or_skip() -> Option<std::sync::Arc<anml::gpu::Gpu>> {
+    match anml::gpu::select(anml::gpu::Device::Cuda) {
+        Ok(_) => anml::gpu::active(),
+        Err(e) => {
+            assert!(
+                std::env::var("ANML_REQUIRE_GPU").as_deref() != Ok("1"),
+                "ANML_REQUIRE_GPU=1 but no GPU: {e}"
+            );
+            eprintln!("no GPU, GPU equivalence test not run: {e}");
+            None
+        }
+    }
+}
