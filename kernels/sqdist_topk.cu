@@ -1,6 +1,6 @@
 // Candidate selection for the exact k-nearest-neighbour search
 // (src/detectors/neighbors/): for every query row, the `keep` training rows
-// with the smallest approximate squared distance
+// with the smallest approximate squared distance (their indices)
 //     a_j = max(‖q‖² + ‖x_j‖² − 2 q·x_j, 0)
 // (the GEMM form the CPU search selects with), plus a threshold t such that
 // every training row NOT returned has a_j >= t. The CPU then re-measures the
@@ -37,8 +37,7 @@ __device__ void sqdist_topk(const T* __restrict__ query_t,  // d × n_query
                             const T* __restrict__ train_norms,
                             int self_offset,  // query row i is training row i + self_offset; < 0: none
                             int keep,         // 1..=MAX_KEEP
-                            T* __restrict__ out_values,   // n_query × keep
-                            int* __restrict__ out_indices,  // n_query × keep
+                            int* __restrict__ out_indices,  // n_query × keep, -1 pads
                             T* __restrict__ out_threshold,  // n_query
                             T infinity) {
     __shared__ T tile[TILE_ROWS][CHUNK + 1];
@@ -97,7 +96,6 @@ __device__ void sqdist_topk(const T* __restrict__ query_t,  // d × n_query
     }
     if (!active) return;
     for (int s = 0; s < keep; ++s) {
-        out_values[(size_t)row * keep + s] = s < held ? best_v[s] : infinity;
         out_indices[(size_t)row * keep + s] = s < held ? best_i[s] : -1;
     }
     // Everything not returned was either never offered (a full list's
@@ -109,16 +107,16 @@ __device__ void sqdist_topk(const T* __restrict__ query_t,  // d × n_query
 extern "C" __global__ void __launch_bounds__(THREADS)
 sqdist_topk_f32(const float* query_t, int n_query, const float* train, int n_train, int d,
                 const float* query_norms, const float* train_norms, int self_offset, int keep,
-                float* out_values, int* out_indices, float* out_threshold) {
+                int* out_indices, float* out_threshold) {
     sqdist_topk<float>(query_t, n_query, train, n_train, d, query_norms, train_norms, self_offset,
-                       keep, out_values, out_indices, out_threshold, __int_as_float(0x7f800000));
+                       keep, out_indices, out_threshold, __int_as_float(0x7f800000));
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)
 sqdist_topk_f64(const double* query_t, int n_query, const double* train, int n_train, int d,
                 const double* query_norms, const double* train_norms, int self_offset, int keep,
-                double* out_values, int* out_indices, double* out_threshold) {
+                int* out_indices, double* out_threshold) {
     sqdist_topk<double>(query_t, n_query, train, n_train, d, query_norms, train_norms, self_offset,
-                        keep, out_values, out_indices, out_threshold,
+                        keep, out_indices, out_threshold,
                         __longlong_as_double(0x7ff0000000000000LL));
 }

@@ -32,6 +32,8 @@ pub enum Error {
     Slurm(#[from] crate::slurm::SlurmError),
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::GpuError),
 }
 
 impl Error {

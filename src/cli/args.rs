@@ -34,8 +34,19 @@ pub struct GlobalOpts {
     /// Never download; use only the cache and the mirror.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Where the heavy work runs: cpu, cuda (an NVIDIA GPU, or an error
+    /// naming what is missing) or auto (the GPU when one can be used, else
+    /// the CPU with a one-line notice). The answers are the CPU's either
+    /// way, so the device is not part of a run id.
+    #[arg(long, global = true, env = "ANML_DEVICE", default_value = "cpu",
+          value_parser = device, value_name = "auto|cpu|cuda")]
+    pub device: crate::gpu::Device,
     #[command(flatten)]
     pub limits: LimitOpts,
+}
+
+fn device(s: &str) -> Result<crate::gpu::Device, String> {
+    crate::gpu::Device::parse(s).map_err(|e| e.to_string())
 }
 
 /// Sandbox limits for scripts.

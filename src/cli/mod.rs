@@ -40,6 +40,9 @@ pub enum Outcome {
 /// Run the parsed command line.
 pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
     let g = &cli.global;
+    if let crate::gpu::Selected::FellBack(e) = crate::gpu::select(g.device)? {
+        crate::gpu::fallback_notice(&e);
+    }
     match &cli.command {
         Command::Benchmark(a) => benchmark_cmd::run(g, a, interrupt),
         Command::Script(a) => script_cmd::run(g, a, interrupt),

@@ -42,9 +42,39 @@ pub struct Hardware {
 }
 
 impl Hardware {
+    /// Describe the device this process runs its heavy work on: the GPU in
+    /// use (from the driver), else the CPU.
+    pub fn detect() -> Self {
+        let cpu = Self::detect_cpu();
+        match crate::gpu::active_info() {
+            Some(gpu) => Self::gpu(&gpu, &cpu),
+            None => cpu,
+        }
+    }
+
+    /// The GPU descriptor: vendor NVIDIA, the driver's model name, CUDA
+    /// driver version and device count; the host CPU goes in the notes.
+    fn gpu(gpu: &crate::gpu::GpuInfo, cpu: &Hardware) -> Self {
+        let (major, minor) = gpu.compute_capability;
+        Self {
+            device_type: "gpu".into(),
+            vendor: "NVIDIA".into(),
+            model: gpu.model.clone(),
+            driver: format!("CUDA driver {}", gpu.driver_version),
+            num_devices: gpu.device_count,
+            notes: format!(
+                "compute capability {major}.{minor}; {:.1} GiB; host CPU {} ({}); {}",
+                gpu.total_memory as f64 / f64::from(1u32 << 30),
+                cpu.model,
+                cpu.driver,
+                cpu.notes
+            ),
+        }
+    }
+
     /// Describe the CPU this process runs on. `num_devices` counts logical
     /// cores available to the process.
-    pub fn detect() -> Self {
+    pub fn detect_cpu() -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let field = |key: &str| {
             cpuinfo
@@ -81,8 +111,28 @@ mod tests {
     fn describes_the_linked_blas() {
         let d = super::blas_description();
         assert!(d.starts_with("OpenBLAS"), "{d}");
-        let h = super::Hardware::detect();
+        let h = super::Hardware::detect_cpu();
         assert_eq!(h.device_type, "cpu");
         assert!(h.num_devices >= 1);
+    }
+
+    #[test]
+    fn a_gpu_descriptor_comes_from_the_driver_info() {
+        let cpu = super::Hardware::detect_cpu();
+        let info = crate::gpu::GpuInfo {
+            model: "NVIDIA H200".into(),
+            compute_capability: (9, 0),
+            driver_version: "12.8".into(),
+            device_count: 1,
+            total_memory: 150_000_000_000,
+        };
+        let h = super::Hardware::gpu(&info, &cpu);
+        assert_eq!(
+            (h.device_type.as_str(), h.vendor.as_str(), h.model.as_str()),
+            ("gpu", "NVIDIA", "NVIDIA H200")
+        );
+        assert_eq!(h.driver, "CUDA driver 12.8");
+        assert_eq!(h.num_devices, 1);
+        assert!(h.notes.contains("compute capability 9.0") && h.notes.contains(&cpu.model));
     }
 }

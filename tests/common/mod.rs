@@ -42,6 +42,7 @@ impl Sandbox {
     pub fn anml_with_mirror(&self, mirror: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_anml"));
         c.env_remove("ANML_DATA_MIRROR")
+            .env_remove("ANML_DEVICE")
             .env_remove("ANML_DATA_DIR")
             .env_remove("ANML_WORKSPACE")
             .arg("--workspace")

@@ -56,6 +56,7 @@
 //! **Determinism.** Each row's result depends only on that row and the
 //! training set, so it is bit-identical for any thread count.
 
+pub mod candidates;
 mod kdtree;
 
 use crate::detectors::distance::sq_dists_to_listed_rows;
@@ -148,6 +149,14 @@ pub fn kneighbors(
         }
         Query::Train => CowArray::from(train.view()),
     };
+    #[cfg(feature = "cuda")]
+    if let Some(gpu) = crate::gpu::active() {
+        let q = (!exclude_self).then(|| query.view());
+        match candidates::gpu_search(&gpu, train.view(), q, k) {
+            Ok(nb) => return Ok(nb),
+            Err(e) => crate::gpu::gpu_failed_notice("neighbour search", &e),
+        }
+    }
     if use_kdtree(n_train, d) {
         return tree_search(train.view(), query.view(), exclude_self, k);
     }

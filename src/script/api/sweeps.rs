@@ -4,6 +4,7 @@
 
 use crate::bench::{self, SweepSpec};
 use crate::data::Protocol;
+use crate::gpu::Device;
 use crate::results::RunResult;
 use crate::script::HostContext;
 use crate::script::api::convert::{ctx_err, map_to_json, msg_err, non_negative};
@@ -14,7 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const SPEC_KEYS: &str = "datasets, detectors (or models), params, seeds, protocol";
+const SPEC_KEYS: &str = "datasets, detectors (or models), params, seeds, protocol, device";
 
 fn strings(what: &str, d: &Dynamic) -> Result<Vec<String>, Box<EvalAltResult>> {
     if d.is_string() {
@@ -108,6 +109,8 @@ fn spec_of(m: &Map, max_array: usize) -> Result<SweepSpec, Box<EvalAltResult>> {
             // Time-series sweeps run as `anml benchmark --suite nab|ucr`;
             // a script's `Runs` holds tabular results.
             "protocol" => spec.protocol = Protocol::parse(&v.to_string()).map_err(ctx_err)?.into(),
+            // Where the sweep runs (`sweep_device`); not part of any run id.
+            "device" => {}
             other => {
                 return Err(msg_err(format!(
                     "unknown sweep key `{other}`; known: {SPEC_KEYS}"
@@ -121,6 +124,13 @@ fn spec_of(m: &Map, max_array: usize) -> Result<SweepSpec, Box<EvalAltResult>> {
         )));
     }
     Ok(spec)
+}
+
+/// The sweep map's `device:` (auto, cpu or cuda), if given.
+fn sweep_device(m: &Map) -> Result<Option<Device>, Box<EvalAltResult>> {
+    m.get("device")
+        .map(|d| Device::parse(&d.to_string()).map_err(ctx_err))
+        .transpose()
 }
 
 /// A result's field as JSON, for filtering and grouping; `label` is the
@@ -158,12 +168,42 @@ fn with_results(runs: &Runs, results: Vec<RunResult>) -> Runs {
 pub mod sweeps_api {
     use super::*;
 
+    /// Where heavy work runs from now on: "cpu", "cuda" (an NVIDIA GPU, or
+    /// an error naming what is missing) or "auto" (the GPU when one can be
+    /// used, else the CPU with a one-line notice). Returns the device now
+    /// in use, "cpu" or "cuda". The answers are the same on every device.
+    ///
+    /// ```rhai
+    /// print(device("auto"));   // "cuda" on a GPU machine, else "cpu"
+    /// print(device("cpu"));
+    /// ```
+    #[rhai_fn(name = "device", return_raw)]
+    pub fn set_device(name: &str) -> Result<String, Box<EvalAltResult>> {
+        let d = Device::parse(name).map_err(ctx_err)?;
+        if let crate::gpu::Selected::FellBack(e) = crate::gpu::select(d).map_err(ctx_err)? {
+            crate::gpu::fallback_notice(&e);
+        }
+        Ok(crate::gpu::current().name().to_string())
+    }
+
+    /// The device heavy work runs on now: "cpu" or "cuda".
+    ///
+    /// ```rhai
+    /// print(device());
+    /// ```
+    #[rhai_fn(name = "device")]
+    pub fn get_device() -> String {
+        crate::gpu::current().name().to_string()
+    }
+
     /// Run a grid of benchmarks: every dataset × detector × parameter
     /// combination × seed. `params` maps a parameter to its values for
     /// every detector that has it, or a detector's name to its own grid.
     /// Runs go to `results/{experiment}/runs/{run_id}.json`; a run already
     /// there is not repeated (`--force` re-runs), failures are recorded and
-    /// the sweep goes on. `--jobs` and `--shard` apply. Returns a `Runs`.
+    /// the sweep goes on. `--jobs` and `--shard` apply. `device:` ("cpu",
+    /// "cuda" or "auto") runs this sweep there (the answers, and so the run
+    /// ids, are the same on every device). Returns a `Runs`.
     ///
     /// ```rhai
     /// let runs = sweep(#{
@@ -178,16 +218,23 @@ pub mod sweeps_api {
     #[rhai_fn(return_raw)]
     pub fn sweep(ctx: NativeCallContext, spec: Map) -> Result<Runs, Box<EvalAltResult>> {
         let host = HostContext::of(&ctx)?;
+        let device = sweep_device(&spec)?;
         let spec = spec_of(&spec, host.limits.max_array_size)?;
         let store = bench::RunStore::new(host.workspace.results_dir().join(&host.experiment));
-        let out = bench::run_sweep_observed(
-            &host.datasets,
-            &spec,
-            &host.sweep,
-            &host.run,
-            &store,
-            host.sweep_observer.as_ref(),
-        )
+        let run = || {
+            bench::run_sweep_observed(
+                &host.datasets,
+                &spec,
+                &host.sweep,
+                &host.run,
+                &store,
+                host.sweep_observer.as_ref(),
+            )
+        };
+        let out = match device {
+            Some(d) => crate::gpu::with_device(d, run).map_err(ctx_err)?,
+            None => run(),
+        }
         .map_err(|e| match e {
             // Ctrl-C ends the script (the REPL keeps its session).
             e @ bench::BenchError::Interrupted { .. } => Box::new(EvalAltResult::ErrorTerminated(
