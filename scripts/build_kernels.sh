@@ -17,6 +17,15 @@ cd "$(dirname "$0")/.."
 CUDA_WHEELS_VERSION=12.8.93
 venv=${ANML_CUDA_VENV:-target/cuda-wheels}
 if [ ! -x "$venv/bin/python" ]; then
+  # Debian's python3 has no ensurepip without python3-venv (as tests/jupyter/run.sh).
+  if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "build_kernels: need python3 with venv support (Debian: apt-get install -y python3 python3-venv)" >&2
+      exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
   python3 -m venv "$venv"
 fi
 if ! "$venv/bin/pip" show nvidia-cuda-nvrtc-cu12 2>/dev/null | grep -qx "Version: $CUDA_WHEELS_VERSION"; then

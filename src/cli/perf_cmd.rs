@@ -55,6 +55,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
             m.insert("peak_rss_kib".into(), json!(peak));
             m.insert("blas".into(), json!(blas));
             m.insert("simd".into(), json!(crate::simd::level().name()));
+            m.insert("device".into(), json!(device_text()));
             m.insert("anml_version".into(), json!(crate::VERSION));
         }
         println!("{v}");
@@ -72,7 +73,7 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
     }
     println!("{t}");
     println!(
-        "{} on {} ({} train × {} features, {} test): median fit+score {:.4} s over {} seeds; peak RSS {}; {} threads; anml kernels {}; BLAS {}",
+        "{} on {} ({} train × {} features, {} test): median fit+score {:.4} s over {} seeds; peak RSS {}; {} threads; device {}; anml kernels {}; BLAS {}",
         report.model,
         report.dataset,
         report.n_train,
@@ -85,8 +86,20 @@ pub fn perf(g: &GlobalOpts, a: &PerfArgs, interrupt: Interrupt) -> Result<Outcom
             k as f64 / 1024.0
         )),
         report.threads,
+        device_text(),
         crate::simd::level().name(),
         blas
     );
     Ok(Outcome::Success)
+}
+
+/// `cpu`, or `cuda (model, compute capability, driver)` for the GPU in use.
+fn device_text() -> String {
+    match crate::gpu::active_info() {
+        Some(g) => format!(
+            "cuda ({}, compute capability {}.{}, CUDA driver {})",
+            g.model, g.compute_capability.0, g.compute_capability.1, g.driver_version
+        ),
+        None => "cpu".into(),
+    }
 }
