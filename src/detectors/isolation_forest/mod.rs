@@ -26,12 +26,20 @@
 //! stream seeded with `seed`; trees are grown in parallel and collected in
 //! order, and each row's path lengths are summed in tree order. Fit and scores
 //! are therefore bit-identical for any number of threads.
+//!
+//! With a GPU selected (`--device`), `score_samples` takes the per-row totals
+//! from `kernels/iforest_score.cu` (the trees as [`FlatForest`]'s arrays;
+//! `crate::gpu::iforest` says why they are the same bits) and finishes them
+//! here as on the CPU; inputs below `crate::gpu::iforest::MIN_WALKS` row-tree
+//! walks stay on the CPU.
 
 pub mod diffi;
+mod flat;
 mod model;
 mod params;
 mod tree;
 
+pub use flat::FlatForest;
 pub use model::IsolationForestModel;
 pub use params::{IsolationForestParams, MaxSamples, MaxSamplesKeyword};
 pub use tree::{TreeArrays, TreePath};

@@ -1,6 +1,7 @@
 //! The fitted forest: saved form, load-time checks and scoring.
 
 use super::average_path_length;
+use super::flat::FlatForest;
 use super::tree::{CompiledTree, TreeArrays, TreePath, compile_tree, step, walk_path};
 use crate::detectors::{Explanation, Model};
 use ndarray::{Array1, ArrayView1, ArrayView2};
@@ -99,6 +100,39 @@ impl IsolationForestModel {
         );
         self.compiled.iter().map(move |t| walk_path(t, row))
     }
+
+    /// The forest as the flat arrays the GPU kernel reads (see
+    /// [`FlatForest`]); `None` when it exceeds the kernel's `int` indices.
+    pub fn flatten(&self) -> Option<FlatForest> {
+        FlatForest::from_compiled(&self.compiled, self.n_features)
+    }
+
+    /// Scores from per-row path-length totals (the sum over the trees in
+    /// tree order, as [`FlatForest::path_total`] or the GPU forms them),
+    /// finished exactly as [`Model::score_samples`] finishes its own.
+    pub fn scores_from_totals(&self, totals: &[f64]) -> Array1<f64> {
+        let denominator = self.compiled.len() as f64 * average_path_length(self.max_samples);
+        totals
+            .iter()
+            .map(|&t| score_from_total(t, denominator))
+            .collect()
+    }
+
+    /// The GPU's path-length totals of the `n` rows of the row-major `data`
+    /// (`crate::gpu::iforest`), or why it does not run them.
+    #[cfg(feature = "cuda")]
+    fn gpu_path_totals(
+        &self,
+        gpu: &crate::gpu::Gpu,
+        data: &[f64],
+        n: usize,
+    ) -> Result<Vec<f64>, crate::gpu::GpuError> {
+        crate::gpu::iforest::check_size(n, self.compiled.len())?;
+        let flat = self.flatten().ok_or_else(|| {
+            crate::gpu::GpuError::NotApplicable("the forest exceeds the kernel's indices".into())
+        })?;
+        crate::gpu::iforest::path_totals(gpu, &flat.gpu_forest(), data, n)
+    }
 }
 
 impl Model for IsolationForestModel {
@@ -124,6 +158,13 @@ impl Model for IsolationForestModel {
             }
         };
         let denominator = self.compiled.len() as f64 * average_path_length(self.max_samples);
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = crate::gpu::active() {
+            match self.gpu_path_totals(&gpu, data, n) {
+                Ok(totals) => return self.scores_from_totals(&totals),
+                Err(e) => crate::gpu::gpu_failed_notice("iforest", &e),
+            }
+        }
         let mut out = vec![0.0f64; n];
         out.par_chunks_mut(BLOCK_ROWS)
             .enumerate()
