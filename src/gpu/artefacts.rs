@@ -33,6 +33,7 @@ pub struct Family {
 }
 
 pub static SQDIST_TOPK: Family = family!("sqdist_topk");
+pub static STOMP: Family = family!("stomp");
 
 /// What to load on a device of compute capability `major.minor`: the CUBIN
 /// of the highest shipped architecture of the same major version not above
@@ -75,8 +76,7 @@ mod tests {
         assert_eq!(pick(10, 0), "ptx"); // Blackwell: JIT
         assert_eq!(pick(12, 0), "ptx");
         assert_eq!(pick(7, 5), "none");
-        #[allow(clippy::single_element_loop)] // until the other families land
-        for f in [&SQDIST_TOPK] {
+        for f in [&SQDIST_TOPK, &STOMP] {
             assert!(f.ptx.contains(".entry"), "{}", f.stem);
             // CUBIN is ELF.
             assert!(

@@ -21,6 +21,8 @@ mod artefacts;
 mod driver;
 #[cfg(feature = "cuda")]
 pub mod neighbors;
+#[cfg(feature = "cuda")]
+pub mod stomp;
 
 #[cfg(feature = "cuda")]
 pub use driver::{Gpu, Kernels};
