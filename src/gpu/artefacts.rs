@@ -34,6 +34,7 @@ pub struct Family {
 
 pub static SQDIST_TOPK: Family = family!("sqdist_topk");
 pub static IFOREST_SCORE: Family = family!("iforest_score");
+pub static STOMP: Family = family!("stomp");
 
 /// What to load on a device of compute capability `major.minor`: the CUBIN
 /// of the highest shipped architecture of the same major version not above
@@ -76,7 +77,7 @@ mod tests {
         assert_eq!(pick(10, 0), "ptx"); // Blackwell: JIT
         assert_eq!(pick(12, 0), "ptx");
         assert_eq!(pick(7, 5), "none");
-        for f in [&SQDIST_TOPK, &IFOREST_SCORE] {
+        for f in [&SQDIST_TOPK, &IFOREST_SCORE, &STOMP] {
             assert!(f.ptx.contains(".entry"), "{}", f.stem);
             // CUBIN is ELF.
             assert!(

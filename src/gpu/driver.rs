@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 pub enum Kernels {
     SqdistTopk,
     IforestScore,
+    Stomp,
 }
 
 impl Kernels {
@@ -20,6 +21,7 @@ impl Kernels {
         match self {
             Kernels::SqdistTopk => &artefacts::SQDIST_TOPK,
             Kernels::IforestScore => &artefacts::IFOREST_SCORE,
+            Kernels::Stomp => &artefacts::STOMP,
         }
     }
 }

@@ -5,8 +5,8 @@
 //! The choice is `--device auto|cpu|cuda` (or `ANML_DEVICE`) on the CLI,
 //! `device:` in a sweep, and `device("...")` in scripts and notebooks; it is
 //! process-wide. The GPU path of every kernel gives the CPU path's answers
-//! (bit-identical for neighbours and IsolationForest scores; STOMP's profile
-//! to 1e-10; MLP training within a stated tolerance), so the device is never
+//! (bit-identical for neighbours, IsolationForest scores and STOMP's matrix
+//! profile; MLP training within a stated tolerance), so the device is never
 //! part of a run id, and a kernel that fails at run time (out of memory, a
 //! launch error) falls back to the CPU with a one-line notice.
 //!
@@ -23,6 +23,8 @@ mod driver;
 pub mod iforest;
 #[cfg(feature = "cuda")]
 pub mod neighbors;
+#[cfg(feature = "cuda")]
+pub mod stomp;
 
 #[cfg(feature = "cuda")]
 pub use driver::{Gpu, Kernels};

@@ -43,6 +43,12 @@
 //! then lowest index), so the result is bit-identical for any thread count:
 //! a cell's value depends only on its diagonal, never on the split.
 //!
+//! On a GPU (`--device cuda|auto`) the diagonal sweep, the one O(n²) part,
+//! runs in `kernels/stomp.cu` (`self_join_gpu`, `ab_join_gpu`, which
+//! [`self_join`] and [`ab_join`] call when a GPU is selected); everything
+//! before and after it is this code, and the result is the CPU's bit for
+//! bit (`crate::gpu::stomp` says why).
+//!
 //! Accuracy: the distances reported for the chosen neighbours (profile,
 //! left, right) are recomputed exactly from the two windows, so they do not
 //! carry the recurrence's rounding (which matters near 0, where
@@ -100,6 +106,8 @@ mod tests;
 
 pub use discords::{Discord, discords};
 pub use stomp::{ab_join, self_join};
+#[cfg(feature = "cuda")]
+pub use stomp::{ab_join_gpu, self_join_gpu};
 
 /// Which input series an error refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

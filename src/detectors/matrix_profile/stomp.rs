@@ -13,7 +13,10 @@
 //! its column. An AB-join visits every diagonal and reduces rows only.
 
 use super::{MatrixProfile, MatrixProfileError, Operand};
+#[cfg(feature = "cuda")]
+use crate::gpu::GpuError;
 use rayon::prelude::*;
+use std::convert::Infallible;
 use std::ops::Range;
 use std::sync::{Mutex, PoisonError};
 
@@ -93,8 +96,18 @@ impl Kernel {
 /// The z-normalised matrix profile of `t` against itself (stumpy's
 /// `stump(t, m)`): exclusion zone `⌈m/4⌉`, left and right neighbours.
 ///
+/// With a GPU selected (`crate::gpu::active`) the diagonal sweep runs there
+/// (`self_join_gpu`), with the same result; if it fails, the CPU runs it.
+///
 /// Errors: `m < 3`, `m > t.len()`, or a NaN/±inf value in `t`.
 pub fn self_join(t: &[f64], m: usize) -> Result<MatrixProfile, MatrixProfileError> {
+    #[cfg(feature = "cuda")]
+    if let Some(gpu) = crate::gpu::active() {
+        match self_join_gpu(&gpu, t, m) {
+            Ok(mp) => return Ok(mp),
+            Err(e) => crate::gpu::gpu_failed_notice("stomp", &e),
+        }
+    }
     self_join_tuned(t, m, Tuning::default())
 }
 
@@ -102,9 +115,79 @@ pub fn self_join(t: &[f64], m: usize) -> Result<MatrixProfile, MatrixProfileErro
 /// `stump(a, m, b, ignore_trivial=False)`). No exclusion zone; the left and
 /// right profiles are `inf` with index -1, as stumpy returns.
 ///
+/// With a GPU selected the diagonal sweep runs there (`ab_join_gpu`), with
+/// the same result; if it fails, the CPU runs it.
+///
 /// Errors: `m < 3`, `m` longer than either series, or a NaN/±inf value.
 pub fn ab_join(a: &[f64], b: &[f64], m: usize) -> Result<MatrixProfile, MatrixProfileError> {
+    #[cfg(feature = "cuda")]
+    if let Some(gpu) = crate::gpu::active() {
+        match ab_join_gpu(&gpu, a, b, m) {
+            Ok(mp) => return Ok(mp),
+            Err(e) => crate::gpu::gpu_failed_notice("stomp", &e),
+        }
+    }
     ab_join_tuned(a, b, m, Tuning::default())
+}
+
+/// [`self_join`] with its diagonal sweep on `gpu` (`kernels/stomp.cu`,
+/// through `crate::gpu::stomp`) and no CPU fallback; everything else is the
+/// CPU's code. The result equals [`self_join`]'s on the CPU bit for bit
+/// (`crate::gpu::stomp` says why). Input [`self_join`] refuses is
+/// [`GpuError::NotApplicable`] here.
+#[cfg(feature = "cuda")]
+pub fn self_join_gpu(
+    gpu: &crate::gpu::Gpu,
+    t: &[f64],
+    m: usize,
+) -> Result<MatrixProfile, GpuError> {
+    self_join_by(t, m, Tuning::default(), |ctx, diags| {
+        ctx.gpu_sweep::<true>(gpu, diags)
+    })
+    .map_err(Failed::gpu)
+}
+
+/// [`ab_join`] with its diagonal sweep on `gpu` and no CPU fallback, as
+/// [`self_join_gpu`].
+#[cfg(feature = "cuda")]
+pub fn ab_join_gpu(
+    gpu: &crate::gpu::Gpu,
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+) -> Result<MatrixProfile, GpuError> {
+    ab_join_by(a, b, m, Tuning::default(), |ctx, diags| {
+        ctx.gpu_sweep::<false>(gpu, diags)
+    })
+    .map_err(Failed::gpu)
+}
+
+/// Why a join with a fallible sweep gave no profile.
+enum Failed<E> {
+    /// The input (window length, non-finite values).
+    Input(MatrixProfileError),
+    /// The sweep.
+    Sweep(E),
+}
+
+impl Failed<Infallible> {
+    fn input(self) -> MatrixProfileError {
+        match self {
+            Failed::Input(e) => e,
+            Failed::Sweep(never) => match never {},
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl Failed<GpuError> {
+    /// Input the CPU path refuses is not the GPU's to report.
+    fn gpu(self) -> GpuError {
+        match self {
+            Failed::Input(e) => GpuError::NotApplicable(e.to_string()),
+            Failed::Sweep(e) => e,
+        }
+    }
 }
 
 pub(super) fn self_join_tuned(
@@ -112,14 +195,28 @@ pub(super) fn self_join_tuned(
     m: usize,
     tuning: Tuning,
 ) -> Result<MatrixProfile, MatrixProfileError> {
-    check_window(m, t.len())?;
-    let t = &*rescaled(t, Operand::Series)?;
+    self_join_by(t, m, tuning, |ctx, diags| {
+        Ok::<_, Infallible>(ctx.run::<true>(diags))
+    })
+    .map_err(Failed::input)
+}
+
+/// The self-join with the diagonal sweep `sweep` (the CPU's [`Ctx::run`] or
+/// the GPU's): everything before and after it is this one code.
+fn self_join_by<E>(
+    t: &[f64],
+    m: usize,
+    tuning: Tuning,
+    sweep: impl FnOnce(&Ctx<'_>, Range<isize>) -> Result<Acc, E>,
+) -> Result<MatrixProfile, Failed<E>> {
+    check_window(m, t.len()).map_err(Failed::Input)?;
+    let t = &*rescaled(t, Operand::Series).map_err(Failed::Input)?;
     let w = Windows::new(t, m);
     let l = w.len();
     let ez = m.div_ceil(EXCL_ZONE_DENOM);
     let ctx = Ctx::new(&w, &w, tuning);
     let diags = (ez as isize + 1)..(l as isize);
-    let acc = ctx.run::<true>(diags);
+    let acc = sweep(&ctx, diags).map_err(Failed::Sweep)?;
     let Acc {
         row_val: mut right_rho,
         row_idx: mut right_index,
@@ -163,9 +260,23 @@ pub(super) fn ab_join_tuned(
     m: usize,
     tuning: Tuning,
 ) -> Result<MatrixProfile, MatrixProfileError> {
-    check_window(m, a.len().min(b.len()))?;
-    let a = &*rescaled(a, Operand::A)?;
-    let b = &*rescaled(b, Operand::B)?;
+    ab_join_by(a, b, m, tuning, |ctx, diags| {
+        Ok::<_, Infallible>(ctx.run::<false>(diags))
+    })
+    .map_err(Failed::input)
+}
+
+/// The AB-join with the diagonal sweep `sweep`, as [`self_join_by`].
+fn ab_join_by<E>(
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+    tuning: Tuning,
+    sweep: impl FnOnce(&Ctx<'_>, Range<isize>) -> Result<Acc, E>,
+) -> Result<MatrixProfile, Failed<E>> {
+    check_window(m, a.len().min(b.len())).map_err(Failed::Input)?;
+    let a = &*rescaled(a, Operand::A).map_err(Failed::Input)?;
+    let b = &*rescaled(b, Operand::B).map_err(Failed::Input)?;
     let wa = Windows::new(a, m);
     let wb = Windows::new(b, m);
     let (la, lb) = (wa.len(), wb.len());
@@ -175,7 +286,7 @@ pub(super) fn ab_join_tuned(
         row_val: mut rho,
         row_idx: mut index,
         ..
-    } = ctx.run::<false>(diags);
+    } = sweep(&ctx, diags).map_err(Failed::Sweep)?;
     fix_constant_ab(&wa.constant, &wb.constant, &mut rho, &mut index);
     ctx.refine(&mut rho, &index, false);
     Ok(MatrixProfile {
@@ -751,6 +862,65 @@ impl<'a> Ctx<'a> {
             }
         }
         *cov = c;
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl Ctx<'_> {
+    /// [`Ctx::run`] with the diagonals swept on the GPU
+    /// (`crate::gpu::stomp::sweep`, given this context's own window
+    /// statistics and row factors): its best `(ρ, index)` per row (and, with
+    /// `COLS`, per column) over every cell is merged into the accumulator
+    /// the CPU starts from ([`Acc::new`]: constant rows and columns at
+    /// `+inf`, so they keep nothing) with the CPU's rule, which gives what
+    /// [`Ctx::run`] gives.
+    fn gpu_sweep<const COLS: bool>(
+        &self,
+        gpu: &crate::gpu::Gpu,
+        diags: Range<isize>,
+    ) -> Result<Acc, GpuError> {
+        use crate::gpu::stomp::{ColumnWindows, RowWindows, Sweep, sweep};
+        let best = sweep(
+            gpu,
+            &Sweep {
+                rows: RowWindows {
+                    t: self.wa.t,
+                    mean: &self.wa.mean,
+                    inv_sigma: &self.wa.inv_sigma,
+                    factor_b: &self.rb,
+                    factor_d: &self.rd,
+                },
+                cols: ColumnWindows {
+                    t: self.wb.t,
+                    mean: &self.wb.mean,
+                    inv_sigma: &self.wb.inv_sigma,
+                    a: &self.wb.a,
+                    c: &self.wb.c,
+                },
+                m: self.wa.m,
+                diagonals: diags,
+                columns: COLS,
+            },
+        )?;
+        let mut acc = Acc::new(
+            &self.wa.constant,
+            COLS.then_some(self.wb.constant.as_slice()),
+        );
+        merge_into(
+            &mut acc.row_val,
+            &mut acc.row_idx,
+            &best.row_val,
+            &best.row_idx,
+        );
+        if COLS {
+            merge_into(
+                &mut acc.col_val,
+                &mut acc.col_idx,
+                &best.col_val,
+                &best.col_idx,
+            );
+        }
+        Ok(acc)
     }
 }
 
