@@ -33,6 +33,7 @@ pub struct Family {
 }
 
 pub static SQDIST_TOPK: Family = family!("sqdist_topk");
+pub static MLP: Family = family!("mlp");
 
 /// What to load on a device of compute capability `major.minor`: the CUBIN
 /// of the highest shipped architecture of the same major version not above
@@ -75,7 +76,7 @@ mod tests {
         assert_eq!(pick(10, 0), "ptx"); // Blackwell: JIT
         assert_eq!(pick(12, 0), "ptx");
         assert_eq!(pick(7, 5), "none");
-        for f in [&SQDIST_TOPK] {
+        for f in [&SQDIST_TOPK, &MLP] {
             assert!(f.ptx.contains(".entry"), "{}", f.stem);
             // CUBIN is ELF.
             assert!(

@@ -12,12 +12,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernels {
     SqdistTopk,
+    Mlp,
 }
 
 impl Kernels {
     fn family(self) -> &'static Family {
         match self {
             Kernels::SqdistTopk => &artefacts::SQDIST_TOPK,
+            Kernels::Mlp => &artefacts::MLP,
         }
     }
 }
