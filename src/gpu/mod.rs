@@ -20,6 +20,8 @@ mod artefacts;
 #[cfg(feature = "cuda")]
 mod driver;
 #[cfg(feature = "cuda")]
+pub mod mlp;
+#[cfg(feature = "cuda")]
 pub mod neighbors;
 
 #[cfg(feature = "cuda")]
