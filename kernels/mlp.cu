@@ -1,21 +1,24 @@
 // Training the float64 MLP engine (src/nn/) on the GPU: the kernels
 // src/gpu/mlp.rs launches for one batch step (gather the batch's rows,
-// forward, MSE loss and gradient, backward, Adam/AdamW). The CPU engine is
-// the reference; what equals it and what only comes close is stated in
+// forward, the loss and its gradient (MSELoss, or DeepSVDD's centre
+// distance and weight-norm penalty), backward, Adam/AdamW). The CPU engine
+// is the reference; what equals it and what only comes close is stated in
 // src/gpu/mlp.rs's module doc:
 //
 // * element-wise arithmetic (bias add, batch-norm normalisation and its
-//   backward formula, activation gradients, dropout, the MSE gradient, the
-//   running statistics, the whole Adam/AdamW update) is written with the
-//   round-to-nearest intrinsics (__dadd_rn, __dmul_rn, ...), which the
-//   compiler never fuses into multiply-adds, in the CPU's operation order:
-//   given the same inputs these give the CPU's bits;
-// * sums (GEMM dot products, column sums, the loss) run in a fixed order
-//   (a GEMM dot product in k order inside one thread; column sums over
-//   RED_LANES strided row lanes and then a fixed shared-memory tree; the
-//   loss over a fixed grid and tree) that differs from the CPU's, with
-//   multiply-adds fused, so they differ from the CPU in the last bits but
-//   are the same from run to run (no atomics anywhere);
+//   backward formula, activation gradients, dropout, the loss gradients,
+//   the norm penalty's gradient, the running statistics, the whole
+//   Adam/AdamW update) is written with the round-to-nearest intrinsics
+//   (__dadd_rn, __dmul_rn, ...), which the compiler never fuses into
+//   multiply-adds, in the CPU's operation order: given the same inputs
+//   these give the CPU's bits;
+// * sums (GEMM dot products, column sums, the losses, the norms) run in a
+//   fixed order (a GEMM dot product in k order inside one thread; column
+//   sums over RED_LANES strided row lanes and then a fixed shared-memory
+//   tree; the losses and norms over a fixed grid and tree) that differs
+//   from the CPU's, with multiply-adds fused, so they differ from the CPU
+//   in the last bits but are the same from run to run (no atomics
+//   anywhere);
 // * exp and tanh are CUDA's (within 1-2 ulp of the CPU's libm).
 
 #define GEMM_TILE 16
@@ -273,19 +276,24 @@ mlp_dropout(const double* x, const unsigned char* __restrict__ mask, double keep
     }
 }
 
-// MSE against `target`: grad = (out − target)·scale (scale = 2/count) and
-// partials[blockIdx.x] = Σ (out − target)² over this block's elements
-// (thread-strided in order, then a fixed tree); the host adds the
-// gridDim.x partials in order and divides by count.
+// The squared-error losses: diff = out − target with target row r at
+// target + r·target_rs (target_rs = cols: the batch's own rows, MSELoss;
+// 0: one centre row for every row, DeepSVDD's distance); grad = diff·scale
+// and partials[blockIdx.x] = Σ diff² over this block's elements
+// (thread-strided in order, then a fixed tree). The host adds the
+// gridDim.x partials in order and divides (by count for MSELoss, by the
+// rows for the centre distance).
 extern "C" __global__ void __launch_bounds__(LOSS_THREADS)
-mlp_mse(const double* __restrict__ out, const double* __restrict__ target, int count,
-        double scale, double* __restrict__ grad, double* __restrict__ partials) {
+mlp_sq_loss(const double* __restrict__ out, const double* __restrict__ target, int cols,
+            int target_rs, int count, double scale, double* __restrict__ grad,
+            double* __restrict__ partials) {
     __shared__ double part[LOSS_THREADS];
     const int t = threadIdx.x;
     double s = 0.0;
     for (size_t e = (size_t)blockIdx.x * LOSS_THREADS + t; e < (size_t)count;
          e += (size_t)gridDim.x * LOSS_THREADS) {
-        const double diff = __dsub_rn(out[e], target[e]);
+        const size_t r = e / cols, c = e % cols;
+        const double diff = __dsub_rn(out[e], target[r * target_rs + c]);
         grad[e] = __dmul_rn(diff, scale);
         s += diff * diff;
     }
@@ -296,6 +304,32 @@ mlp_mse(const double* __restrict__ out, const double* __restrict__ target, int c
         if (t < h) part[t] += part[t + h];
     }
     if (t == 0) partials[blockIdx.x] = part[0];
+}
+
+// DeepSVDD's weight-norm penalty for one parameter tensor p (count values),
+// one block: norm = √(Σ p²) (thread-strided sums, then a fixed tree),
+// written to *norm_out; when norm > 0, g += (coef/norm)·p (torch's norm
+// gradient; none at 0), the CPU's add_norm_penalty arithmetic.
+extern "C" __global__ void __launch_bounds__(LOSS_THREADS)
+mlp_norm_penalty(const double* __restrict__ p, double* __restrict__ g, int count, double coef,
+                 double* __restrict__ norm_out) {
+    __shared__ double part[LOSS_THREADS];
+    const int t = threadIdx.x;
+    double s = 0.0;
+    for (int e = t; e < count; e += LOSS_THREADS) s += p[e] * p[e];
+    part[t] = s;
+#pragma unroll
+    for (int h = LOSS_THREADS / 2; h > 0; h >>= 1) {
+        __syncthreads();
+        if (t < h) part[t] += part[t + h];
+    }
+    __syncthreads();
+    const double norm = __dsqrt_rn(part[0]);
+    if (t == 0) *norm_out = norm;
+    if (norm > 0.0) {
+        const double scale = __ddiv_rn(coef, norm);
+        for (int e = t; e < count; e += LOSS_THREADS) g[e] = __dadd_rn(g[e], __dmul_rn(scale, p[e]));
+    }
 }
 
 // One Adam/AdamW step over every parameter (src/nn/optim.rs, torch's

@@ -1,8 +1,12 @@
 //! Training the MLP engine's networks on the GPU (`kernels/mlp.cu`): the
 //! parameters, Adam moments, batch-norm running statistics and the
 //! training rows live on the device; each batch step (gather the batch's
-//! rows, forward, MSE loss and gradient, backward, Adam/AdamW) is a fixed
-//! sequence of kernel launches and one 8-byte-ish copy back (the loss).
+//! rows, forward, the loss and its gradient, backward, Adam/AdamW) is a
+//! fixed sequence of kernel launches and one small copy back (the loss's
+//! partial sums). The losses are the AutoEncoder's `MSELoss` and DeepSVDD's
+//! centre distance with its weight-norm penalty ([`Objective`]); the layers
+//! are the engine's: Linear, train-mode BatchNorm1d, ReLU, LeakyReLU,
+//! Sigmoid, Tanh, Dropout.
 //!
 //! This module knows nothing of `crate::nn` (the `gpu` module is the lowest
 //! layer): the network arrives as a [`Stack`], a plain description of its
@@ -18,18 +22,19 @@
 //! * Bit for bit, given the same inputs: every element-wise step (bias
 //!   add, batch-norm normalisation, affine and input-gradient formulas,
 //!   running-statistics update, ReLU/LeakyReLU and their gradients,
-//!   dropout, the MSE gradient, and the whole Adam/AdamW update with its
-//!   bias corrections, computed on the host with the CPU's code). The
-//!   kernels write these with round-to-nearest intrinsics in the CPU's
-//!   operation order, so no multiply-add is fused.
+//!   dropout, the loss gradients, the norm penalty's gradient, and the
+//!   whole Adam/AdamW update with its bias corrections, computed on the
+//!   host with the CPU's code). The kernels write these with
+//!   round-to-nearest intrinsics in the CPU's operation order, so no
+//!   multiply-add is fused.
 //! * Not bit for bit: sums. A GEMM dot product runs in k order in one
 //!   thread with fused multiply-adds (OpenBLAS blocks and vectorises its
 //!   own way); column sums (bias gradients, batch-norm mean, variance, dγ,
-//!   dβ) and the loss go through fixed trees; `exp` (sigmoid) and `tanh`
-//!   are CUDA's, within 2 ulp of libm. Each such value differs from the
-//!   CPU's by a few units in the last place relative to the magnitudes
-//!   summed (at most about `K·2⁻⁵³·Σ|terms|` for K terms, in practice
-//!   ~√K ulp).
+//!   dβ), the loss and the weight norms go through fixed trees; `exp`
+//!   (sigmoid) and `tanh` are CUDA's, within 2 ulp of libm. Each such value
+//!   differs from the CPU's by a few units in the last place relative to
+//!   the magnitudes summed (at most about `K·2⁻⁵³·Σ|terms|` for K terms,
+//!   in practice ~√K ulp).
 //!
 //! Training feeds these differences back through every step, so the GPU's
 //! per-epoch losses are within a tolerance of the CPU's, not equal: the
@@ -48,7 +53,8 @@
 //!   libm's exp/tanh) against the CPU with the AutoEncoder's defaults on
 //!   cardio and satimage-2 gives per-epoch losses within 7.4e-16 relative
 //!   and weights within 1.5e-10 over 80 epochs, neither growing after the
-//!   first few epochs; swapping OpenBLAS's kernels on the CPU
+//!   first few epochs (DeepSVDD's defaults, 60 epochs: 3.6e-16 and
+//!   6e-14); swapping OpenBLAS's kernels on the CPU
 //!   (Prescott/Haswell/Zen/SkylakeX) moves them by at most 3.5e-16 over 40
 //!   epochs;
 //! * the bound keeps six orders of magnitude above that for what the
@@ -57,6 +63,10 @@
 //!   epochs because a perturbation can grow exponentially where ReLU units
 //!   switch on and off or a batch variance is tiny. A wrong gradient, a
 //!   wrong mask or a wrong Adam step shows up at 1e-6 or more.
+//!
+//! DeepSVDD keeps the epoch whose summed batch losses are lowest; where
+//! two epochs' sums are within the tolerance of each other the GPU may
+//! keep the other one (its weights then differ by one epoch's training).
 //!
 //! Run to run on the same GPU the answer is identical: every sum is in a
 //! fixed order (no atomics; the grids are fixed by the data's sizes, never
@@ -233,11 +243,22 @@ pub fn epoch_loss_tolerance(epoch: usize) -> f64 {
 }
 
 /// What the network is trained to minimise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Objective {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective<'a> {
     /// `MSELoss` between the output and the batch's own input rows (an
-    /// autoencoder's reconstruction).
+    /// autoencoder's reconstruction; the CPU's `nn::mse`).
     Reconstruction,
+    /// DeepSVDD's: the mean over rows of `‖y − centre‖²`
+    /// (`nn::centre_distance`) plus `penalty · Σ_t ‖p_t‖_F` over every
+    /// parameter tensor (`nn::add_norm_penalty`).
+    Centre { centre: &'a [f64], penalty: f64 },
+}
+
+/// The loss as the trainer keeps it (the centre is on the device).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LossKind {
+    Reconstruction,
+    Centre { penalty: f64 },
 }
 
 /// What a trainer starts from.
@@ -253,7 +274,7 @@ pub struct Init<'a> {
     /// The largest batch a step will get.
     pub max_batch: usize,
     pub adam: AdamSettings,
-    pub objective: Objective,
+    pub objective: Objective<'a>,
 }
 
 // ---------------------------------------------------------------------
@@ -278,11 +299,14 @@ pub(crate) enum Buf {
     /// The two gradient buffers the backward pass alternates between.
     GradA,
     GradB,
-    /// The loss's per-block partial sums.
+    /// The loss's per-block partial sums, then the norm penalty's
+    /// per-tensor norms.
     Partials,
+    /// DeepSVDD's centre.
+    Centre,
 }
 
-pub(crate) const BUFS: usize = 12;
+pub(crate) const BUFS: usize = 13;
 
 /// An f64 position: a buffer and an element offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +334,21 @@ pub(crate) struct Gemm {
     pub b_cs: usize,
     pub bias: Option<At>,
     pub c: At,
+}
+
+/// A squared-error loss: `diff = out − target` with target row r at
+/// `target + r·target_rs`, `grad = diff·scale`, `blocks` partial sums of
+/// `diff²` into `Partials`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqLoss {
+    pub out: At,
+    pub target: At,
+    pub target_rs: usize,
+    pub cols: usize,
+    pub count: usize,
+    pub scale: f64,
+    pub grad: At,
+    pub blocks: usize,
 }
 
 /// One batch-norm layer's positions.
@@ -404,6 +443,8 @@ struct Plan {
     /// The first layer with parameters: the backward pass stops there.
     first_param: usize,
     mask_width: usize,
+    /// Every parameter tensor's (offset, length), in order.
+    tensors: Vec<(usize, usize)>,
     sizes: [usize; BUFS],
 }
 
@@ -506,7 +547,14 @@ impl Plan {
         }
         sizes[Buf::GradA as usize] = grad;
         sizes[Buf::GradB as usize] = grad;
-        sizes[Buf::Partials as usize] = MAX_LOSS_BLOCKS;
+        let mut tensors = Vec::new();
+        let mut off = 0;
+        for len in stack.param_sizes() {
+            tensors.push((off, len));
+            off += len;
+        }
+        sizes[Buf::Partials as usize] = MAX_LOSS_BLOCKS + tensors.len();
+        sizes[Buf::Centre as usize] = *widths.last().unwrap_or(&stack.inputs);
         // Every count and offset the kernels take must fit their ints.
         for (s, what) in [
             (rows, "rows"),
@@ -528,6 +576,7 @@ impl Plan {
             max_batch,
             first_param,
             mask_width: mask_prefix,
+            tensors,
             sizes,
         })
     }
@@ -605,15 +654,16 @@ pub(crate) trait Backend {
         y: At,
         count: usize,
     ) -> Result<(), GpuError>;
-    /// MSE gradient into `grad`, `blocks` partial sums into `Partials`.
-    fn mse(
+    fn sq_loss(&mut self, l: &SqLoss) -> Result<(), GpuError>;
+    /// One tensor's norm into `norm_out`, and `coef·p/‖p‖` added to its
+    /// gradient.
+    fn norm_penalty(
         &mut self,
-        out: At,
-        target: At,
+        p: At,
+        g: At,
         count: usize,
-        scale: f64,
-        grad: At,
-        blocks: usize,
+        coef: f64,
+        norm_out: At,
     ) -> Result<(), GpuError>;
     /// Adam over the first `count` values of Params/Grads/AdamM/AdamV.
     fn adam(&mut self, count: usize, s: &AdamStep) -> Result<(), GpuError>;
@@ -627,7 +677,7 @@ pub struct Trainer {
     backend: Box<dyn Backend>,
     plan: Plan,
     adam: AdamSettings,
-    objective: Objective,
+    loss: LossKind,
     step: u64,
     rows: usize,
     idx: Vec<i32>,
@@ -665,9 +715,16 @@ impl Trainer {
         if init.data.len() != plan.sizes[Buf::Data as usize] {
             return na("training rows do not match the network's inputs");
         }
-        if init.objective == Objective::Reconstruction && plan.outputs != plan.inputs {
-            return na("a reconstruction needs as many outputs as inputs");
-        }
+        let (loss, centre) = match init.objective {
+            Objective::Reconstruction if plan.outputs != plan.inputs => {
+                return na("a reconstruction needs as many outputs as inputs");
+            }
+            Objective::Reconstruction => (LossKind::Reconstruction, None),
+            Objective::Centre { centre, .. } if centre.len() != plan.outputs => {
+                return na("the centre does not match the network's outputs");
+            }
+            Objective::Centre { centre, penalty } => (LossKind::Centre { penalty }, Some(centre)),
+        };
         let gpu = backend.gpu();
         let _guard = gpu.as_deref().map(Gpu::lock);
         backend.alloc(
@@ -678,11 +735,14 @@ impl Trainer {
         backend.write(at(Buf::Data, 0), init.data)?;
         backend.write(at(Buf::Params, 0), init.params)?;
         backend.write(at(Buf::Running, 0), init.running)?;
+        if let Some(c) = centre {
+            backend.write(at(Buf::Centre, 0), c)?;
+        }
         Ok(Trainer {
             backend,
             plan,
             adam: init.adam,
-            objective: init.objective,
+            loss,
             step: 0,
             rows: init.rows,
             idx: Vec::with_capacity(init.max_batch),
@@ -768,21 +828,27 @@ impl Trainer {
             }
         }
 
-        // The loss and its gradient with respect to the output.
+        // The loss's gradient with respect to the output (its value is
+        // read back at the end of the step).
         let out = plan.placed.last().map_or(0, |p| p.output);
         let count = b * plan.outputs;
         let blocks = loss_blocks(count);
-        let n = count.max(1) as f64;
-        match self.objective {
-            Objective::Reconstruction => be.mse(
-                acts(out),
-                acts(0),
-                count,
-                2.0 / n,
-                at(Buf::GradA, 0),
-                blocks,
-            )?,
-        }
+        let (target, target_rs, divisor) = match self.loss {
+            // nn::mse: Σ diff² / N, gradient 2·diff/N over N = every value.
+            LossKind::Reconstruction => (acts(0), plan.outputs, count.max(1) as f64),
+            // nn::centre_distance: Σ_rows ‖y − c‖² / b, gradient 2·diff/b.
+            LossKind::Centre { .. } => (at(Buf::Centre, 0), 0, b.max(1) as f64),
+        };
+        be.sq_loss(&SqLoss {
+            out: acts(out),
+            target,
+            target_rs,
+            cols: plan.outputs,
+            count,
+            scale: 2.0 / divisor,
+            grad: at(Buf::GradA, 0),
+            blocks,
+        })?;
 
         // Backward, down to the first layer with parameters.
         let mut cur = Buf::GradA;
@@ -855,15 +921,38 @@ impl Trainer {
             }
         }
 
+        // nn::add_norm_penalty, after the backward pass and before the
+        // step, on the parameters the step starts from.
+        let penalty = match self.loss {
+            LossKind::Centre { penalty } => Some(penalty),
+            LossKind::Reconstruction => None,
+        };
+        if let Some(coef) = penalty {
+            for (t, &(off, len)) in plan.tensors.iter().enumerate() {
+                be.norm_penalty(
+                    at(Buf::Params, off),
+                    at(Buf::Grads, off),
+                    len,
+                    coef,
+                    at(Buf::Partials, MAX_LOSS_BLOCKS + t),
+                )?;
+            }
+        }
+
         self.step += 1;
         be.adam(
             plan.sizes[Buf::Params as usize],
             &AdamStep::new(&self.adam, self.step),
         )?;
-        // The CPU's loss: Σ diff² in one sum, / n; here the blocks' partial
-        // sums added in block order.
-        let partials = be.read(at(Buf::Partials, 0), blocks)?;
-        Ok(partials.iter().sum::<f64>() / n)
+        // The blocks' partial sums added in block order, then divided as
+        // the CPU divides; the penalty as add_norm_penalty forms it (norms
+        // added in tensor order, times the coefficient) added after.
+        let partials = be.read(at(Buf::Partials, 0), plan.sizes[Buf::Partials as usize])?;
+        let loss = partials[..blocks].iter().sum::<f64>() / divisor;
+        Ok(match penalty {
+            Some(coef) => loss + coef * partials[MAX_LOSS_BLOCKS..].iter().sum::<f64>(),
+            None => loss,
+        })
     }
 
     /// The parameters now, in [`Stack::param_sizes`] order.
@@ -908,7 +997,8 @@ struct Functions {
     act_forward: CudaFunction,
     act_backward: CudaFunction,
     dropout: CudaFunction,
-    mse: CudaFunction,
+    sq_loss: CudaFunction,
+    norm_penalty: CudaFunction,
     adam: CudaFunction,
 }
 
@@ -939,7 +1029,8 @@ impl GpuBackend {
             act_forward: load("mlp_act_forward")?,
             act_backward: load("mlp_act_backward")?,
             dropout: load("mlp_dropout")?,
-            mse: load("mlp_mse")?,
+            sq_loss: load("mlp_sq_loss")?,
+            norm_penalty: load("mlp_norm_penalty")?,
             adam: load("mlp_adam")?,
         };
         Ok(Self {
@@ -1317,29 +1408,46 @@ impl Backend for GpuBackend {
         )
     }
 
-    fn mse(
-        &mut self,
-        out: At,
-        target: At,
-        count: usize,
-        scale: f64,
-        grad: At,
-        blocks: usize,
-    ) -> Result<(), GpuError> {
+    fn sq_loss(&mut self, l: &SqLoss) -> Result<(), GpuError> {
         let args = [
-            self.ptr(out),
-            self.ptr(target),
-            Arg::Int(int(count, "values")?),
-            Arg::F64(scale),
-            self.ptr(grad),
+            self.ptr(l.out),
+            self.ptr(l.target),
+            Arg::Int(int(l.cols, "columns")?),
+            Arg::Int(int(l.target_rs, "stride")?),
+            Arg::Int(int(l.count, "values")?),
+            Arg::F64(l.scale),
+            self.ptr(l.grad),
             self.ptr(at(Buf::Partials, 0)),
         ];
         let cfg = LaunchConfig {
-            grid_dim: (blocks.clamp(1, MAX_LOSS_BLOCKS) as u32, 1, 1),
+            grid_dim: (l.blocks.clamp(1, MAX_LOSS_BLOCKS) as u32, 1, 1),
             block_dim: (LOSS_THREADS as u32, 1, 1),
             shared_mem_bytes: 0,
         };
-        self.launch(&self.f.mse, "mlp_mse", cfg, &args)
+        self.launch(&self.f.sq_loss, "mlp_sq_loss", cfg, &args)
+    }
+
+    fn norm_penalty(
+        &mut self,
+        p: At,
+        g: At,
+        count: usize,
+        coef: f64,
+        norm_out: At,
+    ) -> Result<(), GpuError> {
+        let args = [
+            self.ptr(p),
+            self.ptr(g),
+            Arg::Int(int(count, "values")?),
+            Arg::F64(coef),
+            self.ptr(norm_out),
+        ];
+        let cfg = LaunchConfig {
+            grid_dim: (1, 1, 1),
+            block_dim: (LOSS_THREADS as u32, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        self.launch(&self.f.norm_penalty, "mlp_norm_penalty", cfg, &args)
     }
 
     fn adam(&mut self, count: usize, s: &AdamStep) -> Result<(), GpuError> {

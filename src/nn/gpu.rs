@@ -26,6 +26,7 @@ use crate::gpu::{Gpu, GpuError};
 use ndarray::ArrayView2;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 /// The GPU description of `net`'s layers.
@@ -196,34 +197,46 @@ pub enum Failure {
 
 /// One training run's settings: Adam (`config`, with fresh moments, as
 /// `Adam::for_params`) on `x`'s rows towards `objective`, by the CPU's loop
-/// with `schedule`, reported to the epoch observer under `model`.
+/// with `schedule`, reported to the epoch observer under `model`. With
+/// `keep_best`, the weights after every epoch whose summed batch losses
+/// are strictly below every earlier epoch's are kept (DeepSVDD's rule).
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     pub model: &'a str,
     pub config: AdamConfig,
     pub x: ArrayView2<'a, f64>,
     pub schedule: Schedule,
-    pub objective: Objective,
+    pub objective: Objective<'a>,
+    pub keep_best: bool,
+}
+
+/// What a GPU training gives back besides the trained network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    /// The mean batch loss of every epoch.
+    pub losses: Vec<f64>,
+    /// With [`Job::keep_best`]: the best epoch (0-based) and its network.
+    pub best: Option<(usize, Mlp)>,
 }
 
 /// Train `net` as `job` says on the selected GPU (`crate::gpu::active`),
 /// with the row orders from `order` and the masks from the `dropout`
-/// stream. Returns the per-epoch losses, with `net` (parameters and
-/// running statistics), `order`'s stream and `dropout` advanced as CPU
-/// training leaves them; `Ok(None)` when no GPU is selected or it failed
-/// (a notice is printed once; nothing was changed, so the caller trains on
-/// the CPU from the start).
+/// stream. Returns what it trained, with `net` (parameters and running
+/// statistics), `order`'s stream and `dropout` advanced as CPU training
+/// leaves them; `Ok(None)` when no GPU is selected or it failed (a notice
+/// is printed once; nothing was changed, so the caller trains on the CPU
+/// from the start).
 pub fn train_if_active(
     job: &Job<'_>,
     net: &mut Mlp,
     order: &mut BatchOrder<'_>,
     dropout: &mut ChaCha8Rng,
-) -> Result<Option<Vec<f64>>, NnError> {
+) -> Result<Option<Trained>, NnError> {
     let Some(gpu) = crate::gpu::active() else {
         return Ok(None);
     };
     match train_on(&gpu, job, net, order, dropout) {
-        Ok(losses) => Ok(Some(losses)),
+        Ok(trained) => Ok(Some(trained)),
         Err(Failure::Gpu(e)) => {
             crate::gpu::gpu_failed_notice("mlp", &e);
             Ok(None)
@@ -240,7 +253,7 @@ pub fn train_on(
     net: &mut Mlp,
     order: &mut BatchOrder<'_>,
     dropout: &mut ChaCha8Rng,
-) -> Result<Vec<f64>, Failure> {
+) -> Result<Trained, Failure> {
     train_with(
         |stack, init| Trainer::new(gpu, stack, init),
         job,
@@ -248,6 +261,15 @@ pub fn train_on(
         order,
         dropout,
     )
+}
+
+/// A copy of `net` holding the trainer's current values.
+fn snapshot(trainer: &mut Trainer, net: &Mlp) -> Result<Mlp, Failure> {
+    let params = trainer.params().map_err(Failure::Gpu)?;
+    let running = trainer.running().map_err(Failure::Gpu)?;
+    let mut copy = net.clone();
+    unpack(&mut copy, &params, &running).map_err(Failure::Train)?;
+    Ok(copy)
 }
 
 /// [`train_on`] with the trainer `make` builds (the GPU's, or the tests'
@@ -258,13 +280,14 @@ pub(crate) fn train_with(
     net: &mut Mlp,
     order: &mut BatchOrder<'_>,
     dropout: &mut ChaCha8Rng,
-) -> Result<Vec<f64>, Failure> {
+) -> Result<Trained, Failure> {
     let Job {
         model,
         config,
         x,
         schedule,
         objective,
+        keep_best,
     } = *job;
     let schedule = &schedule;
     let n = x.nrows();
@@ -284,7 +307,7 @@ pub(crate) fn train_with(
         adam: adam_settings(&config),
         objective,
     };
-    let mut trainer = make(&stack, init).map_err(Failure::Gpu)?;
+    let trainer = RefCell::new(make(&stack, init).map_err(Failure::Gpu)?);
 
     // Copies of the streams: the originals stay as they are until the GPU
     // has finished, so a failure leaves the CPU its own start.
@@ -302,8 +325,17 @@ pub(crate) fn train_with(
             )));
         }
     };
-    let mut gpu_error = None;
+    // A GPU failure inside the loop ends it through an NnError; the cause
+    // is kept here.
+    let failure = RefCell::new(None);
+    let fail = |f: Failure| {
+        *failure.borrow_mut() = Some(f);
+        NnError::Shape("GPU training stopped".into())
+    };
     let mut masks = Vec::new();
+    // The epoch's summed batch losses, in batch order (DeepSVDD's measure).
+    let epoch_sum = Cell::new(0.0);
+    let (mut best_sum, mut best) = (f64::INFINITY, None);
     let result = run_epochs_ordered(
         model,
         n,
@@ -312,15 +344,25 @@ pub(crate) fn train_with(
         |idx| {
             masks.clear();
             dropout_masks(&stack, idx.len(), &mut drop_rng, &mut masks);
-            trainer.step(idx, &masks).map_err(|e| {
-                gpu_error = Some(e);
-                NnError::Shape("the GPU step failed".into())
-            })
+            let loss = trainer
+                .borrow_mut()
+                .step(idx, &masks)
+                .map_err(|e| fail(Failure::Gpu(e)))?;
+            epoch_sum.set(epoch_sum.get() + loss);
+            Ok(loss)
         },
-        |_, _| Ok(Control::Continue),
+        |epoch, _| {
+            let sum = epoch_sum.replace(0.0);
+            if keep_best && sum < best_sum {
+                best_sum = sum;
+                let copy = snapshot(&mut trainer.borrow_mut(), net).map_err(fail)?;
+                best = Some((epoch, copy));
+            }
+            Ok(Control::Continue)
+        },
     );
-    if let Some(e) = gpu_error {
-        return Err(Failure::Gpu(e));
+    if let Some(f) = failure.into_inner() {
+        return Err(f);
     }
     let losses = match result {
         Ok(l) => l,
@@ -333,14 +375,12 @@ pub(crate) fn train_with(
         }
         Err(e) => return Err(Failure::Train(e)),
     };
-    let params = trainer.params().map_err(Failure::Gpu)?;
-    let running = trainer.running().map_err(Failure::Gpu)?;
-    unpack(net, &params, &running).map_err(Failure::Train)?;
+    *net = snapshot(&mut trainer.into_inner(), net)?;
     *dropout = drop_rng;
     if let (BatchOrder::Shuffle(rng), Some(copy)) = (order, shuffle_copy) {
         **rng = copy;
     }
-    Ok(losses)
+    Ok(Trained { losses, best })
 }
 
 #[cfg(test)]

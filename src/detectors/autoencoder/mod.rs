@@ -60,6 +60,12 @@
 //! single-threaded BLAS, and scoring uses [`crate::nn::Mlp::predict`]'s
 //! fixed row blocks, so weights and scores are bit-identical for any rayon
 //! thread count.
+//!
+//! On the GPU (`--device cuda`/`auto` with a GPU): training runs there
+//! (`crate::nn::gpu`: the same batches, masks and optimiser arithmetic),
+//! its per-epoch losses within the tolerance `crate::gpu::mlp` states of the
+//! CPU's and identical from run to run on the same GPU; scoring stays on
+//! the CPU. A GPU failure trains on the CPU instead, from the start.
 
 mod model;
 mod params;
@@ -224,12 +230,14 @@ impl AutoencoderParams {
                 x: xs.view(),
                 schedule,
                 objective: crate::gpu::mlp::Objective::Reconstruction,
+                keep_best: false,
             },
             &mut net,
             &mut order,
             dropout,
         )
-        .map_err(fit_error)?;
+        .map_err(fit_error)?
+        .map(|trained| trained.losses);
         #[cfg(not(feature = "cuda"))]
         let on_gpu: Option<Vec<f64>> = None;
         let loss = match on_gpu {

@@ -11,9 +11,26 @@
 
 use super::{
     Activation, AdamStep, At, BUFS, Backend, BnAt, BnConsts, Buf, Gemm, LOSS_THREADS, RED_LANES,
+    SqLoss,
 };
 use crate::gpu::{Gpu, GpuError};
 use std::sync::Arc;
+
+fn at(buf: Buf) -> At {
+    At { buf, off: 0 }
+}
+
+/// The kernels' block tree: halves added pairwise until one value is left.
+fn tree(mut part: Vec<f64>) -> f64 {
+    let mut h = part.len() / 2;
+    while h > 0 {
+        for t in 0..h {
+            part[t] += part[t + h];
+        }
+        h /= 2;
+    }
+    part[0]
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct HostBackend {
@@ -52,14 +69,7 @@ impl HostBackend {
             }
             *p = s;
         }
-        let mut h = lanes / 2;
-        while h > 0 {
-            for t in 0..h {
-                part[t] += part[t + h];
-            }
-            h /= 2;
-        }
-        part[0]
+        tree(part)
     }
 }
 
@@ -303,49 +313,56 @@ impl Backend for HostBackend {
         Ok(())
     }
 
-    fn mse(
-        &mut self,
-        out: At,
-        target: At,
-        count: usize,
-        scale: f64,
-        grad: At,
-        blocks: usize,
-    ) -> Result<(), GpuError> {
-        for bi in 0..blocks {
+    fn sq_loss(&mut self, l: &SqLoss) -> Result<(), GpuError> {
+        for bi in 0..l.blocks {
             let mut part = vec![0.0; LOSS_THREADS];
             for (t, p) in part.iter_mut().enumerate() {
                 let mut s = 0.0;
                 let mut e = bi * LOSS_THREADS + t;
-                while e < count {
-                    let diff = self.get(out, e) - self.get(target, e);
-                    self.set(grad, e, diff * scale);
+                while e < l.count {
+                    let (r, c) = (e / l.cols, e % l.cols);
+                    let diff = self.get(l.out, e) - self.get(l.target, r * l.target_rs + c);
+                    self.set(l.grad, e, diff * l.scale);
                     s = diff.mul_add(diff, s);
-                    e += blocks * LOSS_THREADS;
+                    e += l.blocks * LOSS_THREADS;
                 }
                 *p = s;
             }
-            let mut h = LOSS_THREADS / 2;
-            while h > 0 {
-                for t in 0..h {
-                    part[t] += part[t + h];
-                }
-                h /= 2;
+            self.set(at(Buf::Partials), bi, tree(part));
+        }
+        Ok(())
+    }
+
+    fn norm_penalty(
+        &mut self,
+        p: At,
+        g: At,
+        count: usize,
+        coef: f64,
+        norm_out: At,
+    ) -> Result<(), GpuError> {
+        let mut part = vec![0.0; LOSS_THREADS];
+        for (t, s) in part.iter_mut().enumerate() {
+            let mut e = t;
+            while e < count {
+                let v = self.get(p, e);
+                *s = v.mul_add(v, *s);
+                e += LOSS_THREADS;
             }
-            self.set(
-                At {
-                    buf: Buf::Partials,
-                    off: 0,
-                },
-                bi,
-                part[0],
-            );
+        }
+        let norm = tree(part).sqrt();
+        self.set(norm_out, 0, norm);
+        if norm > 0.0 {
+            let scale = coef / norm;
+            for e in 0..count {
+                let v = self.get(g, e) + scale * self.get(p, e);
+                self.set(g, e, v);
+            }
         }
         Ok(())
     }
 
     fn adam(&mut self, count: usize, s: &AdamStep) -> Result<(), GpuError> {
-        let at = |buf| At { buf, off: 0 };
         for e in 0..count {
             let mut p = self.get(at(Buf::Params), e);
             let mut g = self.get(at(Buf::Grads), e);

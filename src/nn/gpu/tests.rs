@@ -8,7 +8,8 @@ use super::*;
 use crate::gpu::mlp::epoch_loss_tolerance;
 use crate::gpu::mlp::host::HostBackend;
 use crate::nn::{
-    Adam, AdamConfig, BatchNorm, Linear, Mode, Schedule, gather, mse, progress, run_epochs_ordered,
+    Adam, AdamConfig, BatchNorm, Linear, Mode, Schedule, add_norm_penalty, centre_distance, gather,
+    mse, progress, run_epochs_ordered,
 };
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
@@ -204,6 +205,7 @@ fn job<'a>(config: &AdamConfig, x: &'a Array2<f64>, schedule: Schedule) -> Job<'
         x: x.view(),
         schedule,
         objective: Objective::Reconstruction,
+        keep_best: false,
     }
 }
 
@@ -236,7 +238,8 @@ fn compare(net: Mlp, config: AdamConfig, x: &Array2<f64>, schedule: Schedule) ->
         &mut BatchOrder::Shuffle(&mut gpu_shuffle),
         &mut gpu_drop,
     )
-    .unwrap();
+    .unwrap()
+    .losses;
     assert_eq!(cpu.len(), gpu.len());
     let mut worst = 0.0f64;
     for (e, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
@@ -338,7 +341,8 @@ fn replayed_orders_are_trained_in_that_order() {
         &mut BatchOrder::Replay(&orders),
         &mut rng(0),
     )
-    .unwrap();
+    .unwrap()
+    .losses;
     for (e, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
         assert!(rel(*g, *c) <= epoch_loss_tolerance(e), "{c} vs {g}");
     }
@@ -423,4 +427,123 @@ fn emulated_differences_stay_far_inside_the_bound_over_many_epochs() {
     };
     let worst = compare(net, AdamConfig::adam(1e-3, 1e-5), &x, schedule);
     assert!(worst < 1e-2, "{worst:e} of the bound");
+}
+
+/// DeepSVDD's training: bias-free layers, the centre distance plus the
+/// weight-norm penalty, a partial last batch, and the best epoch's weights
+/// kept; the emulated GPU keeps the same epoch, with weights close to the
+/// CPU's.
+#[test]
+fn emulated_deep_svdd_training_matches_the_cpu() {
+    let x = data(120, 5, 91);
+    let mut r = rng(92);
+    let widths = [5, 16, 8, 4];
+    let mut layers = Vec::new();
+    for (i, w) in widths.windows(2).enumerate() {
+        layers.push(Layer::Linear(Linear::kaiming_uniform(
+            w[0], w[1], false, &mut r,
+        )));
+        layers.push(Layer::Relu);
+        if i == 1 {
+            layers.push(Layer::Dropout { p: 0.2 });
+        }
+    }
+    let net = Mlp::new(layers);
+    let out = net.predict(x.view());
+    let centre = out.sum_axis(ndarray::Axis(0)) / out.nrows() as f64;
+    let centre = centre.mapv(|c| if c.abs() < 0.1 { 0.1f64.copysign(c) } else { c });
+    let config = AdamConfig::adam(3e-3, 5e-7);
+    let coef = 1e-6;
+    let schedule = Schedule {
+        epochs: 12,
+        batch_size: 32,
+        shuffle: true,
+        drop_last: false,
+    };
+
+    // The CPU, as deep_svdd trains.
+    let mut cpu_net = net.clone();
+    let mut adam = Adam::for_params(config, &cpu_net.params());
+    let (mut sum, mut best_sum, mut cpu_best) = (0.0, f64::INFINITY, None);
+    let mut cpu_drop = rng(94);
+    let cpu_net_cell = std::cell::RefCell::new(&mut cpu_net);
+    let sum_cell = std::cell::Cell::new(0.0);
+    let cpu = run_epochs_ordered(
+        "test",
+        x.nrows(),
+        &schedule,
+        BatchOrder::Shuffle(&mut rng(93)),
+        |idx| {
+            let mut net = cpu_net_cell.borrow_mut();
+            let xb = gather(x.view(), idx);
+            let (out, tape) = net.forward(xb.view(), Mode::Train, &mut cpu_drop);
+            let (dist, dy) = centre_distance(&out, centre.view());
+            let (mut grads, _) = net.backward(&tape, dy);
+            let penalty = add_norm_penalty(&net.params(), coef, &mut grads)?;
+            adam.step(net.params_mut(), &grads)?;
+            let loss = dist + penalty;
+            sum_cell.set(sum_cell.get() + loss);
+            Ok(loss)
+        },
+        |epoch, _| {
+            sum = sum_cell.replace(0.0);
+            if sum < best_sum {
+                best_sum = sum;
+                cpu_best = Some((epoch, (**cpu_net_cell.borrow()).clone()));
+            }
+            Ok(Control::Continue)
+        },
+    )
+    .unwrap();
+
+    let mut gpu_net = net;
+    let job = Job {
+        model: "test",
+        config,
+        x: x.view(),
+        schedule,
+        objective: Objective::Centre {
+            centre: centre.as_slice().unwrap(),
+            penalty: coef,
+        },
+        keep_best: true,
+    };
+    let gpu = train_with(
+        emulated,
+        &job,
+        &mut gpu_net,
+        &mut BatchOrder::Shuffle(&mut rng(93)),
+        &mut rng(94),
+    )
+    .unwrap();
+    for (e, (c, g)) in cpu.iter().zip(&gpu.losses).enumerate() {
+        assert!(
+            rel(*g, *c) <= epoch_loss_tolerance(e),
+            "epoch {e}: {c:e} vs {g:e}"
+        );
+    }
+    let (cpu_epoch, cpu_best_net) = cpu_best.unwrap();
+    let (gpu_epoch, gpu_best_net) = gpu.best.unwrap();
+    assert_eq!(cpu_epoch, gpu_epoch);
+    for (a, b) in [(&cpu_best_net, &gpu_best_net), (&cpu_net, &gpu_net)] {
+        for (p, q) in pack_params(a).iter().zip(pack_params(b)) {
+            assert!((p - q).abs() <= 1e-9 * p.abs().max(1.0), "{p} vs {q}");
+        }
+    }
+    // A wrong centre length is refused, not trained.
+    let short = Job {
+        objective: Objective::Centre {
+            centre: &[0.0; 3],
+            penalty: coef,
+        },
+        ..job
+    };
+    let r = train_with(
+        emulated,
+        &short,
+        &mut gpu_net.clone(),
+        &mut BatchOrder::Shuffle(&mut rng(93)),
+        &mut rng(94),
+    );
+    assert!(matches!(r, Err(Failure::Gpu(GpuError::NotApplicable(_)))));
 }
