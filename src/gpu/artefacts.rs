@@ -35,6 +35,7 @@ pub struct Family {
 pub static SQDIST_TOPK: Family = family!("sqdist_topk");
 pub static IFOREST_SCORE: Family = family!("iforest_score");
 pub static STOMP: Family = family!("stomp");
+pub static MLP: Family = family!("mlp");
 
 /// What to load on a device of compute capability `major.minor`: the CUBIN
 /// of the highest shipped architecture of the same major version not above
@@ -77,7 +78,7 @@ mod tests {
         assert_eq!(pick(10, 0), "ptx"); // Blackwell: JIT
         assert_eq!(pick(12, 0), "ptx");
         assert_eq!(pick(7, 5), "none");
-        for f in [&SQDIST_TOPK, &IFOREST_SCORE, &STOMP] {
+        for f in [&SQDIST_TOPK, &IFOREST_SCORE, &STOMP, &MLP] {
             assert!(f.ptx.contains(".entry"), "{}", f.stem);
             // CUBIN is ELF.
             assert!(

@@ -14,6 +14,7 @@ pub enum Kernels {
     SqdistTopk,
     IforestScore,
     Stomp,
+    Mlp,
 }
 
 impl Kernels {
@@ -22,6 +23,7 @@ impl Kernels {
             Kernels::SqdistTopk => &artefacts::SQDIST_TOPK,
             Kernels::IforestScore => &artefacts::IFOREST_SCORE,
             Kernels::Stomp => &artefacts::STOMP,
+            Kernels::Mlp => &artefacts::MLP,
         }
     }
 }

@@ -22,6 +22,8 @@ mod driver;
 #[cfg(feature = "cuda")]
 pub mod iforest;
 #[cfg(feature = "cuda")]
+pub mod mlp;
+#[cfg(feature = "cuda")]
 pub mod neighbors;
 #[cfg(feature = "cuda")]
 pub mod stomp;

@@ -12,6 +12,8 @@
 //! `RAYON_NUM_THREADS`. Gradients are checked against finite differences
 //! and whole optimiser steps against PyTorch (tests/nn_torch_parity.rs).
 
+#[cfg(feature = "cuda")]
+pub mod gpu;
 mod layer;
 mod loss;
 mod network;

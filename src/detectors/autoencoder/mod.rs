@@ -60,6 +60,12 @@
 //! single-threaded BLAS, and scoring uses [`crate::nn::Mlp::predict`]'s
 //! fixed row blocks, so weights and scores are bit-identical for any rayon
 //! thread count.
+//!
+//! On the GPU (`--device cuda`/`auto` with a GPU): training runs there
+//! (`crate::nn::gpu`: the same batches, masks and optimiser arithmetic),
+//! its per-epoch losses within the tolerance `crate::gpu::mlp` states of the
+//! CPU's and identical from run to run on the same GPU; scoring stays on
+//! the CPU. A GPU failure trains on the CPU instead, from the start.
 
 mod model;
 mod params;
@@ -201,7 +207,7 @@ impl AutoencoderParams {
         x: ArrayView2<'_, f64>,
         batch_size: usize,
         mut net: Mlp,
-        order: BatchOrder<'_>,
+        #[cfg_attr(not(feature = "cuda"), allow(unused_mut))] mut order: BatchOrder<'_>,
         dropout: &mut ChaCha8Rng,
     ) -> Result<Fit<AutoencoderModel>, DetectorError> {
         let scaler = self.preprocessing.then(|| Scaler::fit_pyod(x));
@@ -214,23 +220,46 @@ impl AutoencoderParams {
             shuffle: true,
             drop_last: true,
         };
-        let loss = run_epochs_ordered(
-            NAME,
-            x.nrows(),
-            &schedule,
-            order,
-            |idx| {
-                let xb = gather(xs.view(), idx);
-                let (out, tape) = net.forward(xb.view(), Mode::Train, dropout);
-                net.update_running(&tape);
-                let (loss, dy) = mse(&out, xb.view());
-                let (grads, _) = net.backward(&tape, dy);
-                adam.step(net.params_mut(), &grads)?;
-                Ok(loss)
+        // With a GPU selected the same loop trains there (crate::nn::gpu);
+        // on a GPU error nothing has changed and the CPU trains below.
+        #[cfg(feature = "cuda")]
+        let on_gpu = crate::nn::gpu::train_if_active(
+            &crate::nn::gpu::Job {
+                model: NAME,
+                config: *adam.config(),
+                x: xs.view(),
+                schedule,
+                objective: crate::gpu::mlp::Objective::Reconstruction,
+                keep_best: false,
             },
-            |_, _| Ok(Control::Continue),
+            &mut net,
+            &mut order,
+            dropout,
         )
-        .map_err(fit_error)?;
+        .map_err(fit_error)?
+        .map(|trained| trained.losses);
+        #[cfg(not(feature = "cuda"))]
+        let on_gpu: Option<Vec<f64>> = None;
+        let loss = match on_gpu {
+            Some(loss) => loss,
+            None => run_epochs_ordered(
+                NAME,
+                x.nrows(),
+                &schedule,
+                order,
+                |idx| {
+                    let xb = gather(xs.view(), idx);
+                    let (out, tape) = net.forward(xb.view(), Mode::Train, dropout);
+                    net.update_running(&tape);
+                    let (loss, dy) = mse(&out, xb.view());
+                    let (grads, _) = net.backward(&tape, dy);
+                    adam.step(net.params_mut(), &grads)?;
+                    Ok(loss)
+                },
+                |_, _| Ok(Control::Continue),
+            )
+            .map_err(fit_error)?,
+        };
 
         let model = AutoencoderModel::from_parts(scaler, net)
             .and_then(|m| {

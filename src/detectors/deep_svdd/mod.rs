@@ -57,6 +57,13 @@
 //! single-threaded BLAS and scoring uses [`crate::nn::Mlp::predict`]'s fixed
 //! row blocks, so weights and scores are bit-identical for any rayon thread
 //! count.
+//!
+//! On the GPU (`--device cuda`/`auto` with a GPU): training runs there
+//! (`crate::nn::gpu`: the same batches, masks and optimiser arithmetic),
+//! its per-epoch losses within the tolerance `crate::gpu::mlp` states of the
+//! CPU's and identical from run to run on the same GPU; scoring stays on
+//! the CPU. The kept epoch is the CPU's unless two epochs' summed losses
+//! are within that tolerance of each other. A GPU failure trains on the CPU instead, from the start.
 
 mod model;
 mod params;
@@ -71,7 +78,7 @@ use crate::nn::{
     Adam, AdamConfig, BatchOrder, Control, History, Layer, Linear, Mlp, Mode, Schedule,
     add_norm_penalty, centre_distance, gather, run_epochs_ordered,
 };
-use ndarray::{Array1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 
@@ -172,6 +179,12 @@ pub fn initial_centre(net: &Mlp, xs: ArrayView2<'_, f64>) -> Array1<f64> {
     c
 }
 
+/// The best epoch and its network.
+type Best = Option<(usize, Mlp)>;
+
+/// A training's per-epoch losses, last network, and best epoch.
+type Outcome = (Vec<f64>, Mlp, Best);
+
 /// Training state shared by the batch step and the end-of-epoch check.
 struct State {
     net: Mlp,
@@ -199,8 +212,8 @@ impl DeepSvddParams {
         &self,
         x: ArrayView2<'_, f64>,
         batch_size: usize,
-        net: Mlp,
-        order: BatchOrder<'_>,
+        #[cfg_attr(not(feature = "cuda"), allow(unused_mut))] mut net: Mlp,
+        #[cfg_attr(not(feature = "cuda"), allow(unused_mut))] mut order: BatchOrder<'_>,
         dropout: &mut ChaCha8Rng,
     ) -> Result<Fit<DeepSvddModel>, DetectorError> {
         let scaler = self.preprocessing.then(|| Scaler::fit_standard(x));
@@ -213,7 +226,74 @@ impl DeepSvddParams {
                     .into(),
             ));
         }
-        let adam = Adam::for_params(AdamConfig::adam(self.lr, self.weight_decay), &net.params());
+        let config = AdamConfig::adam(self.lr, self.weight_decay);
+        let schedule = Schedule {
+            epochs: self.epochs,
+            batch_size,
+            shuffle: true,
+            drop_last: false,
+        };
+        // With a GPU selected the same loop trains there (crate::nn::gpu);
+        // on a GPU error nothing has changed and the CPU trains below.
+        #[cfg(feature = "cuda")]
+        let on_gpu = crate::nn::gpu::train_if_active(
+            &crate::nn::gpu::Job {
+                model: NAME,
+                config,
+                x: xs.view(),
+                schedule,
+                objective: crate::gpu::mlp::Objective::Centre {
+                    centre: centre.as_slice().unwrap_or(&[]),
+                    penalty: NORM_PENALTY,
+                },
+                keep_best: true,
+            },
+            &mut net,
+            &mut order,
+            dropout,
+        )
+        .map_err(fit_error)?
+        .map(|trained| (trained.losses, trained.best));
+        #[cfg(not(feature = "cuda"))]
+        let on_gpu: Option<(Vec<f64>, Best)> = None;
+        let (loss, net, best) = match on_gpu {
+            Some((loss, best)) => (loss, net, best),
+            None => self.train_on_cpu(&xs, &centre, net, config, &schedule, order, dropout)?,
+        };
+        let (best_epoch, net) = match best {
+            Some((e, net)) => (Some(e), net),
+            None => (None, net),
+        };
+        let model = DeepSvddModel::from_parts(scaler, net, centre)
+            .and_then(|m| {
+                m.with_history(History {
+                    loss,
+                    best_epoch,
+                    ..History::default()
+                })
+            })
+            .map_err(DetectorError::CannotFit)?;
+        let train_scores = model.score_samples(x);
+        Ok(Fit {
+            model,
+            train_scores,
+        })
+    }
+
+    /// The CPU's training loop: the per-epoch losses, the last network and
+    /// the best epoch's.
+    #[allow(clippy::too_many_arguments)]
+    fn train_on_cpu(
+        &self,
+        xs: &Array2<f64>,
+        centre: &Array1<f64>,
+        net: Mlp,
+        config: AdamConfig,
+        schedule: &Schedule,
+        order: BatchOrder<'_>,
+        dropout: &mut ChaCha8Rng,
+    ) -> Result<Outcome, DetectorError> {
+        let adam = Adam::for_params(config, &net.params());
         let state = RefCell::new(State {
             net,
             adam,
@@ -221,16 +301,10 @@ impl DeepSvddParams {
             best_sum: f64::INFINITY,
             best: None,
         });
-        let schedule = Schedule {
-            epochs: self.epochs,
-            batch_size,
-            shuffle: true,
-            drop_last: false,
-        };
         let loss = run_epochs_ordered(
             NAME,
-            x.nrows(),
-            &schedule,
+            xs.nrows(),
+            schedule,
             order,
             |idx| {
                 let mut s = state.borrow_mut();
@@ -263,24 +337,7 @@ impl DeepSvddParams {
         .map_err(fit_error)?;
 
         let State { net, best, .. } = state.into_inner();
-        let (best_epoch, net) = match best {
-            Some((e, net)) => (Some(e), net),
-            None => (None, net),
-        };
-        let model = DeepSvddModel::from_parts(scaler, net, centre)
-            .and_then(|m| {
-                m.with_history(History {
-                    loss,
-                    best_epoch,
-                    ..History::default()
-                })
-            })
-            .map_err(DetectorError::CannotFit)?;
-        let train_scores = model.score_samples(x);
-        Ok(Fit {
-            model,
-            train_scores,
-        })
+        Ok((loss, net, best))
     }
 
     /// Train from given initial weights `net` (this architecture for `x`'s
