@@ -120,3 +120,45 @@ sqdist_topk_f64(const double* query_t, int n_query, const double* train, int n_t
                         keep, out_indices, out_threshold,
                         __longlong_as_double(0x7ff0000000000000LL));
 }
+
+// Exact squared distances for iNNE (src/detectors/inne/): out[i][j] =
+// Σ_f (q_if − x_jf)², summed in feature order with round-to-nearest
+// intrinsics (never fused into an FMA), which is exactly the CPU's
+// `sq_dists_to_rows` for every pair, so the caller's comparisons against
+// the hyperspheres' radii are the CPU's. A 16 × 16 block computes a tile of
+// pairs; both sides are staged through shared memory CHUNK features at a
+// time, and each thread keeps its pair's running sum across the chunks.
+#define EXACT_TILE 16
+
+extern "C" __global__ void __launch_bounds__(EXACT_TILE * EXACT_TILE)
+sqdist_exact_f64(const double* __restrict__ query,  // n_query × d
+                 int n_query,
+                 const double* __restrict__ rows,   // n_rows × d
+                 int n_rows,
+                 int d,
+                 double* __restrict__ out) {        // n_query × n_rows
+    __shared__ double sq[EXACT_TILE][CHUNK + 1];
+    __shared__ double sx[EXACT_TILE][CHUNK + 1];
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const int i = blockIdx.y * EXACT_TILE + ty;  // query row
+    const int j = blockIdx.x * EXACT_TILE + tx;  // row
+    const int lane = ty * EXACT_TILE + tx;
+    double acc = 0.0;
+    for (int f0 = 0; f0 < d; f0 += CHUNK) {
+        __syncthreads();
+        for (int e = lane; e < EXACT_TILE * CHUNK; e += EXACT_TILE * EXACT_TILE) {
+            const int r = e / CHUNK, f = e % CHUNK;
+            const int qi = blockIdx.y * EXACT_TILE + r, xj = blockIdx.x * EXACT_TILE + r;
+            const bool in_f = f0 + f < d;
+            sq[r][f] = (qi < n_query && in_f) ? query[(size_t)qi * d + f0 + f] : 0.0;
+            sx[r][f] = (xj < n_rows && in_f) ? rows[(size_t)xj * d + f0 + f] : 0.0;
+        }
+        __syncthreads();
+        const int width = min(CHUNK, d - f0);
+        for (int f = 0; f < width; ++f) {
+            const double t = __dsub_rn(sq[ty][f], sx[tx][f]);
+            acc = __dadd_rn(acc, __dmul_rn(t, t));
+        }
+    }
+    if (i < n_query && j < n_rows) out[(size_t)i * n_rows + j] = acc;
+}

@@ -151,3 +151,73 @@ pub fn select<T: Scalar>(
         thresholds,
     })
 }
+
+/// Threads per side of `sqdist_exact_f64`'s square blocks (`EXACT_TILE`).
+const EXACT_TILE: u32 = 16;
+
+/// Exact squared distances of every query row to every row, row-major
+/// `n_query × n_rows`: each the feature-order sum the CPU's
+/// `detectors::distance::sq_dists_to_rows` forms, the same bits (the kernel
+/// never fuses a multiply and an add). `query` is `n_query × d` and `rows`
+/// `n_rows × d`, both row-major.
+pub fn exact_sq_dists(
+    gpu: &Gpu,
+    query: &[f64],
+    rows: &[f64],
+    d: usize,
+) -> Result<Vec<f64>, GpuError> {
+    if d == 0 || !query.len().is_multiple_of(d) || !rows.len().is_multiple_of(d) {
+        return Err(GpuError::NotApplicable(
+            "inconsistent distance arguments".into(),
+        ));
+    }
+    let (n_query, n_rows) = (query.len() / d, rows.len() / d);
+    let too_big =
+        |what: &str| GpuError::NotApplicable(format!("{what} does not fit the kernel's int"));
+    let n_query_i = i32::try_from(n_query).map_err(|_| too_big("the query row count"))?;
+    let n_rows_i = i32::try_from(n_rows).map_err(|_| too_big("the row count"))?;
+    let d_i = i32::try_from(d).map_err(|_| too_big("the feature count"))?;
+    let grid_y = u32::try_from(n_query.div_ceil(EXACT_TILE as usize))
+        .ok()
+        .filter(|&g| g < 65_536)
+        .ok_or_else(|| too_big("the query block count"))?;
+    let grid_x = u32::try_from(n_rows.div_ceil(EXACT_TILE as usize))
+        .map_err(|_| too_big("the row block count"))?;
+    let needed = (query.len() + rows.len() + n_query * n_rows) * std::mem::size_of::<f64>();
+    if needed.saturating_mul(2) > gpu.free_memory()? {
+        return Err(GpuError::NotApplicable(format!(
+            "{needed} bytes of device memory needed"
+        )));
+    }
+    let _guard = gpu.lock();
+    let func = gpu.function(Kernels::SqdistTopk, "sqdist_exact_f64")?;
+    let stream = gpu.stream();
+    let q_dev = stream
+        .clone_htod(query)
+        .map_err(driver_err("copy query rows"))?;
+    let x_dev = stream.clone_htod(rows).map_err(driver_err("copy rows"))?;
+    let mut out_dev = stream
+        .alloc_zeros::<f64>(n_query * n_rows)
+        .map_err(driver_err("allocate distances"))?;
+    let cfg = LaunchConfig {
+        grid_dim: (grid_x, grid_y, 1),
+        block_dim: (EXACT_TILE, EXACT_TILE, 1),
+        shared_mem_bytes: 0,
+    };
+    let mut launch = stream.launch_builder(&func);
+    launch
+        .arg(&q_dev)
+        .arg(&n_query_i)
+        .arg(&x_dev)
+        .arg(&n_rows_i)
+        .arg(&d_i)
+        .arg(&mut out_dev);
+    // SAFETY: the arguments match `sqdist_exact_f64` in
+    // kernels/sqdist_topk.cu (n_query × d and n_rows × d inputs, an
+    // n_query × n_rows output, all allocated above); the grid covers every
+    // pair and the kernel guards the edges.
+    unsafe { launch.launch(cfg) }.map_err(driver_err("sqdist_exact_f64"))?;
+    stream
+        .clone_dtoh(&out_dev)
+        .map_err(driver_err("copy distances back"))
+}

@@ -93,8 +93,15 @@ impl Hyperspheres {
         scratch.clear();
         scratch.resize(self.radius.len(), 0.0);
         sq_dists_to_rows(row, flat, row.len(), scratch);
+        self.isolation_from(scratch)
+    }
+
+    /// [`Self::isolation`] from the row's squared distances to the
+    /// centroids (`dists[i]` to centroid i, each the feature-order sum).
+    #[inline]
+    fn isolation_from(&self, dists: &[f64]) -> f64 {
         let mut best: Option<usize> = None;
-        for (i, (&r, &dist)) in self.radius.iter().zip(scratch.iter()).enumerate() {
+        for (i, (&r, &dist)) in self.radius.iter().zip(dists.iter()).enumerate() {
             if best.is_some_and(|b| self.radius[b] <= r) {
                 continue;
             }
@@ -221,7 +228,82 @@ impl InneModel {
     pub fn n_features(&self) -> usize {
         self.n_features
     }
+
+    /// Every estimator's centroids, one after another, row-major: the rows
+    /// the GPU measures each input row against (`centroid_count` of them).
+    pub fn centroid_rows(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        for e in &self.estimators {
+            out.extend(e.centroids.iter());
+        }
+        out
+    }
+
+    pub fn centroid_count(&self) -> usize {
+        self.estimators.iter().map(|e| e.radius.len()).sum()
+    }
+
+    /// Scores from each row's squared distances to [`Self::centroid_rows`]
+    /// (row-major, `centroid_count` per row, each the feature-order sum
+    /// `sq_dists_to_rows` forms): what the GPU path finishes on the CPU,
+    /// with the same comparisons and the same estimator-order mean as
+    /// [`Model::score_samples`], so the same bits.
+    pub fn scores_from_sq_dists(&self, dists: &[f64]) -> Vec<f64> {
+        use rayon::prelude::*;
+        let per_row = self.centroid_count().max(1);
+        let t = self.estimators.len() as f64;
+        dists
+            .par_chunks(per_row)
+            .map(|row| {
+                let mut acc = 0.0;
+                let mut start = 0;
+                for e in &self.estimators {
+                    let end = start + e.radius.len();
+                    acc += e.isolation_from(&row[start..end]);
+                    start = end;
+                }
+                acc / t
+            })
+            .collect()
+    }
+
+    /// The GPU path: distances from `kernels/sqdist_topk.cu`'s exact
+    /// kernel in row chunks, finished by [`Self::scores_from_sq_dists`].
+    #[cfg(feature = "cuda")]
+    fn gpu_scores(
+        &self,
+        gpu: &crate::gpu::Gpu,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<Array1<f64>, crate::gpu::GpuError> {
+        use crate::gpu::GpuError;
+        let total = self.centroid_count();
+        if x.nrows().saturating_mul(total) < GPU_MIN_PAIRS {
+            return Err(GpuError::NotApplicable(format!(
+                "{} rows × {total} centroids: fewer than {GPU_MIN_PAIRS} pairs",
+                x.nrows()
+            )));
+        }
+        let x = x.as_standard_layout();
+        let data = x
+            .as_slice()
+            .ok_or_else(|| GpuError::NotApplicable("rows not contiguous".into()))?;
+        let centroids = self.centroid_rows();
+        let d = self.n_features;
+        // At most 2^25 distances (256 MiB) per call.
+        let rows_per_call = ((1usize << 25) / total.max(1)).max(1);
+        let mut out = Vec::with_capacity(x.nrows());
+        for chunk in data.chunks(rows_per_call * d) {
+            let dists = crate::gpu::neighbors::exact_sq_dists(gpu, chunk, &centroids, d)?;
+            out.extend(self.scores_from_sq_dists(&dists));
+        }
+        Ok(Array1::from(out))
+    }
 }
+
+/// Below this many (row, centroid) pairs the CPU is faster than a GPU
+/// round trip.
+#[cfg(feature = "cuda")]
+const GPU_MIN_PAIRS: usize = 1 << 22;
 
 impl Model for InneModel {
     /// PyOD's `decision_function`: the mean over estimators (summed in
@@ -231,6 +313,13 @@ impl Model for InneModel {
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         if x.ncols() != self.n_features {
             return Array1::from_elem(x.nrows(), f64::NAN);
+        }
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = crate::gpu::active() {
+            match self.gpu_scores(&gpu, x) {
+                Ok(scores) => return scores,
+                Err(e) => crate::gpu::gpu_failed_notice("inne", &e),
+            }
         }
         let t = self.estimators.len() as f64;
         score_rows(x, |row, scratch| {

@@ -98,3 +98,46 @@ fn save_load_gives_identical_scores() {
     });
     assert_corrupt_refused(&f, "no estimators", |m| m["estimators"] = json!([]));
 }
+
+#[test]
+fn scores_from_distances_are_the_cpu_scores() {
+    // What the GPU path does, with the distances measured on the CPU: the
+    // concatenated-centroid layout and the per-estimator offsets must give
+    // score_samples' bits.
+    use crate::detectors::distance::sq_dists_to_rows;
+    let x = data(300, 7, 11);
+    for n_estimators in [1, 5, 40] {
+        // Eight centroids per estimator, drawn by a fixed stride.
+        let indices: Vec<Vec<usize>> = (0..n_estimators)
+            .map(|e| (0..8).map(|k| (e * 37 + k * 53 + 5) % x.nrows()).collect())
+            .collect();
+        let (model, _) = InneModel::from_indices(x.view(), &indices).unwrap();
+        let centroids = model.centroid_rows();
+        let total = model.centroid_count();
+        assert_eq!(centroids.len(), total * 7);
+        let mut dists = vec![0.0; x.nrows() * total];
+        for (row, out) in x.rows().into_iter().zip(dists.chunks_mut(total)) {
+            sq_dists_to_rows(row.as_slice().unwrap(), &centroids, 7, out);
+        }
+        let got = model.scores_from_sq_dists(&dists);
+        let want = model.score_samples(x.view());
+        let bits = |v: &[f64]| v.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&got),
+            bits(want.as_slice().unwrap()),
+            "{n_estimators} estimators"
+        );
+        // A shifted layout (one estimator's distances swapped with the
+        // next's) changes the answer: the offsets matter.
+        if n_estimators > 1 {
+            let mut wrong = dists.clone();
+            for row in wrong.chunks_mut(total) {
+                row.rotate_left(1);
+            }
+            assert_ne!(
+                bits(&model.scores_from_sq_dists(&wrong)),
+                bits(want.as_slice().unwrap())
+            );
+        }
+    }
+}
