@@ -86,6 +86,7 @@ impl Error {
             Error::Compare(e) => e.is_usage(),
             Error::Jupyter(e) => e.is_usage(),
             Error::Slurm(e) => e.is_usage(),
+            Error::Gpu(crate::gpu::GpuError::UnknownDevice(_)) => true,
             _ => false,
         }
     }

@@ -106,6 +106,21 @@ fn an_unknown_device_is_a_usage_error() {
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("unknown device `tpu`"), "{stderr}");
+    // A huge value is not echoed whole (at most 40 characters of it).
+    let huge = "x".repeat(100_000);
+    let o = sb
+        .anml()
+        .args(["--device", &huge, "models"])
+        .output()
+        .expect("run anml");
+    let (_, stderr) = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
+    assert!(stderr.len() < 300, "{} bytes of error", stderr.len());
 }
 
 #[test]

@@ -38,15 +38,18 @@ pub struct GlobalOpts {
     /// naming what is missing) or auto (the GPU when one can be used, else
     /// the CPU with a one-line notice). The answers are the CPU's either
     /// way, so the device is not part of a run id.
-    #[arg(long, global = true, env = "ANML_DEVICE", default_value = "cpu",
-          value_parser = device, value_name = "auto|cpu|cuda")]
-    pub device: crate::gpu::Device,
+    /// (Kept as text and parsed in `cli::run`, so that a bad value is
+    /// reported at most 40 characters long, not echoed whole by clap.)
+    #[arg(
+        long,
+        global = true,
+        env = "ANML_DEVICE",
+        default_value = "cpu",
+        value_name = "auto|cpu|cuda"
+    )]
+    pub device: String,
     #[command(flatten)]
     pub limits: LimitOpts,
-}
-
-fn device(s: &str) -> Result<crate::gpu::Device, String> {
-    crate::gpu::Device::parse(s).map_err(|e| e.to_string())
 }
 
 /// Sandbox limits for scripts.

@@ -40,7 +40,8 @@ pub enum Outcome {
 /// Run the parsed command line.
 pub fn run(cli: Cli, interrupt: Interrupt) -> Result<Outcome, Error> {
     let g = &cli.global;
-    if let crate::gpu::Selected::FellBack(e) = crate::gpu::select(g.device)? {
+    let device = crate::gpu::Device::parse(&g.device)?;
+    if let crate::gpu::Selected::FellBack(e) = crate::gpu::select(device)? {
         crate::gpu::fallback_notice(&e);
     }
     match &cli.command {
